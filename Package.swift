@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "CoachSpool",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "coachspool", targets: ["coachspool"]),
+        .library(name: "LibPQ", targets: ["LibPQ"]),
+        .library(name: "Stages", targets: ["Stages"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Debian's libpq (libpq-dev), found through pkg-config.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Our Swift layer over libpq: connections, parameterized queries, typed rows, COPY, LISTEN/NOTIFY.
+        .target(name: "LibPQ", dependencies: ["CLibPQ"]),
+        // Pure processing stages: input validation, quality filter. No I/O.
+        .target(name: "Stages"),
+        // The spool engine: schema migrations, ingest, claim/complete SQL, status.
+        .target(
+            name: "Spool",
+            dependencies: ["LibPQ", "Stages", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The worker runtime: claim loops, heartbeats, LISTEN wake-ups, graceful shutdown.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "LibPQ", "Spool", "Stages",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The commands, as a library so that tests can run the same code.
+        .target(
+            name: "CoachSpoolCLI",
+            dependencies: [
+                "LibPQ", "Spool", "Stages", "Worker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages"]),
+        .testTarget(
+            name: "SpoolTests",
+            dependencies: ["LibPQ", "Spool", "Stages", "Worker", "CoachSpoolCLI"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import Spool
+import Stages
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append interactions from JSON Lines files to the spool and queue them for the workers.",
+        discussion: """
+            Idempotent: a record's key is its `id` when given, else a hash of (session_id, timestamp, \
+            user_input, ai_response); running the same file twice adds nothing.
+            Exit status: 0 when every line was accepted (duplicates included), \
+            \(IngestCommand.rejectedExitCode) when some lines were rejected (the valid ones are stored), \
+            1 on any other error.
+            """)
+
+    static let rejectedExitCode: Int32 = 3
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "interactions (the seed's log lines) or sessions (coaching_session objects).")
+    var format: InputFormatArgument = .interactions
+
+    @Option(help: "Write each rejected line here as JSON: {file, line, error, raw}.")
+    var rejects: String?
+
+    @Option(help: "The mode of lines that have none: personal or university.")
+    var defaultMode: Mode = .personal
+
+    @Option(help: "Records per transaction.")
+    var batchSize = 5000
+
+    @Argument(help: "Input files; - reads stdin.")
+    var files: [String]
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one file, or - for stdin") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    func run() async throws {
+        let parser = LineParser(format: format.value, defaultMode: defaultMode)
+        let files = files
+        let batchSize = batchSize
+        let rejectsPath = rejects
+        let logger = LoggingSetup.logger("coachspool.ingest", level: common.logLevel)
+        let total = try await onDedicatedThread { () -> IngestSummary in
+            let conn = try openConnection(application: "coachspool-ingest")
+            try Migrator.requireSchema(conn)
+            let ingestor = Ingestor(connection: conn, logger: logger)
+            let rejectSink = try RejectSink(path: rejectsPath)
+            var total = IngestSummary()
+            for file in files {
+                let summary = try ingest(file: file, parser: parser, batchSize: batchSize, ingestor: ingestor, rejectSink: rejectSink)
+                print("\(file): accepted \(summary.accepted), duplicates \(summary.duplicates), rejected \(summary.rejected)")
+                total += summary
+            }
+            rejectSink.finish()
+            return total
+        }
+        if files.count > 1 {
+            print("total: accepted \(total.accepted), duplicates \(total.duplicates), rejected \(total.rejected)")
+        }
+        if total.rejected > 0 { throw ExitCode(Self.rejectedExitCode) }
+    }
+
+    private func ingest(file: String, parser: LineParser, batchSize: Int, ingestor: Ingestor, rejectSink: RejectSink) throws -> IngestSummary {
+        let handle: FileHandle
+        var size = 0
+        if file == "-" {
+            handle = .standardInput
+        } else {
+            guard let opened = FileHandle(forReadingAtPath: file) else {
+                throw ValidationError("cannot open \(file)")
+            }
+            handle = opened
+            size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        }
+        defer { if file != "-" { try? handle.close() } }
+        var reader = LineReader(handle: handle)
+        let progress = Progress(file: file, totalBytes: size)
+        let summary = try IngestPipeline(parser: parser, batchSize: batchSize).run(
+            reader: &reader, origin: file == "-" ? "<stdin>" : file, ingestor: ingestor,
+            onReject: { error, raw in try rejectSink.reject(file: file, error: error, raw: raw) },
+            onProgress: progress.update)
+        progress.finish()
+        return summary
+    }
+}
+
+struct InputFormatArgument: ExpressibleByArgument {
+    var value: InputFormat
+    init?(argument: String) {
+        guard let format = InputFormat(rawValue: argument) else { return nil }
+        value = format
+    }
+    static let interactions = InputFormatArgument(argument: "interactions")!
+    static var allValueStrings: [String] { InputFormat.allCases.map(\.rawValue) }
+    var defaultValueDescription: String { value.rawValue }
+}
+
+extension Mode: ExpressibleByArgument {}
+
+/// Reports rejected lines: the first few on stderr, every one in the --rejects file.
+final class RejectSink {
+    private let handle: FileHandle?
+    private var shown = 0
+    private var hidden = 0
+    private static let shownLimit = 20
+
+    init(path: String?) throws {
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw ValidationError("cannot write the rejects file \(path)")
+            }
+            self.handle = handle
+        } else {
+            self.handle = nil
+        }
+    }
+
+    func reject(file: String, error: LineError, raw: ArraySlice<UInt8>) throws {
+        if shown < Self.shownLimit {
+            printError("\(file): \(error)")
+            shown += 1
+        } else {
+            hidden += 1
+        }
+        guard let handle else { return }
+        struct Rejected: Encodable { var file: String; var line: Int; var error: String; var raw: String }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        var data = try encoder.encode(Rejected(
+            file: file, line: error.line, error: error.description, raw: String(decoding: raw, as: UTF8.self)))
+        data.append(0x0A)
+        try handle.write(contentsOf: data)
+    }
+
+    func finish() {
+        if hidden > 0 {
+            printError("… and \(hidden) more rejected lines\(handle == nil ? " (use --rejects FILE to keep them all)" : "")")
+        }
+        try? handle?.close()
+    }
+}
+
+/// A progress line on stderr when it is a terminal, refreshed at most twice a second.
+final class Progress {
+    private let file: String
+    private let totalBytes: Int
+    private let enabled = isatty(2) == 1
+    private var last = Date.distantPast
+    private let started = Date()
+
+    init(file: String, totalBytes: Int) {
+        self.file = file
+        self.totalBytes = totalBytes
+    }
+
+    func update(_ summary: IngestSummary, bytesRead: Int) {
+        guard enabled, Date().timeIntervalSince(last) > 0.5 else { return }
+        last = Date()
+        let rate = Double(summary.lines) / max(0.001, Date().timeIntervalSince(started))
+        let percent = totalBytes > 0 ? " \(min(100, bytesRead * 100 / totalBytes))%" : ""
+        FileHandle.standardError.write(Data(
+            "\r\(file):\(percent) \(summary.lines) lines, \(summary.accepted) accepted, \(summary.duplicates) duplicates, \(summary.rejected) rejected (\(Int(rate)) lines/s)   ".utf8))
+    }
+
+    func finish() {
+        if enabled, last != .distantPast { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Spool
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Queue counts, live workers and verdicts (the same numbers as the coachspool.queue_status and live_workers views).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let status = try await onDedicatedThread { try SpoolStatus.read(try openConnection(application: "coachspool-status")) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+            return
+        }
+        let q = status.queue
+        let age = q.oldestReadySeconds.map { String(format: "%.1fs", $0) } ?? "-"
+        print("interactions  \(status.interactions)")
+        print("jobs          ready \(q.ready)  running \(q.running)  retrying \(q.retrying)  dead \(q.dead)  oldest ready \(age)")
+        print("workers       \(status.workers.count) live")
+        for w in status.workers {
+            print("  \(w.id)  concurrency \(w.concurrency)  last heartbeat \(String(format: "%.1f", w.secondsSinceHeartbeat))s ago")
+        }
+        for v in status.verdicts {
+            print("verdicts      \(v.pipelineVersion): accepted \(v.accepted), rejected \(v.rejected)")
+        }
+    }
+}

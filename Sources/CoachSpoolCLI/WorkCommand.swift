@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Spool
+import Stages
+import Worker
+
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "work",
+        abstract: "Claim jobs from the spool and process them, until stopped (SIGTERM/SIGINT) or, with --drain, until the queue is empty.",
+        discussion: "SIGTERM or SIGINT: the batches in hand are finished, then the worker exits 0.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Claim loops in this process, each with its own connection.")
+    var concurrency = 1
+
+    @Option(help: "Jobs per claim.")
+    var batchSize = 100
+
+    @Option(help: "Seconds a claim stays ours without a heartbeat (heartbeats come every third of it).")
+    var lease = 30.0
+
+    @Option(help: "Seconds between polls when idle (NOTIFY usually wakes the worker sooner).")
+    var poll = 5.0
+
+    @Flag(help: "Exit 0 once no job is ready, running or waiting for a retry.")
+    var drain = false
+
+    @Option(help: "Quality filter: the lowest rating accepted.")
+    var minRating = 3
+
+    @Option(help: "Quality filter: user_input must be longer than this (characters).")
+    var minInputLength = 10
+
+    @Option(help: "Quality filter: ai_response must be longer than this (characters).")
+    var minResponseLength = 20
+
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        guard poll > 0 else { throw ValidationError("--poll must be positive") }
+    }
+
+    func run() async throws {
+        let logger = LoggingSetup.logger("coachspool.work", level: common.logLevel)
+        var config = WorkerConfiguration(conninfo: try DatabaseURL.resolve())
+        config.concurrency = concurrency
+        config.batchSize = batchSize
+        config.leaseSeconds = lease
+        config.pollSeconds = poll
+        config.drain = drain
+        config.quality = QualityFilter(
+            minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
+        try await onDedicatedThread { try Migrator.requireSchema(try openConnection(application: "coachspool-worker")) }
+        let worker = WorkerService(configuration: config, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        let s = worker.statistics.snapshot
+        print("worker \(config.workerID): completed \(s.completed) jobs in \(s.batches) batches, failed \(s.failed), lost leases \(s.lostLeases)")
+    }
+}

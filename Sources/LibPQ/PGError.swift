@@ -1,0 +1,72 @@
+/// An error from the database layer.
+///
+/// `description` never contains query values or connection credentials: conversation text is
+/// personal data. The server's DETAIL (which can quote row values) is only in `debugDescription`.
+public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        init(_ name: String) { self.name = name }
+        /// The connection could not be established.
+        public static let connectionFailed = Code("connectionFailed")
+        /// The connection broke while in use (server restart, network cut).
+        public static let connectionLost = Code("connectionLost")
+        /// The server rejected a statement; `sqlState` says why.
+        public static let server = Code("server")
+        /// A `COPY` could not be sent or was rejected.
+        public static let copyFailed = Code("copyFailed")
+        /// A value in a result could not be decoded into the requested Swift type.
+        public static let decoding = Code("decoding")
+        /// The query was cancelled through `PQcancel`.
+        public static let cancelled = Code("cancelled")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    /// The five-character SQLSTATE, when the server sent one.
+    public var sqlState: String?
+    /// The primary message (libpq's or the server's).
+    public var message: String
+    /// The server's DETAIL line; may quote data, so it only appears in `debugDescription`.
+    public var detail: String?
+    /// The SQL text (parameters are never part of it).
+    public var query: String?
+
+    public init(code: Code, message: String, sqlState: String? = nil, detail: String? = nil, query: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sqlState = sqlState
+        self.detail = detail
+        self.query = query
+    }
+
+    /// True when retrying on a new connection may succeed: the link or the server went away.
+    public var isConnectionProblem: Bool {
+        if code == .connectionLost || code == .connectionFailed { return true }
+        guard let state = sqlState else { return false }
+        // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now.
+        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
+    }
+
+    public var description: String {
+        var text = "\(code)"
+        if let sqlState { text += " (SQLSTATE \(sqlState))" }
+        text += ": \(message)"
+        return text
+    }
+
+    public var debugDescription: String {
+        var text = description
+        if let detail { text += "\nDETAIL: \(detail)" }
+        if let query { text += "\nQUERY: \(query)" }
+        return text
+    }
+}
+
+/// Well-known SQLSTATE values that callers branch on.
+public enum SQLState {
+    public static let uniqueViolation = "23505"
+    public static let queryCanceled = "57014"
+    public static let undefinedTable = "42P01"
+    public static let undefinedFunction = "42883"
+    public static let invalidSchemaName = "3F000"
+}

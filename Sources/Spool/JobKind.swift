@@ -1,0 +1,16 @@
+/// What a job asks a worker to do with its source row.
+public enum JobKind: String, Sendable, CaseIterable, Codable {
+    /// Run the quality filter on an interaction (`source_id` = interactions.id).
+    case quality
+    /// Do nothing and complete: measures the queue's own overhead (`scripts/bench-spool.sh`).
+    case noop
+}
+
+/// A job in the hands of this worker, with the lease that proves it.
+public struct ClaimedJob: Sendable, Hashable {
+    public var id: Int64
+    public var kind: JobKind
+    public var sourceID: Int64
+    /// The claim count, the fencing token: a completion is accepted only with the current one.
+    public var attempt: Int32
+}

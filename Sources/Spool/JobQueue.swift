@@ -1,0 +1,157 @@
+import Foundation
+import LibPQ
+
+/// The spool's statements: claim, heartbeat, complete, fail, reap. One place, so that the
+/// lease rules (owner + attempt as a fencing token, database clock) are written once.
+///
+/// Every statement is a single round trip and commits on its own; no transaction is held open
+/// while a batch is processed.
+public enum JobQueue {
+    /// The NOTIFY channel that wakes idle workers.
+    public static let channel = "coachspool_jobs"
+
+    /// Claims up to `limit` ready jobs for `owner`, oldest first, leased for `leaseSeconds`
+    /// by the database clock.
+    public static func claim(_ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double) throws -> [ClaimedJob] {
+        let rows = try conn.query("""
+            WITH next AS (
+                SELECT id FROM coachspool.jobs
+                WHERE state = 'ready' AND run_at <= now()
+                ORDER BY run_at, id
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE coachspool.jobs j
+               SET state = 'running', attempt = j.attempt + 1, lease_owner = \(owner),
+                   lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), rerun = false
+              FROM next WHERE j.id = next.id
+            RETURNING j.id, j.kind, j.source_id, j.attempt
+            """)
+        return try rows.map { row in
+            let kindText = try row.decode(String.self, at: 1)
+            guard let kind = JobKind(rawValue: kindText) else {
+                throw SpoolError(.input, "job \(try row.decode(Int64.self, at: 0)) has unknown kind \(kindText)")
+            }
+            return ClaimedJob(
+                id: try row.decode(Int64.self, at: 0), kind: kind,
+                sourceID: try row.decode(Int64.self, at: 2), attempt: try row.decode(Int32.self, at: 3))
+        }
+    }
+
+    /// Extends the leases of the jobs in hand (only those still ours) and records the worker's
+    /// heartbeat. Returns how many leases were extended.
+    @discardableResult
+    public static func heartbeat(_ conn: PGConnection, owner: String, jobs: [ClaimedJob], leaseSeconds: Double) throws -> Int {
+        try conn.query("UPDATE coachspool.workers SET last_heartbeat = now() WHERE id = \(owner)")
+        guard !jobs.isEmpty else { return 0 }
+        return try conn.query("""
+            UPDATE coachspool.jobs j
+               SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
+              FROM jsonb_to_recordset(\(leaseJSON(jobs))::jsonb) AS r(id bigint, attempt integer)
+             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
+            """).affectedRows
+    }
+
+    /// The common head of every completion statement: retires the jobs of `$1` (JSON leases)
+    /// that are still leased to `$2`, in the same statement as the derived rows are written.
+    ///
+    /// Jobs whose input changed while they ran (`rerun`) go back to ready instead, with one more
+    /// attempt allowed. A job whose lease was lost is untouched, and since derived rows join on
+    /// `ours`, nothing is written for it. `ours` lists the jobs this completion retired.
+    public static let completionPrelude = """
+        WITH leases AS (
+            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, attempt integer)
+        ), finished AS (
+            DELETE FROM coachspool.jobs j USING leases r
+             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $2 AND j.state = 'running'
+               AND NOT j.rerun
+            RETURNING j.id, j.source_id
+        ), requeued AS (
+            UPDATE coachspool.jobs j
+               SET state = 'ready', rerun = false, lease_owner = NULL, lease_expires_at = NULL,
+                   run_at = now(), max_attempts = j.max_attempts + 1
+              FROM leases r
+             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $2 AND j.state = 'running'
+               AND j.rerun
+            RETURNING j.id, j.source_id
+        ), ours AS (
+            SELECT id, source_id FROM finished UNION ALL SELECT id, source_id FROM requeued
+        )
+        """
+
+    /// Retires jobs that produce no derived rows. Returns the ids retired (those still ours).
+    public static func complete(_ conn: PGConnection, owner: String, jobs: [ClaimedJob]) throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let rows = try conn.query(PGQuery(
+            unsafeSQL: completionPrelude + " SELECT id FROM ours",
+            binds: [leaseJSON(jobs), owner]))
+        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+    }
+
+    /// Puts failed jobs back with a backoff delay, or marks them dead after their last attempt.
+    @discardableResult
+    public static func fail(_ conn: PGConnection, owner: String, failures: [(job: ClaimedJob, error: String, delaySeconds: Double)]) throws -> Int {
+        guard !failures.isEmpty else { return 0 }
+        struct Failure: Encodable { var id: Int64; var attempt: Int32; var delay: Double; var error: String }
+        let payload = try jsonText(failures.map {
+            Failure(id: $0.job.id, attempt: $0.job.attempt, delay: $0.delaySeconds, error: $0.error)
+        })
+        return try conn.query("""
+            UPDATE coachspool.jobs j
+               SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
+                   run_at = now() + make_interval(secs => r.delay), last_error = r.error,
+                   lease_owner = NULL, lease_expires_at = NULL, rerun = false
+              FROM jsonb_to_recordset(\(payload)::jsonb) AS r(id bigint, attempt integer, delay float8, error text)
+             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
+            """).affectedRows
+    }
+
+    /// Gives jobs back without counting an attempt against them (graceful shutdown mid-batch).
+    @discardableResult
+    public static func release(_ conn: PGConnection, owner: String, jobs: [ClaimedJob]) throws -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        return try conn.query("""
+            UPDATE coachspool.jobs j
+               SET state = 'ready', run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                   max_attempts = j.max_attempts + 1
+              FROM jsonb_to_recordset(\(leaseJSON(jobs))::jsonb) AS r(id bigint, attempt integer)
+             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
+            """).affectedRows
+    }
+
+    /// Makes jobs whose lease expired claimable again (or dead, when that was their last
+    /// attempt: a job that kills its worker every time must not loop forever).
+    @discardableResult
+    public static func reapExpiredLeases(_ conn: PGConnection, limit: Int = 1000) throws -> Int {
+        try conn.query("""
+            UPDATE coachspool.jobs j
+               SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
+                   last_error = 'lease expired while held by ' || j.lease_owner,
+                   lease_owner = NULL, lease_expires_at = NULL, run_at = now()
+              FROM (SELECT id FROM coachspool.jobs
+                     WHERE state = 'running' AND lease_expires_at < now()
+                     LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS expired
+             WHERE j.id = expired.id
+            """).affectedRows
+    }
+
+    /// True when no job is ready, running or waiting for a retry (dead jobs do not count).
+    public static func isDrained(_ conn: PGConnection) throws -> Bool {
+        try conn.query("SELECT NOT EXISTS (SELECT 1 FROM coachspool.jobs WHERE state IN ('ready', 'running'))")
+            .scalar(Bool.self)
+    }
+
+    /// `[{"id":…,"attempt":…}]`: the leases a statement must match.
+    public static func leaseJSON(_ jobs: [ClaimedJob]) -> String {
+        var out = "["
+        for (index, job) in jobs.enumerated() {
+            if index > 0 { out += "," }
+            out += "{\"id\":\(job.id),\"attempt\":\(job.attempt)}"
+        }
+        return out + "]"
+    }
+
+    public static func jsonText(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+}

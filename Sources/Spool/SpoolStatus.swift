@@ -1,0 +1,57 @@
+import LibPQ
+
+/// What `coachspool status` shows; the same numbers as the admin views.
+public struct SpoolStatus: Sendable, Encodable {
+    public struct Queue: Sendable, Encodable {
+        public var ready: Int
+        public var running: Int
+        public var retrying: Int
+        public var dead: Int
+        /// Seconds the oldest ready job has waited, nil when none is ready.
+        public var oldestReadySeconds: Double?
+    }
+
+    public struct LiveWorker: Sendable, Encodable {
+        public var id: String
+        public var concurrency: Int
+        public var secondsSinceHeartbeat: Double
+    }
+
+    public struct Verdicts: Sendable, Encodable {
+        public var pipelineVersion: String
+        public var accepted: Int
+        public var rejected: Int
+    }
+
+    public var queue: Queue
+    public var workers: [LiveWorker]
+    public var interactions: Int
+    public var verdicts: [Verdicts]
+
+    public static func read(_ conn: PGConnection) throws -> SpoolStatus {
+        let q = try conn.query("""
+            SELECT ready, running, retrying, dead, extract(epoch FROM oldest_ready_age)::float8
+              FROM coachspool.queue_status
+            """)[0]
+        let queue = Queue(
+            ready: try q.decode(Int.self, at: 0), running: try q.decode(Int.self, at: 1),
+            retrying: try q.decode(Int.self, at: 2), dead: try q.decode(Int.self, at: 3),
+            oldestReadySeconds: try q.decode(Double?.self, at: 4))
+        let workers = try conn.query("""
+            SELECT id, concurrency, extract(epoch FROM since_heartbeat)::float8
+              FROM coachspool.live_workers ORDER BY id
+            """).map {
+            LiveWorker(id: try $0.decode(String.self, at: 0), concurrency: try $0.decode(Int.self, at: 1),
+                       secondsSinceHeartbeat: try $0.decode(Double.self, at: 2))
+        }
+        let verdicts = try conn.query("""
+            SELECT pipeline_version, count(*) FILTER (WHERE accepted), count(*) FILTER (WHERE NOT accepted)
+              FROM coachspool.quality_verdicts GROUP BY pipeline_version ORDER BY pipeline_version
+            """).map {
+            Verdicts(pipelineVersion: try $0.decode(String.self, at: 0), accepted: try $0.decode(Int.self, at: 1),
+                     rejected: try $0.decode(Int.self, at: 2))
+        }
+        let interactions = try conn.query("SELECT count(*) FROM coachspool.interactions").scalar(Int.self)
+        return SpoolStatus(queue: queue, workers: workers, interactions: interactions, verdicts: verdicts)
+    }
+}

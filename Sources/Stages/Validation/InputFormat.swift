@@ -1,0 +1,40 @@
+/// The JSON Lines formats `coachspool ingest` reads.
+public enum InputFormat: String, Sendable, CaseIterable {
+    /// The seed's log line: one exchange per line.
+    case interactions
+    /// The seed's `coaching_session` object: one conversation per line.
+    case sessions
+}
+
+/// Turns one input line into records, or says exactly why not. Pure: no I/O.
+public struct LineParser: Sendable {
+    public var format: InputFormat
+    /// The mode of lines that do not name one.
+    public var defaultMode: Mode
+
+    public init(format: InputFormat, defaultMode: Mode = .personal) {
+        self.format = format
+        self.defaultMode = defaultMode
+    }
+
+    /// Parses the bytes of one line (without its newline). `line` is 1-based.
+    public func parse(_ bytes: some Collection<UInt8>, line: Int) -> Result<[InteractionRecord], LineError> {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return .failure(LineError(line: line, field: nil, expected: "not valid UTF-8"))
+        }
+        do {
+            switch format {
+            case .interactions:
+                let raw = try JSONLine.decode(RawInteraction.self, from: text)
+                return .success([try raw.record(line: line, defaultMode: defaultMode)])
+            case .sessions:
+                let raw = try JSONLine.decode(RawSession.self, from: text)
+                return .success(try raw.records(line: line, defaultMode: defaultMode))
+            }
+        } catch let problem as FieldProblem {
+            return .failure(LineError(line: line, field: problem.field, expected: problem.expected))
+        } catch {
+            return .failure(LineError(line: line, field: nil, expected: "not valid JSON"))
+        }
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+
+/// A field that is present but not what was expected; becomes a `LineError`.
+struct FieldProblem: Error {
+    var field: String?
+    var expected: String
+}
+
+enum JSONLine {
+    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch let problem as FieldProblem {
+            throw problem
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw FieldProblem(field: nil, expected: "expected a JSON object")
+        }
+    }
+}
+
+/// JSON keys of both formats.
+enum LineKey: String, CodingKey {
+    case id, session_id, turn_index, timestamp, user_input, ai_response, feedback, mode, user_id, language
+    case conversation, role, content, rating, helpful
+}
+
+extension KeyedDecodingContainer where K == LineKey {
+    /// An optional field of type `T`; null counts as absent.
+    func optional<T: Decodable>(_ type: T.Type, _ key: LineKey, at path: String, expected: String) throws -> T? {
+        do {
+            return try decodeIfPresent(T.self, forKey: key)
+        } catch let problem as FieldProblem {
+            throw problem
+        } catch {
+            throw FieldProblem(field: path + key.stringValue, expected: expected)
+        }
+    }
+
+    func required<T: Decodable>(_ type: T.Type, _ key: LineKey, at path: String, expected: String) throws -> T {
+        guard let value = try optional(T.self, key, at: path, expected: expected) else {
+            throw FieldProblem(field: path + key.stringValue, expected: "missing; " + expected)
+        }
+        return value
+    }
+
+    func text(_ key: LineKey, at path: String = "") throws -> String {
+        let value = try required(String.self, key, at: path, expected: "expected a non-empty string")
+        guard value.contains(where: { !$0.isWhitespace }) else {
+            throw FieldProblem(field: path + key.stringValue, expected: "expected a non-empty string")
+        }
+        return value
+    }
+
+    func timestamp(_ key: LineKey, at path: String = "", required: Bool) throws -> Int64? {
+        let expected = "expected an ISO 8601 timestamp such as 2025-09-29T10:00:00Z"
+        let value = required
+            ? try self.required(String.self, key, at: path, expected: expected)
+            : try optional(String.self, key, at: path, expected: expected)
+        guard let value else { return nil }
+        guard let micros = ISOTimestamp.parseMicros(value) else {
+            throw FieldProblem(field: path + key.stringValue, expected: expected)
+        }
+        return micros
+    }
+
+    func identifier(_ key: LineKey, at path: String = "") throws -> String? {
+        guard let value = try optional(Identifier.self, key, at: path, expected: "expected a string or an integer")
+        else { return nil }
+        guard !value.text.isEmpty else {
+            throw FieldProblem(field: path + key.stringValue, expected: "expected a non-empty string or an integer")
+        }
+        return value.text
+    }
+
+    func mode(at path: String = "") throws -> Mode? {
+        let expected = "expected \"personal\" or \"university\""
+        guard let raw = try optional(String.self, LineKey.mode, at: path, expected: expected) else { return nil }
+        guard let mode = Mode(rawValue: raw) else { throw FieldProblem(field: path + "mode", expected: expected) }
+        return mode
+    }
+
+    func feedback(at path: String = "") throws -> RawFeedback? {
+        try optional(RawFeedback.self, LineKey.feedback, at: path, expected: "expected an object with rating and helpful")
+    }
+}
+
+/// `conversation[2].feedback`: how error messages name a nested field.
+func fieldPath(_ codingPath: [any CodingKey]) -> String {
+    var path = ""
+    for key in codingPath {
+        if let index = key.intValue {
+            path += "[\(index)]"
+        } else {
+            path += path.isEmpty ? key.stringValue : "." + key.stringValue
+        }
+    }
+    return path
+}
+
+/// An id may be a JSON string or integer; it is stored as text.
+struct Identifier: Decodable {
+    var text: String
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let string = try? container.decode(String.self) {
+            text = string
+        } else {
+            text = String(try container.decode(Int64.self))
+        }
+    }
+}
+
+struct RawFeedback: Decodable {
+    var rating: Int?
+    var helpful: Bool?
+    init(from decoder: any Decoder) throws {
+        let path = fieldPath(decoder.codingPath) + "."
+        let c: KeyedDecodingContainer<LineKey>
+        do { c = try decoder.container(keyedBy: LineKey.self) } catch {
+            throw FieldProblem(field: fieldPath(decoder.codingPath), expected: "expected an object with rating and helpful")
+        }
+        rating = try c.optional(Int.self, .rating, at: path, expected: "expected an integer from 1 to 5")
+        if let rating, !(1...5).contains(rating) {
+            throw FieldProblem(field: path + "rating", expected: "expected an integer from 1 to 5")
+        }
+        helpful = try c.optional(Bool.self, .helpful, at: path, expected: "expected true or false")
+    }
+}
+
+/// The seed's log line.
+struct RawInteraction: Decodable {
+    var id: String?
+    var sessionID: String?
+    var turnIndex: Int?
+    var occurredAt: Int64
+    var userInput: String
+    var aiResponse: String
+    var feedback: RawFeedback?
+    var mode: Mode?
+    var userID: String?
+    var language: String?
+
+    init(from decoder: any Decoder) throws {
+        let c: KeyedDecodingContainer<LineKey>
+        do { c = try decoder.container(keyedBy: LineKey.self) } catch {
+            throw FieldProblem(field: nil, expected: "expected a JSON object")
+        }
+        id = try c.identifier(.id)
+        sessionID = try c.identifier(.session_id)
+        turnIndex = try c.optional(Int.self, .turn_index, at: "", expected: "expected a non-negative integer")
+        if let turnIndex, turnIndex < 0 {
+            throw FieldProblem(field: "turn_index", expected: "expected a non-negative integer")
+        }
+        occurredAt = try c.timestamp(.timestamp, required: true)!
+        userInput = try c.text(.user_input)
+        aiResponse = try c.text(.ai_response)
+        feedback = try c.feedback()
+        mode = try c.mode()
+        userID = try c.identifier(.user_id)
+        language = try c.optional(String.self, .language, at: "", expected: "expected a language code string")
+    }
+
+    func record(line: Int, defaultMode: Mode) throws -> InteractionRecord {
+        InteractionRecord(
+            producerID: id, sessionID: sessionID, turnIndex: turnIndex, mode: mode ?? defaultMode,
+            language: language, userID: userID, occurredAtMicros: occurredAt, userInput: userInput,
+            aiResponse: aiResponse, rating: feedback?.rating, helpful: feedback?.helpful, line: line)
+    }
+}
+
+/// The seed's `coaching_session`: a conversation of user and assistant turns.
+struct RawSession: Decodable {
+    struct Turn: Decodable {
+        enum Role: String { case user, assistant, system }
+        var role: Role
+        var content: String
+        var occurredAt: Int64?
+        var feedback: RawFeedback?
+
+        init(from decoder: any Decoder) throws {
+            let path = fieldPath(decoder.codingPath) + "."
+            let c: KeyedDecodingContainer<LineKey>
+            do { c = try decoder.container(keyedBy: LineKey.self) } catch {
+                throw FieldProblem(field: String(path.dropLast()), expected: "expected an object with role and content")
+            }
+            let expectedRole = "expected \"user\", \"assistant\" or \"system\""
+            let rawRole = try c.required(String.self, .role, at: path, expected: expectedRole)
+            guard let role = Role(rawValue: rawRole) else { throw FieldProblem(field: path + "role", expected: expectedRole) }
+            self.role = role
+            content = try c.text(.content, at: path)
+            occurredAt = try c.timestamp(.timestamp, at: path, required: false)
+            feedback = try c.feedback(at: path)
+        }
+    }
+
+    var sessionID: String
+    var occurredAt: Int64
+    var mode: Mode?
+    var userID: String?
+    var language: String?
+    var conversation: [Turn]
+
+    init(from decoder: any Decoder) throws {
+        let c: KeyedDecodingContainer<LineKey>
+        do { c = try decoder.container(keyedBy: LineKey.self) } catch {
+            throw FieldProblem(field: nil, expected: "expected a JSON object")
+        }
+        guard let id = try c.identifier(.session_id) else {
+            throw FieldProblem(field: "session_id", expected: "missing; expected a string or an integer")
+        }
+        sessionID = id
+        occurredAt = try c.timestamp(.timestamp, required: true)!
+        mode = try c.mode()
+        userID = try c.identifier(.user_id)
+        language = try c.optional(String.self, .language, at: "", expected: "expected a language code string")
+        conversation = try c.required([Turn].self, .conversation, at: "", expected: "expected an array of turns")
+    }
+
+    /// One record per assistant turn, paired with the user turn before it. Two assistant turns
+    /// after one user turn are regenerations: both keep that user turn's index.
+    func records(line: Int, defaultMode: Mode) throws -> [InteractionRecord] {
+        var records: [InteractionRecord] = []
+        var lastUser: (turn: Turn, index: Int)?
+        var userTurns = 0
+        for (position, turn) in conversation.enumerated() {
+            switch turn.role {
+            case .system:
+                continue
+            case .user:
+                lastUser = (turn, userTurns)
+                userTurns += 1
+            case .assistant:
+                guard let user = lastUser else {
+                    throw FieldProblem(
+                        field: "conversation[\(position)]", expected: "expected a user turn before this assistant turn")
+                }
+                records.append(InteractionRecord(
+                    sessionID: sessionID, turnIndex: user.index, mode: mode ?? defaultMode, language: language,
+                    userID: userID, occurredAtMicros: user.turn.occurredAt ?? occurredAt,
+                    userInput: user.turn.content, aiResponse: turn.content,
+                    rating: turn.feedback?.rating, helpful: turn.feedback?.helpful, line: line))
+            }
+        }
+        guard !records.isEmpty else {
+            throw FieldProblem(field: "conversation", expected: "expected at least one user turn followed by an assistant turn")
+        }
+        return records
+    }
+}

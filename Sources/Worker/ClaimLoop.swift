@@ -1,0 +1,115 @@
+import Foundation
+import LibPQ
+import Logging
+import Spool
+
+/// One claim → process → complete loop with its own connection, on its own thread.
+final class ClaimLoop: Sendable {
+    private let slot: Int
+    private let configuration: WorkerConfiguration
+    private let signal: WakeSignal
+    private let sideChannel: SideChannel
+    private let handlers: [JobKind: any JobHandler]
+    private let statistics: WorkerStatistics
+    private let logger: Logger
+
+    init(
+        slot: Int, configuration: WorkerConfiguration, signal: WakeSignal, sideChannel: SideChannel,
+        statistics: WorkerStatistics, logger: Logger
+    ) {
+        self.slot = slot
+        self.configuration = configuration
+        self.signal = signal
+        self.sideChannel = sideChannel
+        self.statistics = statistics
+        self.handlers = [.quality: QualityHandler(filter: configuration.quality), .noop: NoopHandler()]
+        var logger = logger
+        logger[metadataKey: "worker.slot"] = "\(slot)"
+        self.logger = logger
+    }
+
+    /// The thread body; returns on stop, or in drain mode once the queue is empty.
+    func run() {
+        var connection: PGConnection?
+        var backoff = 0.2
+        while !signal.isStopped {
+            do {
+                let conn = try connection.flatMap { $0.isHealthy ? $0 : nil } ?? connect()
+                connection = conn
+                backoff = 0.2
+                let jobs = try JobQueue.claim(
+                    conn, owner: configuration.workerID, limit: configuration.batchSize,
+                    leaseSeconds: configuration.leaseSeconds)
+                if jobs.isEmpty {
+                    if configuration.drain, try JobQueue.isDrained(conn) {
+                        signal.wake()  // the other loops re-check at once instead of at their next poll
+                        return
+                    }
+                    signal.wait(seconds: configuration.pollSeconds)
+                    continue
+                }
+                let leaseDeadline = Date(timeIntervalSinceNow: configuration.leaseSeconds)
+                sideChannel.track(slot: slot, jobs: jobs)
+                defer { sideChannel.untrack(slot: slot) }
+                connection = try process(jobs, on: conn, until: leaseDeadline)
+                if configuration.drain { signal.wake() }
+            } catch {
+                logger.warning("claim loop error; retrying", metadata: ["error": "\(error)"])
+                connection = nil
+                signal.wait(seconds: backoff)
+                backoff = min(backoff * 2, 5)
+            }
+        }
+    }
+
+    /// Processes a batch by kind, and returns the connection to keep using. A lost connection
+    /// is replaced and the batch retried until its lease would have run out; the completion's
+    /// lease check makes a retry after an unseen commit harmless.
+    private func process(_ jobs: [ClaimedJob], on conn: PGConnection, until deadline: Date) throws -> PGConnection {
+        var conn = conn
+        for (kind, batch) in Dictionary(grouping: jobs, by: \.kind) {
+            guard let handler = handlers[kind] else { continue }
+            var outcome: BatchOutcome
+            while true {
+                do {
+                    outcome = try handler.process(batch, owner: configuration.workerID, on: conn)
+                    break
+                } catch let error as PGError where error.isConnectionProblem && Date() < deadline {
+                    logger.warning("lost the database mid-batch; reconnecting", metadata: ["error": "\(error)"])
+                    signal.wait(seconds: 0.5)
+                    if signal.isStopped { throw error }
+                    conn = (try? connect()) ?? conn
+                } catch let error as PGError where error.isConnectionProblem {
+                    throw error
+                } catch {
+                    // A bug or bad data in this batch: every job of it is retried with backoff.
+                    outcome = BatchOutcome(failures: batch.map { ($0, "\(error)") })
+                    break
+                }
+            }
+            try record(outcome, batch: batch, on: conn)
+        }
+        statistics.batches.add(1, ordering: .relaxed)
+        return conn
+    }
+
+    private func record(_ outcome: BatchOutcome, batch: [ClaimedJob], on conn: PGConnection) throws {
+        if !outcome.failures.isEmpty {
+            try JobQueue.fail(conn, owner: configuration.workerID, failures: outcome.failures.map {
+                ($0.job, $0.error, configuration.retryDelay(afterAttempt: $0.job.attempt))
+            })
+            statistics.failed.add(outcome.failures.count, ordering: .relaxed)
+            logger.warning("jobs failed", metadata: ["jobs.count": "\(outcome.failures.count)", "error": "\(outcome.failures[0].error)"])
+        }
+        let lost = batch.count - outcome.retired.count - outcome.failures.count
+        if lost > 0 {
+            statistics.lostLeases.add(lost, ordering: .relaxed)
+            logger.notice("lost leases: another worker owns these jobs now; our results were not written", metadata: ["jobs.count": "\(lost)"])
+        }
+        statistics.completed.add(outcome.retired.count, ordering: .relaxed)
+    }
+
+    private func connect() throws -> PGConnection {
+        try PGConnection(conninfo: configuration.conninfo, applicationName: "coachspool-worker")
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Wakes idle claim loops (a NOTIFY arrived, leases were reaped) and tells every thread to stop.
+/// Threads wait on it with a timeout, which is the polling fallback.
+final class WakeSignal: @unchecked Sendable {
+    // Safe to share: every field is read and written under `condition`'s lock.
+    private let condition = NSCondition()
+    private var generation = 0
+    private var stopped = false
+
+    var isStopped: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped
+    }
+
+    func wake() {
+        condition.lock()
+        generation &+= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Returns after `seconds`, or earlier on `wake()` or `stop()`.
+    func wait(seconds: Double) {
+        condition.lock()
+        defer { condition.unlock() }
+        let seen = generation
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while generation == seen, !stopped {
+            if !condition.wait(until: deadline) { return }
+        }
+    }
+}
+
+/// Runs closures on dedicated threads (never Swift's cooperative pool: they block in libpq and
+/// run CPU-bound stages) and lets async code await them all.
+final class ThreadGroup: @unchecked Sendable {
+    // Safe to share: `running` and `waiter` are only touched under `lock`.
+    private let lock = NSLock()
+    private var running = 0
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
+        lock.lock()
+        running += 1
+        lock.unlock()
+        let thread = Thread { [self] in
+            body()
+            lock.lock()
+            running -= 1
+            let done = running == 0 ? waiter : nil
+            if done != nil { waiter = nil }
+            lock.unlock()
+            done?.resume()
+        }
+        thread.name = name
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Returns once every spawned thread has finished.
+    func join() async {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if running == 0 {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiter = continuation
+                lock.unlock()
+            }
+        }
+    }
+}

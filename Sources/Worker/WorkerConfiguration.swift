@@ -1,0 +1,40 @@
+import Foundation
+import Stages
+
+/// How a worker process runs. Every knob has a default that suits the embedded setup.
+public struct WorkerConfiguration: Sendable {
+    public var conninfo: String
+    /// Claim loops in this process, each with its own connection.
+    public var concurrency = 1
+    /// Jobs per claim.
+    public var batchSize = 100
+    /// How long a claim stays ours without a heartbeat; heartbeats come every third of it.
+    public var leaseSeconds = 30.0
+    /// Polling interval when idle; NOTIFY usually wakes the loop sooner.
+    public var pollSeconds = 5.0
+    /// Exit once no job is ready, running or waiting for a retry.
+    public var drain = false
+    /// Backoff after a failure: base × 2^(attempt−1), capped, with ±50 % jitter.
+    public var retryBaseSeconds = 2.0
+    public var retryMaxSeconds = 600.0
+    public var quality = QualityFilter()
+    /// Unique per process: the lease owner written into claimed jobs.
+    public var workerID: String
+
+    public init(conninfo: String, workerID: String = WorkerConfiguration.makeWorkerID()) {
+        self.conninfo = conninfo
+        self.workerID = workerID
+    }
+
+    public static func makeWorkerID() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(host):\(getpid()):\(suffix)"
+    }
+
+    /// The delay before attempt `attempt + 1` after a failure of attempt `attempt`.
+    func retryDelay(afterAttempt attempt: Int32) -> Double {
+        let exponential = retryBaseSeconds * pow(2, Double(max(0, attempt - 1)))
+        return min(exponential, retryMaxSeconds) * Double.random(in: 0.5...1.5)
+    }
+}

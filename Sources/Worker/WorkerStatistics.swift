@@ -1,0 +1,24 @@
+import Synchronization
+
+/// What a worker process did, for its exit summary and logs.
+public final class WorkerStatistics: Sendable {
+    let completed = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    let lostLeases = Atomic<Int>(0)
+    let batches = Atomic<Int>(0)
+
+    public init() {}
+
+    public struct Snapshot: Sendable, Equatable {
+        public var completed: Int
+        public var failed: Int
+        public var lostLeases: Int
+        public var batches: Int
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(
+            completed: completed.load(ordering: .relaxed), failed: failed.load(ordering: .relaxed),
+            lostLeases: lostLeases.load(ordering: .relaxed), batches: batches.load(ordering: .relaxed))
+    }
+}

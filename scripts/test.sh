@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite against a real PostgreSQL: set-up, the embedded server (unless DATABASE_URL
+# is set), `swift test`, and the server stopped again if this script started it.
+#
+# Each test suite creates and drops its own database on that server, so the server's user must
+# be allowed to CREATE DATABASE. The tests that restart PostgreSQL run only on the embedded server.
+# Extra arguments go to `swift test` (e.g. `scripts/test.sh --filter Ingest`).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+. "$REPO/scripts/lib/build.sh"
+
+ensure_build_deps
+use_database
+if [ "$STARTED_EMBEDDED" = 1 ]; then
+  trap '"$REPO/scripts/postgres.sh" down || true' EXIT
+fi
+if [ "$DATABASE_URL" = "$("$REPO/scripts/postgres.sh" url 2>/dev/null || true)" ]; then
+  export COACHSPOOL_PG_RESTART="$REPO/scripts/postgres.sh restart"
+fi
+
+cd "$REPO"
+say "building (debug, with tests)…"
+swift build --build-tests >&2
+COACHSPOOL_BIN="$(swift build --show-bin-path)/coachspool"
+export COACHSPOOL_BIN
+export COACHSPOOL_SCHEMA_DIR="$REPO/schema"
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
+swift test --skip-build "$@"
