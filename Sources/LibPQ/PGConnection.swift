@@ -84,6 +84,7 @@ public final class PGConnection {
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back when it throws.
+    @discardableResult
     public func transaction<T>(_ body: (PGConnection) throws -> T) throws -> T {
         try execute(unsafeSQL: "BEGIN")
         do {

@@ -1,0 +1,154 @@
+import Foundation
+import LibPQ
+import Testing
+
+extension DatabaseTests {
+    @Suite struct IngestTests {
+        @Test func ingestStoresRecordsFeedbackAndJobsOnce() async throws {
+            try await TestDatabase.with { db in
+                let file = temporaryFile("in.jsonl")
+                try writeInteractions(count: 250, to: file, ratedEvery: 2)
+                let first = try await CoachSpoolProcess.run(["ingest", "--batch-size", "100", file.path], database: db)
+                #expect(first.status == 0, "\(first.err)")
+                #expect(first.out.contains("accepted 250, duplicates 0, rejected 0"))
+                let again = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+                #expect(again.status == 0)
+                #expect(again.out.contains("accepted 0, duplicates 250, rejected 0"))
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 250)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 125)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'quality'", as: Int.self) == 250)
+                // Origin: file and line, in file order.
+                #expect(try db.scalar("SELECT bool_and(origin_file = \(file.path)) AND min(origin_line) = 1 AND max(origin_line) = 250 FROM coachspool.interactions", as: Bool.self))
+                #expect(try db.scalar("SELECT bool_and(origin_line = id - (SELECT min(id) - 1 FROM coachspool.interactions)) FROM coachspool.interactions", as: Bool.self))
+            }
+        }
+
+        @Test func duplicatesInsideOneFileAreCountedNotRejected() async throws {
+            try await TestDatabase.with { db in
+                let line = #"{"timestamp":"2025-10-01T10:00:00Z","user_input":"Same question twice","ai_response":"Same answer twice, word for word."}"#
+                let withID = #"{"id":"m-1","timestamp":"2025-10-01T10:00:00Z","user_input":"A","ai_response":"B"}"#
+                let sameIDOtherText = #"{"id":"m-1","timestamp":"2025-10-02T10:00:00Z","user_input":"C","ai_response":"D"}"#
+                let file = temporaryFile("dups.jsonl")
+                try [line, line, withID, sameIDOtherText].joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+                let result = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+                #expect(result.status == 0)
+                #expect(result.out.contains("accepted 2, duplicates 2, rejected 0"))
+                // The first occurrence in the file wins.
+                #expect(try db.scalar("SELECT user_input FROM coachspool.interactions WHERE idempotency_key = 'id:m-1'", as: String.self) == "A")
+            }
+        }
+
+        @Test func badLinesAreReportedWrittenToRejectsAndValidLinesKept() async throws {
+            try await TestDatabase.with { db in
+                let lines = [
+                    #"{"timestamp":"2025-10-01T10:00:00Z","user_input":"Valid question one","ai_response":"Valid answer number one here."}"#,
+                    #"{"timestamp":"2025-10-01T10:00:00Z","user_input":"Missing answer"}"#,
+                    "not json",
+                    #"{"timestamp":"2025-10-01T10:00:00Z","user_input":"Bad rating","ai_response":"x","feedback":{"rating":6}}"#,
+                    "",
+                    #"{"timestamp":"2025-10-01T10:00:00Z","user_input":"Valid question two","ai_response":"Valid answer number two here.","feedback":{"rating":5,"helpful":true}}"#,
+                ]
+                var bytes = Data([0xEF, 0xBB, 0xBF])  // a BOM at the start is fine
+                bytes.append(Data(lines.joined(separator: "\n").utf8))
+                bytes.append(Data("\n".utf8))
+                bytes.append(Data([0x7B, 0x22, 0xFF, 0x22, 0x7D, 0x0A]))  // {"\xff"} : invalid UTF-8 on line 7
+                let file = temporaryFile("bad.jsonl")
+                try bytes.write(to: file)
+                let rejects = temporaryFile("rejects.jsonl")
+                let result = try await CoachSpoolProcess.run(["ingest", "--rejects", rejects.path, file.path], database: db)
+                #expect(result.status == 3)
+                #expect(result.out.contains("accepted 2, duplicates 0, rejected 4"))
+                #expect(result.err.contains("line 2: ai_response: missing; expected a non-empty string"))
+                #expect(result.err.contains("line 3: not valid JSON"))
+                #expect(result.err.contains("line 4: feedback.rating: expected an integer from 1 to 5"))
+                #expect(result.err.contains("line 7: not valid UTF-8"))
+                let rejected = try String(contentsOf: rejects, encoding: .utf8).split(separator: "\n").map {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+                }
+                #expect(rejected.map { $0["line"] as? Int } == [2, 3, 4, 7])
+                #expect(rejected[1]["raw"] as? String == "not json")
+                #expect((rejected[0]["error"] as? String)?.hasPrefix("line 2: ai_response") == true)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 2)
+            }
+        }
+
+        @Test func sessionsBecomeInteractionsWithTurnIndexAndFeedback() async throws {
+            try await TestDatabase.with { db in
+                let session = #"{"session_id":"sess_001","timestamp":"2025-09-29T10:00:00Z","mode":"university","user_id":"u1","conversation":[{"role":"user","content":"Jag känner mig fast i min karriär","timestamp":"2025-09-29T10:00:00Z"},{"role":"assistant","content":"Berätta mer om vad som får dig att känna så.","feedback":{"rating":4,"helpful":true}},{"role":"user","content":"Samma sak varje dag"},{"role":"assistant","content":"Vad skulle du vilja lära dig?"}]}"#
+                let file = temporaryFile("sessions.jsonl")
+                try session.write(to: file, atomically: true, encoding: .utf8)
+                let result = try await CoachSpoolProcess.run(["ingest", "--format", "sessions", file.path], database: db)
+                #expect(result.status == 0, "\(result.err)")
+                #expect(result.out.contains("accepted 2"))
+                let rows = try db.connect().query("""
+                    SELECT i.turn_index, i.mode, f.rating FROM coachspool.interactions i
+                    LEFT JOIN coachspool.feedback f ON f.interaction_id = i.id ORDER BY i.turn_index
+                    """)
+                #expect(try rows.map { try $0.decode(Int.self, at: 0) } == [0, 1])
+                #expect(try rows.map { try $0.decode(String.self, at: 1) } == ["university", "university"])
+                #expect(try rows.map { try $0.decode(Int?.self, at: 2) } == [4, nil])
+            }
+        }
+
+        /// The coach app (SQL) and a backfill (CLI) of the same exchange agree on its key.
+        @Test func sqlFunctionAndIngestShareTheIdempotencyKey() async throws {
+            try await TestDatabase.with { db in
+                let conn = try db.connect()
+                let id = try conn.query("""
+                    SELECT coachspool.log_interaction(p_user_input => 'Hur sätter jag mål?', p_ai_response => 'Prova SMART-modellen.',
+                        p_session_id => 's-9', p_occurred_at => '2025-10-01T12:00:00+02:00', p_rating => 4)
+                    """).scalar(Int64.self)
+                let file = temporaryFile("same.jsonl")
+                try #"{"session_id":"s-9","timestamp":"2025-10-01T10:00:00Z","user_input":"Hur sätter jag mål?","ai_response":"Prova SMART-modellen."}"#
+                    .write(to: file, atomically: true, encoding: .utf8)
+                let result = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+                #expect(result.out.contains("accepted 0, duplicates 1"))
+                // Calling the function again returns the same id and adds nothing.
+                let again = try conn.query("""
+                    SELECT coachspool.log_interaction(p_user_input => 'Hur sätter jag mål?', p_ai_response => 'Prova SMART-modellen.',
+                        p_session_id => 's-9', p_occurred_at => '2025-10-01T10:00:00Z')
+                    """).scalar(Int64.self)
+                #expect(again == id)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 1)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 1)
+            }
+        }
+
+        @Test func stdinIsReadWithDash() async throws {
+            try await TestDatabase.with { db in
+                let file = temporaryFile("stdin.jsonl")
+                try writeInteractions(count: 3, to: file)
+                let result = try await CoachSpoolProcess.run(["ingest", "-"], database: db, stdin: file)
+                #expect(result.status == 0)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions WHERE origin_file = '<stdin>'", as: Int.self) == 3)
+            }
+        }
+
+        /// SIGKILL half-way through a large file, then a rerun: every line stored exactly once,
+        /// every stored interaction with exactly one job.
+        @Test func killedIngestLosesNothingAndARerunCompletesTheFile() async throws {
+            try await TestDatabase.with { db in
+                let file = temporaryFile("big.jsonl")
+                let total = 60_000
+                try writeInteractions(count: total, to: file)
+                let ingest = try CoachSpoolProcess(["ingest", "--batch-size", "500", file.path], database: db)
+                let started = try await eventually(timeout: 60, interval: 0.01) {
+                    try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) >= 5_000
+                }
+                #expect(started)
+                ingest.signal(SIGKILL)
+                #expect(await ingest.wait() != 0)
+                let partial = try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self)
+                #expect(partial < total, "the kill came too late to prove anything")
+                #expect(partial % 500 == 0, "a batch is all or nothing")
+
+                let rerun = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+                #expect(rerun.status == 0)
+                #expect(rerun.out.contains("accepted \(total - partial), duplicates \(partial), rejected 0"))
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == total)
+                #expect(try db.scalar("SELECT count(DISTINCT source_id) FROM coachspool.jobs", as: Int.self) == total)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == total)
+            }
+        }
+    }
+}
