@@ -117,6 +117,18 @@ log_min_messages = warning
 CONF
 }
 
+# pg_ctl with every inherited descriptor above stderr closed: a server started from a test runner
+# or a CI step must not keep that caller's pipes and sockets open for its whole life.
+pg_ctl_clean() {
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    as_user "$(pgbin)/pg_ctl" "$@"
+  )
+}
+
 is_running() { as_user "$(pgbin)/pg_ctl" -D "$(datadir)" status >/dev/null 2>&1; }
 
 psql_admin() { PGOPTIONS="-c client_min_messages=warning" "$(pgbin)/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$(sockdir)" -p "$(port)" -U postgres "$@"; }
@@ -128,7 +140,7 @@ cmd_up() {
   pick_port
   init_cluster
   if ! is_running; then
-    as_user "$(pgbin)/pg_ctl" -D "$(datadir)" -l "$(datadir)/server.log" -w -t 60 start >/dev/null \
+    pg_ctl_clean -D "$(datadir)" -l "$(datadir)/server.log" -w -t 60 start >/dev/null \
       || { tail -20 "$(datadir)/server.log" >&2; die "PostgreSQL did not start (log above)"; }
   fi
   if [ "$(psql_admin -d postgres -c "select count(*) from pg_database where datname = '$DB'")" = 0 ]; then
@@ -150,7 +162,7 @@ cmd_down() {
 
 cmd_restart() {
   is_running || die "not running; use up"
-  as_user "$(pgbin)/pg_ctl" -D "$(datadir)" -l "$(datadir)/server.log" -m fast -w -t 60 restart >/dev/null
+  pg_ctl_clean -D "$(datadir)" -l "$(datadir)/server.log" -m fast -w -t 60 restart >/dev/null
   say "restarted"
 }
 

@@ -29,6 +29,9 @@ struct WorkCommand: AsyncParsableCommand {
     @Flag(help: "Exit 0 once no job is ready, running or waiting for a retry.")
     var drain = false
 
+    @Option(help: "Seconds before the first retry of a failed job; doubles per attempt (with jitter), up to 10 minutes.")
+    var retryBase = 2.0
+
     @Option(help: "Quality filter: the lowest rating accepted.")
     var minRating = 3
 
@@ -43,6 +46,7 @@ struct WorkCommand: AsyncParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard poll > 0 else { throw ValidationError("--poll must be positive") }
+        guard retryBase >= 0 else { throw ValidationError("--retry-base must not be negative") }
     }
 
     func run() async throws {
@@ -53,6 +57,7 @@ struct WorkCommand: AsyncParsableCommand {
         config.leaseSeconds = lease
         config.pollSeconds = poll
         config.drain = drain
+        config.retryBaseSeconds = retryBase
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
         try await onDedicatedThread { try Migrator.requireSchema(try openConnection(application: "coachspool-worker")) }

@@ -135,10 +135,20 @@ public enum JobQueue {
             """).affectedRows
     }
 
-    /// True when no job is ready, running or waiting for a retry (dead jobs do not count).
-    public static func isDrained(_ conn: PGConnection) throws -> Bool {
-        try conn.query("SELECT NOT EXISTS (SELECT 1 FROM coachspool.jobs WHERE state IN ('ready', 'running'))")
-            .scalar(Bool.self)
+    /// What an idle worker needs to know after an empty claim.
+    public struct Idle: Sendable {
+        /// No job is ready, running or waiting for a retry (dead jobs do not count).
+        public var drained: Bool
+        /// Seconds until the next retry is due, when one is waiting.
+        public var nextRetryIn: Double?
+    }
+
+    public static func idleState(_ conn: PGConnection) throws -> Idle {
+        let row = try conn.query("""
+            SELECT NOT EXISTS (SELECT 1 FROM coachspool.jobs WHERE state IN ('ready', 'running')),
+                   extract(epoch FROM (SELECT min(run_at) FROM coachspool.jobs WHERE state = 'ready') - now())::float8
+            """)[0]
+        return Idle(drained: try row.decode(Bool.self, at: 0), nextRetryIn: try row.decode(Double?.self, at: 1))
     }
 
     /// `[{"id":…,"attempt":…}]`: the leases a statement must match.

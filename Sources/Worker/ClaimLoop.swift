@@ -41,11 +41,13 @@ final class ClaimLoop: Sendable {
                     conn, owner: configuration.workerID, limit: configuration.batchSize,
                     leaseSeconds: configuration.leaseSeconds)
                 if jobs.isEmpty {
-                    if configuration.drain, try JobQueue.isDrained(conn) {
+                    let idle = try JobQueue.idleState(conn)
+                    if configuration.drain, idle.drained {
                         signal.wake()  // the other loops re-check at once instead of at their next poll
                         return
                     }
-                    signal.wait(seconds: configuration.pollSeconds)
+                    // Sleep until woken (NOTIFY), the next retry is due, or the poll interval ends.
+                    signal.wait(seconds: min(configuration.pollSeconds, max(0.01, idle.nextRetryIn ?? .infinity)))
                     continue
                 }
                 let leaseDeadline = Date(timeIntervalSinceNow: configuration.leaseSeconds)

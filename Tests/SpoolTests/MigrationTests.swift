@@ -7,11 +7,8 @@ extension DatabaseTests {
         /// Ten processes start together on an empty database: the schema is applied exactly once.
         @Test func tenConcurrentMigratorsApplyEachFileOnce() async throws {
             let server = try TestDatabase.serverURL
-            let name = "cs_test_migrate_\(UInt32.random(in: 0...UInt32.max))"
-            let admin = try PGConnection(conninfo: server)
-            try admin.execute(unsafeSQL: "CREATE DATABASE \(try admin.quoteIdentifier(name))")
-            defer { try? admin.execute(unsafeSQL: "DROP DATABASE \(try admin.quoteIdentifier(name)) WITH (FORCE)") }
-            let db = TestDatabase(name: name, url: TestDatabase.url(server, database: name))
+            let db = try TestDatabase.create(name: "cs_test_empty_\(UInt32.random(in: 0...UInt32.max))", server: server)
+            defer { db.drop(server: server) }
 
             let processes = try (0..<10).map { _ in try CoachSpoolProcess(["migrate"], database: db) }
             var outputs: [String] = []
@@ -38,11 +35,8 @@ extension DatabaseTests {
 
         @Test func commandsOnAnUnmigratedDatabaseSayWhatToDo() async throws {
             let server = try TestDatabase.serverURL
-            let name = "cs_test_empty_\(UInt32.random(in: 0...UInt32.max))"
-            let admin = try PGConnection(conninfo: server)
-            try admin.execute(unsafeSQL: "CREATE DATABASE \(try admin.quoteIdentifier(name))")
-            defer { try? admin.execute(unsafeSQL: "DROP DATABASE \(try admin.quoteIdentifier(name)) WITH (FORCE)") }
-            let db = TestDatabase(name: name, url: TestDatabase.url(server, database: name))
+            let db = try TestDatabase.create(name: "cs_test_empty_\(UInt32.random(in: 0...UInt32.max))", server: server)
+            defer { db.drop(server: server) }
             let result = try await CoachSpoolProcess.run(["work", "--drain"], database: db)
             #expect(result.status != 0)
             #expect(result.err.contains("run `coachspool migrate` first"))

@@ -27,8 +27,8 @@ final class CoachSpoolProcess: @unchecked Sendable {
         process.environment = env
         stdoutFile = temporaryFile("out")
         stderrFile = temporaryFile("err")
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
@@ -49,7 +49,7 @@ final class CoachSpoolProcess: @unchecked Sendable {
             if Date() > deadline {
                 Issue.record("coachspool \(process.arguments ?? []) did not exit within \(timeout)s; killed. stderr: \(stderr)")
                 signal(SIGKILL)
-                process.waitUntilExit()
+                await waitForExit(process)
                 break
             }
             try? await Task.sleep(for: .milliseconds(20))
@@ -66,6 +66,27 @@ final class CoachSpoolProcess: @unchecked Sendable {
         let status = await p.wait(timeout: timeout)
         return (status, p.stdout, p.stderr)
     }
+}
+
+/// Waits for a child process without `waitUntilExit()`, which spins a RunLoop that does not
+/// see the exit when called from a Swift concurrency thread on Linux.
+func waitForExit(_ process: Process) async {
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+}
+
+/// Runs a shell command (the server restart hook) and returns its exit status.
+func runShell(_ command: String) async throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    // The server it restarts must not inherit our output pipes, or the test runner waits for
+    // them to close at exit.
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    await waitForExit(process)
+    return process.terminationStatus
 }
 
 /// Polls `condition` until it holds (true) or `timeout` passes (false).

@@ -22,14 +22,24 @@ struct TestDatabase: Sendable {
     /// Runs `body` with a fresh, migrated database.
     static func with<T>(_ body: (TestDatabase) async throws -> T) async throws -> T {
         let server = try serverURL
-        let name = "cs_test_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = try PGConnection(conninfo: server)
-        try admin.execute(unsafeSQL: "CREATE DATABASE \(try admin.quoteIdentifier(name))")
-        let db = TestDatabase(name: name, url: Self.url(server, database: name))
-        defer { try? admin.execute(unsafeSQL: "DROP DATABASE \(try admin.quoteIdentifier(name)) WITH (FORCE)") }
+        let db = try create(name: "cs_test_\(UInt32.random(in: 0...UInt32.max))", server: server)
+        defer { db.drop(server: server) }
         let conn = try db.connect()
         try Migrator(directory: try SchemaLocator.locate(explicit: nil), logger: Logger(label: "test")).migrate(conn)
         return try await body(db)
+    }
+
+    /// An empty database (not migrated); `drop` it when done.
+    static func create(name: String, server: String) throws -> TestDatabase {
+        let admin = try PGConnection(conninfo: server)
+        try admin.execute(unsafeSQL: "CREATE DATABASE \(try admin.quoteIdentifier(name))")
+        return TestDatabase(name: name, url: Self.url(server, database: name))
+    }
+
+    /// Drops the database on a new connection (the server may have restarted meanwhile).
+    func drop(server: String) {
+        guard let admin = try? PGConnection(conninfo: server), let quoted = try? admin.quoteIdentifier(name) else { return }
+        try? admin.execute(unsafeSQL: "DROP DATABASE \(quoted) WITH (FORCE)")
     }
 
     func connect() throws -> PGConnection {

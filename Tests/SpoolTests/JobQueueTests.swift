@@ -1,0 +1,115 @@
+import LibPQ
+import Spool
+import Testing
+@testable import Worker
+
+extension DatabaseTests {
+    /// The lease rules, statement by statement, against the real schema.
+    @Suite struct JobQueueTests {
+        func seed(_ db: TestDatabase, count: Int = 1) throws -> [Int64] {
+            let conn = try db.connect()
+            return try (0..<count).map { i in
+                try conn.query("""
+                    SELECT coachspool.log_interaction(p_user_input => \("question number \(i) is here"),
+                        p_ai_response => 'an answer that is long enough to pass', p_rating => 4)
+                    """).scalar(Int64.self)
+            }
+        }
+
+        @Test func aStaleLeaseCannotCompleteOrHeartbeat() async throws {
+            try await TestDatabase.with { db in
+                _ = try seed(db)
+                let conn = try db.connect()
+                let a = try JobQueue.claim(conn, owner: "A", limit: 10, leaseSeconds: 30)
+                #expect(a.count == 1 && a[0].attempt == 1)
+                #expect(try JobQueue.claim(conn, owner: "B", limit: 10, leaseSeconds: 30).isEmpty, "a leased job is not claimable")
+                try conn.query("UPDATE coachspool.jobs SET lease_expires_at = now() - interval '1 second'")
+                #expect(try JobQueue.reapExpiredLeases(conn) == 1)
+                let b = try JobQueue.claim(conn, owner: "B", limit: 10, leaseSeconds: 30)
+                #expect(b.map(\.id) == a.map(\.id))
+                #expect(b[0].attempt == 2)
+                #expect(try JobQueue.heartbeat(conn, owner: "A", jobs: a, leaseSeconds: 30) == 0)
+                #expect(try JobQueue.complete(conn, owner: "A", jobs: a).isEmpty, "A's completion must be refused")
+                #expect(try JobQueue.fail(conn, owner: "A", failures: [(a[0], "late", 1)]) == 0)
+                #expect(try JobQueue.heartbeat(conn, owner: "B", jobs: b, leaseSeconds: 30) == 1)
+                #expect(try JobQueue.complete(conn, owner: "B", jobs: b) == [b[0].id])
+                #expect(try conn.query("SELECT count(*) FROM coachspool.jobs").scalar(Int.self) == 0)
+            }
+        }
+
+        @Test func sameOwnerWithAnOldAttemptIsRefusedToo() async throws {
+            try await TestDatabase.with { db in
+                _ = try seed(db)
+                let conn = try db.connect()
+                let first = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                try conn.query("UPDATE coachspool.jobs SET lease_expires_at = now() - interval '1 second'")
+                try JobQueue.reapExpiredLeases(conn)
+                let second = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                #expect(try JobQueue.complete(conn, owner: "A", jobs: first).isEmpty, "the attempt is the fencing token")
+                #expect(try JobQueue.complete(conn, owner: "A", jobs: second).count == 1)
+            }
+        }
+
+        @Test func feedbackDuringARunQueuesTheJobAgain() async throws {
+            try await TestDatabase.with { db in
+                let id = try seed(db)[0]
+                let conn = try db.connect()
+                let held = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                try conn.query("SELECT coachspool.log_feedback(\(id), 1, false)")
+                #expect(try conn.query("SELECT rerun FROM coachspool.jobs").scalar(Bool.self))
+                #expect(try JobQueue.complete(conn, owner: "A", jobs: held) == [held[0].id])
+                let row = try conn.query("SELECT state, rerun, max_attempts FROM coachspool.jobs")[0]
+                #expect(try row.decode(String.self, at: 0) == "ready")
+                #expect(try row.decode(Bool.self, at: 1) == false)
+                #expect(try row.decode(Int.self, at: 2) == 6, "the re-run does not use up an attempt")
+                // Feedback on a ready job just leaves it queued, once.
+                try conn.query("SELECT coachspool.log_feedback(\(id), 2, false)")
+                #expect(try conn.query("SELECT count(*) FROM coachspool.jobs WHERE NOT rerun").scalar(Int.self) == 1)
+            }
+        }
+
+        @Test func failureBacksOffAndTheLastAttemptIsDead() async throws {
+            try await TestDatabase.with { db in
+                _ = try seed(db)
+                let conn = try db.connect()
+                try conn.query("UPDATE coachspool.jobs SET max_attempts = 2")
+                let first = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                #expect(try JobQueue.fail(conn, owner: "A", failures: [(first[0], "boom", 3600)]) == 1)
+                #expect(try conn.query("SELECT state FROM coachspool.jobs").scalar(String.self) == "ready")
+                #expect(try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30).isEmpty, "backing off")
+                let idle = try JobQueue.idleState(conn)
+                #expect(!idle.drained)
+                #expect((idle.nextRetryIn ?? 0) > 3500)
+                try conn.query("UPDATE coachspool.jobs SET run_at = now()")
+                let second = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                #expect(try JobQueue.fail(conn, owner: "A", failures: [(second[0], "boom again", 1)]) == 1)
+                let row = try conn.query("SELECT state, attempt, last_error FROM coachspool.jobs")[0]
+                #expect(try row.decode(String.self, at: 0) == "dead")
+                #expect(try row.decode(Int.self, at: 1) == 2)
+                #expect(try row.decode(String.self, at: 2) == "boom again")
+                #expect(try JobQueue.idleState(conn).drained, "dead jobs do not keep a drain waiting")
+            }
+        }
+
+        @Test func releaseGivesJobsBackWithoutSpendingAnAttempt() async throws {
+            try await TestDatabase.with { db in
+                _ = try seed(db, count: 3)
+                let conn = try db.connect()
+                let held = try JobQueue.claim(conn, owner: "A", limit: 3, leaseSeconds: 30)
+                #expect(try JobQueue.release(conn, owner: "A", jobs: held) == 3)
+                #expect(try conn.query("SELECT bool_and(state = 'ready' AND max_attempts = 6) FROM coachspool.jobs").scalar(Bool.self))
+            }
+        }
+
+        @Test func retryDelayGrowsExponentiallyWithJitterAndACap() {
+            var config = WorkerConfiguration(conninfo: "", workerID: "t")
+            config.retryBaseSeconds = 2
+            config.retryMaxSeconds = 60
+            for (attempt, base) in [(Int32(1), 2.0), (2, 4), (3, 8), (4, 16), (10, 60)] {
+                let delays = (0..<200).map { _ in config.retryDelay(afterAttempt: attempt) }
+                #expect(delays.allSatisfy { $0 >= base * 0.5 && $0 <= base * 1.5 })
+                #expect(Set(delays).count > 100, "jitter spreads retries")
+            }
+        }
+    }
+}

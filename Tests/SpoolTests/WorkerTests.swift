@@ -1,0 +1,232 @@
+import Foundation
+import LibPQ
+import Spool
+import Testing
+
+/// Every interaction has exactly one verdict for the pipeline version, and no work is left.
+func expectExactlyOnce(_ db: TestDatabase, total: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let counts = try db.connect().query("""
+        SELECT (SELECT count(*) FROM coachspool.quality_verdicts),
+               (SELECT count(DISTINCT interaction_id) FROM coachspool.quality_verdicts),
+               (SELECT count(*) FROM coachspool.interactions i
+                 WHERE NOT EXISTS (SELECT 1 FROM coachspool.quality_verdicts v WHERE v.interaction_id = i.id)),
+               (SELECT count(*) FROM coachspool.jobs)
+        """)[0]
+    #expect(try counts.decode(Int.self, at: 0) == total, "verdicts", sourceLocation: sourceLocation)
+    #expect(try counts.decode(Int.self, at: 1) == total, "distinct interactions with a verdict", sourceLocation: sourceLocation)
+    #expect(try counts.decode(Int.self, at: 2) == 0, "interactions without a verdict", sourceLocation: sourceLocation)
+    #expect(try counts.decode(Int.self, at: 3) == 0, "jobs left (ready, running, retrying or dead)", sourceLocation: sourceLocation)
+}
+
+func ingest(_ count: Int, into db: TestDatabase, ratedEvery: Int = 1) async throws {
+    let file = temporaryFile("in.jsonl")
+    try writeInteractions(count: count, to: file, ratedEvery: ratedEvery)
+    let result = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+    #expect(result.status == 0, "\(result.err)")
+}
+
+/// The lease owner of the jobs running now (one worker process in the test), once there are some.
+func runningOwner(_ db: TestDatabase) async throws -> String? {
+    var owner: String?
+    _ = try await eventually(timeout: 60, interval: 0.005) {
+        owner = try db.connect().query("SELECT lease_owner FROM coachspool.jobs WHERE state = 'running' LIMIT 1")
+            .first.map { try $0.decode(String.self, at: 0) }
+        return owner != nil
+    }
+    return owner
+}
+
+/// Starts a worker and SIGSTOPs it while it holds a batch (retrying when it was caught between
+/// two batches). Returns the stopped process, its lease owner id and the source ids it holds.
+func catchHoldingABatch(_ db: TestDatabase, _ arguments: [String]) async throws -> (CoachSpoolProcess, String, [Int64]) {
+    for _ in 0..<5 {
+        let worker = try CoachSpoolProcess(arguments, database: db)
+        let owner = try #require(try await runningOwner(db))
+        worker.signal(SIGSTOP)
+        let held = try db.connect().query("SELECT source_id FROM coachspool.jobs WHERE lease_owner = \(owner) AND state = 'running'")
+            .map { try $0.decode(Int64.self, at: 0) }
+        if !held.isEmpty { return (worker, owner, held) }
+        worker.signal(SIGKILL)
+        _ = await worker.wait()
+    }
+    throw SpoolError(.input, "never caught the worker holding a batch")
+}
+
+extension DatabaseTests {
+    @Suite struct WorkerTests {
+        @Test func twoWorkerProcessesDrainEverythingExactlyOnce() async throws {
+            try await TestDatabase.with { db in
+                try await ingest(3000, into: db, ratedEvery: 3)
+                let a = try CoachSpoolProcess(["work", "--drain", "--concurrency", "2", "--batch-size", "50"], database: db)
+                let b = try CoachSpoolProcess(["work", "--drain", "--concurrency", "2", "--batch-size", "50"], database: db)
+                #expect(await a.wait() == 0, "\(a.stderr)")
+                #expect(await b.wait() == 0, "\(b.stderr)")
+                try expectExactlyOnce(db, total: 3000)
+                // Unrated interactions are rejected for that reason, and only those carry it.
+                #expect(try db.scalar("""
+                    SELECT count(*) FROM coachspool.quality_verdicts v
+                    WHERE ('no_feedback_yet' = ANY(v.reasons)) <> NOT EXISTS (SELECT 1 FROM coachspool.feedback f WHERE f.interaction_id = v.interaction_id)
+                    """, as: Int.self) == 0)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.quality_verdicts WHERE 'no_feedback_yet' = ANY(reasons)", as: Int.self) == 2000)
+                // Both processes did part of the work.
+                #expect(try db.scalar("SELECT count(DISTINCT worker) FROM coachspool.quality_verdicts", as: Int.self) == 2)
+            }
+        }
+
+        @Test func lateFeedbackIsEvaluatedAgainAndTheLatestRatingWins() async throws {
+            try await TestDatabase.with { db in
+                let conn = try db.connect()
+                let id = try conn.query("""
+                    SELECT coachspool.log_interaction(p_user_input => 'Hur hittar jag motivation?',
+                        p_ai_response => 'Börja med att fråga dig varför målet betyder något för dig.')
+                    """).scalar(Int64.self)
+                func verdict() async throws -> (Bool, [String], Int?) {
+                    let result = try await CoachSpoolProcess.run(["work", "--drain"], database: db)
+                    #expect(result.status == 0, "\(result.err)")
+                    let row = try conn.query("SELECT accepted, reasons, rating FROM coachspool.quality_verdicts WHERE interaction_id = \(id)")[0]
+                    return (try row.decode(Bool.self, at: 0), try row.decode([String].self, at: 1), try row.decode(Int?.self, at: 2))
+                }
+                #expect(try await verdict() == (false, ["no_feedback_yet"], nil))
+                try conn.query("SELECT coachspool.log_feedback(\(id), 5, true)")
+                #expect(try await verdict() == (true, [], 5))
+                try conn.query("SELECT coachspool.log_feedback(\(id), 1, false)")
+                #expect(try await verdict() == (false, ["rating_below_minimum"], 1))
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.quality_verdicts", as: Int.self) == 1)
+            }
+        }
+
+        /// kill -9 a worker while it holds a batch: its leases expire, another worker finishes.
+        @Test func killedWorkerMidBatchLosesNothing() async throws {
+            try await TestDatabase.with { db in
+                let total = 30_000
+                try await ingest(total, into: db)
+                let (victim, owner, held) = try await catchHoldingABatch(db, ["work", "--batch-size", "1000", "--lease", "3"])
+                victim.signal(SIGKILL)
+                _ = await victim.wait()
+                let rescuer = try await CoachSpoolProcess.run(["work", "--drain", "--lease", "3", "--batch-size", "500"], database: db)
+                #expect(rescuer.status == 0, "\(rescuer.err)")
+                try expectExactlyOnce(db, total: total)
+                // What the killed worker held was finished by the other one.
+                #expect(try db.scalar("""
+                    SELECT count(*) FROM coachspool.quality_verdicts WHERE interaction_id = ANY(\(held)::bigint[]) AND worker <> \(owner)
+                    """, as: Int.self) == held.count)
+            }
+        }
+
+        /// SIGSTOP a worker past its lease; another takes over; SIGCONT: its completion is refused.
+        @Test func pausedWorkerPastItsLeaseCannotWrite() async throws {
+            try await TestDatabase.with { db in
+                let total = 30_000
+                try await ingest(total, into: db)
+                let (stopped, owner, held) = try await catchHoldingABatch(db, ["work", "--batch-size", "2000", "--lease", "2"])
+                try await Task.sleep(for: .seconds(2.5))  // past the lease
+                let rescuer = try await CoachSpoolProcess.run(["work", "--drain", "--lease", "5"], database: db)
+                #expect(rescuer.status == 0, "\(rescuer.err)")
+                stopped.signal(SIGCONT)
+                try await Task.sleep(for: .seconds(1.5))  // it finishes its stale batch now
+                stopped.signal(SIGTERM)
+                #expect(await stopped.wait(timeout: 30) == 0, "\(stopped.stderr)")
+                #expect(stopped.stdout.contains("lost leases \(held.count)"), "\(stopped.stdout)")
+                try expectExactlyOnce(db, total: total)
+                let byPaused = try db.scalar("""
+                    SELECT count(*) FROM coachspool.quality_verdicts WHERE interaction_id = ANY(\(held)::bigint[]) AND worker = \(owner)
+                    """, as: Int.self)
+                #expect(byPaused == 0, "the paused worker wrote results for jobs it no longer owned")
+            }
+        }
+
+        @Test(.enabled(if: ProcessInfo.processInfo.environment["COACHSPOOL_PG_RESTART"] != nil, "needs the embedded server (scripts/test.sh)"))
+        func workersSurviveAPostgresRestart() async throws {
+            try await TestDatabase.with { db in
+                let total = 40_000
+                try await ingest(total, into: db)
+                let workers = try (0..<2).map { _ in
+                    try CoachSpoolProcess(["work", "--drain", "--concurrency", "2", "--batch-size", "100", "--lease", "10"], database: db)
+                }
+                #expect(try await eventually { try db.scalar("SELECT count(*) FROM coachspool.quality_verdicts", as: Int.self) > 2000 })
+                #expect(try await runShell(ProcessInfo.processInfo.environment["COACHSPOOL_PG_RESTART"]!) == 0)
+                let doneBeforeRestart = try db.scalar("SELECT count(*) FROM coachspool.quality_verdicts", as: Int.self)
+                #expect(doneBeforeRestart < total, "the restart came after the work was done")
+                for w in workers {
+                    #expect(await w.wait(timeout: 180) == 0, "\(w.stderr)")
+                }
+                try expectExactlyOnce(db, total: total)
+            }
+        }
+
+        @Test func sigtermFinishesTheBatchInHandAndExitsZero() async throws {
+            try await TestDatabase.with { db in
+                let total = 20_000
+                try await ingest(total, into: db)
+                let worker = try CoachSpoolProcess(["work", "--batch-size", "500", "--concurrency", "2"], database: db)
+                _ = try #require(try await runningOwner(db))
+                worker.signal(SIGTERM)
+                #expect(await worker.wait(timeout: 20) == 0, "\(worker.stderr)")
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE state = 'running'", as: Int.self) == 0)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.workers WHERE stopped_at IS NOT NULL", as: Int.self) == 1)
+                let rest = try await CoachSpoolProcess.run(["work", "--drain"], database: db)
+                #expect(rest.status == 0)
+                try expectExactlyOnce(db, total: total)
+            }
+        }
+
+        @Test func notifyWakesAnIdleWorkerLongBeforeItsPoll() async throws {
+            try await TestDatabase.with { db in
+                let worker = try CoachSpoolProcess(["work", "--poll", "120"], database: db)
+                defer { worker.signal(SIGKILL) }
+                #expect(try await eventually { try db.scalar("SELECT count(*) FROM coachspool.live_workers", as: Int.self) == 1 })
+                try await Task.sleep(for: .milliseconds(300))  // idle now, in its 120 s wait
+                let id = try db.scalar("""
+                    SELECT coachspool.log_interaction(p_user_input => 'Can you help me plan my week?',
+                        p_ai_response => 'Of course. What is already fixed in your calendar?', p_rating => 4)
+                    """, as: Int64.self)
+                let started = Date()
+                #expect(try await eventually(timeout: 10) {
+                    try db.scalar("SELECT count(*) FROM coachspool.quality_verdicts WHERE interaction_id = \(id)", as: Int.self) == 1
+                })
+                #expect(Date().timeIntervalSince(started) < 5)
+                worker.signal(SIGTERM)
+                #expect(await worker.wait(timeout: 20) == 0)
+            }
+        }
+
+        @Test func failingJobsBackOffThenDieAndCanBeRetriedOrDiscarded() async throws {
+            try await TestDatabase.with { db in
+                // A job whose source row does not exist fails on every attempt.
+                try db.execute("INSERT INTO coachspool.jobs (kind, source_id, max_attempts) VALUES ('quality', 987654, 3)")
+                let drain = try await CoachSpoolProcess.run(["work", "--drain", "--retry-base", "0.05"], database: db)
+                #expect(drain.status == 0, "\(drain.err)")
+                let dead = try db.connect().query("SELECT attempt, last_error FROM coachspool.dead_jobs")
+                #expect(dead.count == 1)
+                #expect(try dead[0].decode(Int.self, at: 0) == 3)
+                #expect(try dead[0].decode(String.self, at: 1) == "interaction 987654 does not exist")
+                let listed = try await CoachSpoolProcess.run(["jobs", "list"], database: db)
+                #expect(listed.out.contains("source 987654  attempts 3  interaction 987654 does not exist"))
+
+                let retry = try await CoachSpoolProcess.run(["jobs", "retry", "--all", "--attempts", "2"], database: db)
+                #expect(retry.out.contains("retrying 1 jobs"))
+                #expect(try db.scalar("SELECT state || ':' || max_attempts FROM coachspool.jobs", as: String.self) == "ready:5")
+                _ = try await CoachSpoolProcess.run(["work", "--drain", "--retry-base", "0.05"], database: db)
+                #expect(try db.scalar("SELECT state || ':' || attempt FROM coachspool.jobs", as: String.self) == "dead:5")
+
+                let usage = try await CoachSpoolProcess.run(["jobs", "discard"], database: db)
+                #expect(usage.status != 0, "discard without --id or --all must refuse")
+                let discard = try await CoachSpoolProcess.run(["jobs", "discard", "--all"], database: db)
+                #expect(discard.out.contains("discarded 1 jobs"))
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 0)
+            }
+        }
+
+        @Test func statusShowsTheQueue() async throws {
+            try await TestDatabase.with { db in
+                try await ingest(40, into: db)
+                let status = try await CoachSpoolProcess.run(["status", "--json"], database: db)
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(status.out.utf8)) as? [String: Any])
+                let queue = try #require(json["queue"] as? [String: Any])
+                #expect(queue["ready"] as? Int == 40)
+                #expect(queue["dead"] as? Int == 0)
+                #expect(json["interactions"] as? Int == 40)
+            }
+        }
+    }
+}
