@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Debian's libpq (libpq-dev), found through pkg-config.
@@ -24,7 +25,7 @@ let package = Package(
         // Our Swift layer over libpq: connections, parameterized queries, typed rows, COPY, LISTEN/NOTIFY.
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
         // Pure processing stages: input validation, quality filter. No I/O.
-        .target(name: "Stages"),
+        .target(name: "Stages", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The spool engine: schema migrations, ingest, claim/complete SQL, status.
         .target(
             name: "Spool",

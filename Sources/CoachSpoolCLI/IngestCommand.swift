@@ -31,28 +31,29 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Records per transaction.")
     var batchSize = 5000
 
+    @Option(help: "Threads that parse and store batches concurrently, each with its own connection.")
+    var writers = 3
+
     @Argument(help: "Input files; - reads stdin.")
     var files: [String]
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one file, or - for stdin") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard writers > 0 else { throw ValidationError("--writers must be positive") }
     }
 
     func run() async throws {
-        let parser = LineParser(format: format.value, defaultMode: defaultMode)
+        let pipeline = IngestPipeline(
+            parser: LineParser(format: format.value, defaultMode: defaultMode), batchSize: batchSize, writers: writers)
         let files = files
-        let batchSize = batchSize
         let rejectsPath = rejects
-        let logger = LoggingSetup.logger("coachspool.ingest", level: common.logLevel)
         let total = try await onDedicatedThread { () -> IngestSummary in
-            let conn = try openConnection(application: "coachspool-ingest")
-            try Migrator.requireSchema(conn)
-            let ingestor = Ingestor(connection: conn, logger: logger)
+            try Migrator.requireSchema(try openConnection(application: "coachspool-ingest"))
             let rejectSink = try RejectSink(path: rejectsPath)
             var total = IngestSummary()
             for file in files {
-                let summary = try ingest(file: file, parser: parser, batchSize: batchSize, ingestor: ingestor, rejectSink: rejectSink)
+                let summary = try ingest(file: file, pipeline: pipeline, rejectSink: rejectSink)
                 print("\(file): accepted \(summary.accepted), duplicates \(summary.duplicates), rejected \(summary.rejected)")
                 total += summary
             }
@@ -65,7 +66,7 @@ struct IngestCommand: AsyncParsableCommand {
         if total.rejected > 0 { throw ExitCode(Self.rejectedExitCode) }
     }
 
-    private func ingest(file: String, parser: LineParser, batchSize: Int, ingestor: Ingestor, rejectSink: RejectSink) throws -> IngestSummary {
+    private func ingest(file: String, pipeline: IngestPipeline, rejectSink: RejectSink) throws -> IngestSummary {
         let handle: FileHandle
         var size = 0
         if file == "-" {
@@ -80,8 +81,9 @@ struct IngestCommand: AsyncParsableCommand {
         defer { if file != "-" { try? handle.close() } }
         var reader = LineReader(handle: handle)
         let progress = Progress(file: file, totalBytes: size)
-        let summary = try IngestPipeline(parser: parser, batchSize: batchSize).run(
-            reader: &reader, origin: file == "-" ? "<stdin>" : file, ingestor: ingestor,
+        let summary = try pipeline.run(
+            reader: &reader, origin: file == "-" ? "<stdin>" : file,
+            connect: { try openConnection(application: "coachspool-ingest") },
             onReject: { error, raw in try rejectSink.reject(file: file, error: error, raw: raw) },
             onProgress: progress.update)
         progress.finish()
@@ -103,7 +105,8 @@ struct InputFormatArgument: ExpressibleByArgument {
 extension Mode: ExpressibleByArgument {}
 
 /// Reports rejected lines: the first few on stderr, every one in the --rejects file.
-final class RejectSink {
+/// Called by the ingest writer threads one at a time (the pipeline serialises the calls).
+final class RejectSink: @unchecked Sendable {
     private let handle: FileHandle?
     private var shown = 0
     private var hidden = 0

@@ -1,48 +1,163 @@
 import Foundation
 import LibPQ
 import Stages
+import Synchronization
 
 /// Reads one input, validates each line, and stores valid records in batches.
 ///
-/// Valid lines are kept even when others are rejected; each rejection is reported through
-/// `onReject` with the line's raw bytes, so that nothing is skipped silently.
-public struct IngestPipeline {
+/// The calling thread only splits the input into lines; `writers` threads, each with its own
+/// connection, parse a batch of lines and store it, so that JSON parsing (the client's main
+/// cost) runs on several cores and overlaps the server's inserts. Valid lines are kept even when
+/// others are rejected; each rejection goes to `onReject` (called under a lock, in line order
+/// within a batch) with the line's bytes.
+public struct IngestPipeline: Sendable {
     public var parser: LineParser
     public var batchSize: Int
+    public var writers: Int
 
-    public init(parser: LineParser, batchSize: Int = 5000) {
+    public init(parser: LineParser, batchSize: Int = 5000, writers: Int = 2) {
         self.parser = parser
         self.batchSize = batchSize
+        self.writers = max(1, writers)
+    }
+
+    /// Lines of the input, with their 1-based numbers, as handed to a writer.
+    struct RawBatch: Sendable {
+        var numbers: [Int] = []
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
     }
 
     public func run(
-        reader: inout LineReader, origin: String, ingestor: Ingestor,
-        onReject: (LineError, ArraySlice<UInt8>) throws -> Void,
+        reader: inout LineReader, origin: String,
+        connect: @escaping @Sendable () throws -> PGConnection,
+        onReject: @escaping @Sendable (LineError, ArraySlice<UInt8>) throws -> Void,
         onProgress: (IngestSummary, Int) -> Void = { _, _ in }
     ) throws -> IngestSummary {
-        var summary = IngestSummary()
-        var batch: [InteractionRecord] = []
-        batch.reserveCapacity(batchSize)
-        func flush() throws {
-            let stored = try ingestor.store(batch, origin: origin)
-            summary.accepted += stored.accepted
-            summary.duplicates += stored.duplicates
-            batch.removeAll(keepingCapacity: true)
-            onProgress(summary, reader.bytesRead)
-        }
-        while let (number, bytes) = try reader.next() {
-            summary.lines += 1
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }  // blank line
-            switch parser.parse(bytes, line: number) {
-            case .success(let records):
-                batch.append(contentsOf: records)
-                if batch.count >= batchSize { try flush() }
-            case .failure(let error):
-                summary.rejected += 1
-                try onReject(error, bytes)
+        let channel = BatchChannel<RawBatch>(capacity: writers * 2)
+        let totals = Mutex(IngestSummary())
+        let rejectLock = Mutex(())
+        let finished = DispatchGroup()
+        let parser = parser
+        for index in 0..<writers {
+            finished.enter()
+            let thread = Thread {
+                defer { finished.leave() }
+                do {
+                    let ingestor = Ingestor(connection: try connect())
+                    while let raw = channel.take() {
+                        var records: [InteractionRecord] = []
+                        records.reserveCapacity(raw.numbers.count)
+                        var rejected = 0
+                        var start = 0
+                        for (number, end) in zip(raw.numbers, raw.ends) {
+                            let line = raw.bytes[start..<end]
+                            start = end
+                            switch parser.parse(line, line: number) {
+                            case .success(let parsed): records.append(contentsOf: parsed)
+                            case .failure(let error):
+                                rejected += 1
+                                try rejectLock.withLock { _ in try onReject(error, line) }
+                            }
+                        }
+                        let result = try ingestor.store(records, origin: origin)
+                        totals.withLock {
+                            $0.accepted += result.accepted
+                            $0.duplicates += result.duplicates
+                            $0.rejected += rejected
+                        }
+                    }
+                } catch {
+                    channel.fail(error)
+                }
             }
+            thread.name = "coachspool-ingest-\(index)"
+            thread.start()
         }
-        if !batch.isEmpty { try flush() }
-        return summary
+
+        var lines = 0
+        var batch = RawBatch()
+        func current() -> IngestSummary {
+            var summary = totals.withLock { $0 }
+            summary.lines = lines
+            return summary
+        }
+        do {
+            while let (number, bytes) = try reader.next() {
+                lines += 1
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }  // blank line
+                batch.numbers.append(number)
+                batch.bytes.append(contentsOf: bytes)
+                batch.ends.append(batch.bytes.count)
+                if batch.numbers.count >= batchSize {
+                    guard channel.put(batch) else { break }
+                    batch = RawBatch()
+                    onProgress(current(), reader.bytesRead)
+                }
+            }
+            if !batch.numbers.isEmpty { _ = channel.put(batch) }
+        } catch {
+            channel.fail(error)
+        }
+        channel.close()
+        finished.wait()
+        if let failure = channel.failure { throw failure }
+        let result = current()
+        onProgress(result, reader.bytesRead)
+        return result
+    }
+}
+
+/// A bounded hand-off between the parsing thread and the writer threads.
+final class BatchChannel<Item: Sendable>: @unchecked Sendable {
+    // Safe to share: every field is accessed under `condition`'s lock.
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private let capacity: Int
+    private var closed = false
+    private var error: (any Error)?
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Blocks while full; false once a writer failed (the item is dropped, the run will throw).
+    func put(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity, error == nil { condition.wait() }
+        guard error == nil else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// Blocks while empty; nil once closed and drained, or after a failure.
+    func take() -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty, !closed, error == nil { condition.wait() }
+        guard error == nil, !items.isEmpty else { return nil }
+        let item = items.removeFirst()
+        condition.broadcast()
+        return item
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func fail(_ failure: any Error) {
+        condition.lock()
+        if error == nil { error = failure }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var failure: (any Error)? {
+        condition.lock()
+        defer { condition.unlock() }
+        return error
     }
 }

@@ -24,30 +24,31 @@ public struct IngestSummary: Sendable, Equatable {
     }
 }
 
-/// Loads validated records into the spool: binary `COPY` into a temporary staging table, then
+/// Stores batches of validated records: binary `COPY` into a temporary staging table, then
 /// insert-if-absent into the source tables and enqueue of their jobs, in one transaction per
-/// batch. A crash loses at most the batch in flight (nothing of it is stored), and a rerun of
-/// the same input stores only what is missing.
+/// batch. A crash loses at most the batches in flight (nothing of them is stored), and a rerun
+/// of the same input stores only what is missing.
 public final class Ingestor {
     private let connection: PGConnection
-    private let logger: Logger
     private var stagingReady = false
 
-    public init(connection: PGConnection, logger: Logger) {
+    public init(connection: PGConnection) {
         self.connection = connection
-        self.logger = logger
     }
 
-    /// Stores one batch of records from `origin` (a file name) and returns how many were new.
-    /// Records whose key is already stored, or repeated within the batch, count as duplicates.
+    /// Stores one batch from `origin` (a file name); returns how many records were new.
+    /// Records whose key is already stored, or repeated within the batch, are duplicates.
     public func store(_ records: [InteractionRecord], origin: String) throws -> (accepted: Int, duplicates: Int) {
         guard !records.isEmpty else { return (0, 0) }
         try prepareStaging()
+        var seen = Set<String>(minimumCapacity: records.count)
         var copy = PGCopyBinaryWriter(fieldsPerRow: 12, reservingCapacity: records.count * 512)
         for record in records {
+            let key = record.idempotencyKey
+            guard seen.insert(key).inserted else { continue }  // the first occurrence wins
             copy.startRow()
             copy.write(Int64(record.line))
-            copy.write(record.producerID)
+            copy.write(key)
             copy.write(record.sessionID)
             copy.write(record.turnIndex.map(Int32.init))
             copy.write(record.mode.rawValue)
@@ -60,47 +61,55 @@ public final class Ingestor {
             copy.write(record.helpful)
         }
         let payload = copy.finish()
-        let stored = try connection.transaction { conn in
-            try conn.copyIn("COPY pg_temp.ingest_staging FROM STDIN (FORMAT binary)", payload: payload)
-            let count = try conn.query("""
-                WITH staged AS (
-                    SELECT DISTINCT ON (key) *
-                    FROM (SELECT s.*,
-                                 CASE WHEN s.producer_id IS NOT NULL THEN 'id:' || s.producer_id
-                                      ELSE coachspool.interaction_key(s.session_id, s.occurred_at, s.user_input, s.ai_response)
-                                 END AS key
-                            FROM pg_temp.ingest_staging s) keyed
-                    ORDER BY key, line
-                ), inserted AS (
-                    INSERT INTO coachspool.interactions
-                        (idempotency_key, session_id, turn_index, mode, language, user_id, occurred_at,
-                         user_input, ai_response, origin_file, origin_line)
-                    SELECT key, session_id, turn_index, mode, language, user_id, occurred_at,
-                           user_input, ai_response, \(origin), line
-                      FROM staged ORDER BY line
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING id, idempotency_key
-                ), rated AS (
-                    INSERT INTO coachspool.feedback (interaction_id, rating, helpful)
-                    SELECT i.id, s.rating, s.helpful
-                      FROM inserted i JOIN staged s ON s.key = i.idempotency_key
-                     WHERE s.rating IS NOT NULL OR s.helpful IS NOT NULL
-                ), queued AS (
-                    INSERT INTO coachspool.jobs (kind, source_id) SELECT 'quality', id FROM inserted
-                )
-                SELECT count(*) FROM inserted
-                """).scalar(Int.self)
-            if count > 0 { try conn.query("SELECT coachspool.wake_workers()") }
-            return count
+        let stored = try retryingDeadlocks {
+            try connection.transaction { conn in
+                try conn.copyIn("COPY pg_temp.ingest_staging FROM STDIN (FORMAT binary)", payload: payload)
+                let count = try conn.query("""
+                    WITH inserted AS (
+                        INSERT INTO coachspool.interactions
+                            (idempotency_key, session_id, turn_index, mode, language, user_id, occurred_at,
+                             user_input, ai_response, origin_file, origin_line)
+                        SELECT key, session_id, turn_index, mode, language, user_id, occurred_at,
+                               user_input, ai_response, \(origin), line
+                          FROM pg_temp.ingest_staging
+                        ON CONFLICT (idempotency_key) DO NOTHING
+                        RETURNING id, idempotency_key
+                    ), rated AS (
+                        INSERT INTO coachspool.feedback (interaction_id, rating, helpful)
+                        SELECT i.id, s.rating, s.helpful
+                          FROM inserted i JOIN pg_temp.ingest_staging s ON s.key = i.idempotency_key
+                         WHERE s.rating IS NOT NULL OR s.helpful IS NOT NULL
+                    ), queued AS (
+                        INSERT INTO coachspool.jobs (kind, source_id) SELECT 'quality', id FROM inserted
+                    )
+                    SELECT count(*) FROM inserted
+                    """).scalar(Int.self)
+                if count > 0 { try conn.query("SELECT coachspool.wake_workers()") }
+                return count
+            }
         }
         return (stored, records.count - stored)
+    }
+
+    /// Two writers whose batches share keys in opposite orders can deadlock; the batch is
+    /// idempotent, so it is simply run again.
+    private func retryingDeadlocks<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch let error as PGError where error.sqlState == "40P01" && attempt < 5 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: Double.random(in: 0.01...0.05) * Double(attempt))
+            }
+        }
     }
 
     private func prepareStaging() throws {
         guard !stagingReady else { return }
         try connection.execute(unsafeSQL: """
             CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
-                line bigint, producer_id text, session_id text, turn_index integer, mode text,
+                line bigint, key text, session_id text, turn_index integer, mode text,
                 language text, user_id text, occurred_at timestamptz, user_input text,
                 ai_response text, rating smallint, helpful boolean
             ) ON COMMIT DELETE ROWS

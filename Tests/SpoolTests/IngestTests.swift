@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Stages
 import Testing
 
 extension DatabaseTests {
@@ -17,9 +18,12 @@ extension DatabaseTests {
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 250)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 125)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'quality'", as: Int.self) == 250)
-                // Origin: file and line, in file order.
-                #expect(try db.scalar("SELECT bool_and(origin_file = \(file.path)) AND min(origin_line) = 1 AND max(origin_line) = 250 FROM coachspool.interactions", as: Bool.self))
-                #expect(try db.scalar("SELECT bool_and(origin_line = id - (SELECT min(id) - 1 FROM coachspool.interactions)) FROM coachspool.interactions", as: Bool.self))
+                // Origin: the file and every line, once.
+                #expect(try db.scalar("""
+                    SELECT bool_and(origin_file = \(file.path)) AND count(DISTINCT origin_line) = 250
+                           AND min(origin_line) = 1 AND max(origin_line) = 250
+                      FROM coachspool.interactions
+                    """, as: Bool.self))
             }
         }
 
@@ -111,6 +115,24 @@ extension DatabaseTests {
                 #expect(again == id)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 1)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 1)
+            }
+        }
+
+        @Test(arguments: [
+            ("s-1", Int64(1_759_140_000_123_456), "Hej 👋🏽 – e\u{301}", "Svar med \"citat\" och\nny rad"),
+            ("", Int64(0), "a", "b"),
+            ("🇸🇪|:", Int64(-1_000_000), "x|y", "|"),
+        ])
+        func swiftKeyEqualsTheSQLFunction(session: String, micros: Int64, input: String, answer: String) async throws {
+            try await TestDatabase.with { db in
+                for sessionID in [session.isEmpty ? nil : session, nil] {
+                    let record = InteractionRecord(
+                        sessionID: sessionID, mode: .personal, occurredAtMicros: micros, userInput: input, aiResponse: answer, line: 1)
+                    let timestamp = PGTimestamp.isoText(microsSinceUnixEpoch: micros)
+                    let sqlKey = try db.scalar(
+                        "SELECT coachspool.interaction_key(\(sessionID), \(timestamp)::timestamptz, \(input), \(answer))", as: String.self)
+                    #expect(record.idempotencyKey == sqlKey)
+                }
             }
         }
 
