@@ -71,7 +71,6 @@ CREATE TABLE coachspool.jobs (
 );
 CREATE INDEX jobs_ready ON coachspool.jobs (run_at, id) WHERE state = 'ready';
 CREATE INDEX jobs_leases ON coachspool.jobs (lease_expires_at) WHERE state = 'running';
-CREATE INDEX jobs_owner ON coachspool.jobs (lease_owner) WHERE state = 'running';
 ALTER TABLE coachspool.jobs SET (fillfactor = 80);
 
 -- Live worker processes, maintained by their heartbeats.

@@ -15,16 +15,18 @@ extension PGConnection {
     }
 
     /// Waits up to `timeout` for notifications, then returns those that arrived (possibly none).
+    /// When `interruptFD` becomes readable (a pipe another thread writes to), it returns at once.
     /// Throws when the connection broke meanwhile.
-    public func waitForNotifications(timeout: Duration) throws(PGError) -> [PGNotification] {
+    public func waitForNotifications(timeout: Duration, interruptFD: Int32? = nil) throws(PGError) -> [PGNotification] {
         var notes = takeNotifications()
         if !notes.isEmpty { return notes }
         let socket = PQsocket(handle)
         guard socket >= 0 else { throw lastError(code: .connectionLost, sql: nil) }
-        var fd = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
+        if let interruptFD { fds.append(pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)) }
         let millis = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        let ready = poll(&fd, 1, millis)
-        if ready > 0 {
+        let ready = poll(&fds, nfds_t(fds.count), millis)
+        if ready > 0, fds[0].revents != 0 {
             guard PQconsumeInput(handle) == 1 else { throw lastError(code: .connectionLost, sql: nil) }
             notes = takeNotifications()
         }

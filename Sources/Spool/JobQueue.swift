@@ -47,23 +47,24 @@ public enum JobQueue {
         return try conn.query("""
             UPDATE coachspool.jobs j
                SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
-              FROM jsonb_to_recordset(\(leaseJSON(jobs))::jsonb) AS r(id bigint, attempt integer)
-             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
+              FROM unnest(\(jobs.map(\.id))::bigint[], \(jobs.map(\.attempt))::integer[]) AS r(id, attempt)
+             WHERE j.id = ANY(\(jobs.map(\.id))::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
             """).affectedRows
     }
 
-    /// The common head of every completion statement: retires the jobs of `$1` (JSON leases)
-    /// that are still leased to `$2`, in the same statement as the derived rows are written.
+    /// The common head of every completion statement: retires the jobs of `$1` (ids) with the
+    /// attempts `$2` that are still leased to `$3`, in the same statement that writes the
+    /// derived rows (`completionBinds` makes the three parameters).
     ///
     /// Jobs whose input changed while they ran (`rerun`) go back to ready instead, with one more
     /// attempt allowed. A job whose lease was lost is untouched, and since derived rows join on
     /// `ours`, nothing is written for it. `ours` lists the jobs this completion retired.
     public static let completionPrelude = """
         WITH leases AS (
-            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, attempt integer)
+            SELECT * FROM unnest($1::bigint[], $2::integer[]) AS r(id, attempt)
         ), finished AS (
             DELETE FROM coachspool.jobs j USING leases r
-             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $2 AND j.state = 'running'
+             WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
                AND NOT j.rerun
             RETURNING j.id, j.source_id
         ), requeued AS (
@@ -71,7 +72,7 @@ public enum JobQueue {
                SET state = 'ready', rerun = false, lease_owner = NULL, lease_expires_at = NULL,
                    run_at = now(), max_attempts = j.max_attempts + 1
               FROM leases r
-             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $2 AND j.state = 'running'
+             WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
                AND j.rerun
             RETURNING j.id, j.source_id
         ), ours AS (
@@ -83,8 +84,7 @@ public enum JobQueue {
     public static func complete(_ conn: PGConnection, owner: String, jobs: [ClaimedJob]) throws -> Set<Int64> {
         guard !jobs.isEmpty else { return [] }
         let rows = try conn.query(PGQuery(
-            unsafeSQL: completionPrelude + " SELECT id FROM ours",
-            binds: [leaseJSON(jobs), owner]))
+            unsafeSQL: completionPrelude + " SELECT id FROM ours", binds: completionBinds(jobs, owner: owner)))
         return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 
@@ -102,7 +102,7 @@ public enum JobQueue {
                    run_at = now() + make_interval(secs => r.delay), last_error = r.error,
                    lease_owner = NULL, lease_expires_at = NULL, rerun = false
               FROM jsonb_to_recordset(\(payload)::jsonb) AS r(id bigint, attempt integer, delay float8, error text)
-             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
+             WHERE j.id = ANY(\(failures.map(\.job.id))::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
             """).affectedRows
     }
 
@@ -114,8 +114,8 @@ public enum JobQueue {
             UPDATE coachspool.jobs j
                SET state = 'ready', run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
                    max_attempts = j.max_attempts + 1
-              FROM jsonb_to_recordset(\(leaseJSON(jobs))::jsonb) AS r(id bigint, attempt integer)
-             WHERE j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
+              FROM unnest(\(jobs.map(\.id))::bigint[], \(jobs.map(\.attempt))::integer[]) AS r(id, attempt)
+             WHERE j.id = ANY(\(jobs.map(\.id))::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
             """).affectedRows
     }
 
@@ -151,14 +151,9 @@ public enum JobQueue {
         return Idle(drained: try row.decode(Bool.self, at: 0), nextRetryIn: try row.decode(Double?.self, at: 1))
     }
 
-    /// `[{"id":…,"attempt":…}]`: the leases a statement must match.
-    public static func leaseJSON(_ jobs: [ClaimedJob]) -> String {
-        var out = "["
-        for (index, job) in jobs.enumerated() {
-            if index > 0 { out += "," }
-            out += "{\"id\":\(job.id),\"attempt\":\(job.attempt)}"
-        }
-        return out + "]"
+    /// `$1`, `$2`, `$3` of `completionPrelude`: job ids, their attempts, the owner.
+    public static func completionBinds(_ jobs: [ClaimedJob], owner: String) -> [String?] {
+        [jobs.map(\.id).pgText, jobs.map(\.attempt).pgText, owner]
     }
 
     public static func jsonText(_ value: some Encodable) throws -> String {

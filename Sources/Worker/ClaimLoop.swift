@@ -47,7 +47,9 @@ final class ClaimLoop: Sendable {
                         return
                     }
                     // Sleep until woken (NOTIFY), the next retry is due, or the poll interval ends.
-                    signal.wait(seconds: min(configuration.pollSeconds, max(0.01, idle.nextRetryIn ?? .infinity)))
+                    // Draining, other workers' batches finish without a NOTIFY: look again soon.
+                    let poll = configuration.drain ? min(0.2, configuration.pollSeconds) : configuration.pollSeconds
+                    signal.wait(seconds: min(poll, max(0.01, idle.nextRetryIn ?? .infinity)))
                     continue
                 }
                 let leaseDeadline = Date(timeIntervalSinceNow: configuration.leaseSeconds)

@@ -36,8 +36,8 @@ struct QualityHandler: JobHandler {
                 , verdicts AS (
                     INSERT INTO coachspool.quality_verdicts
                         (interaction_id, pipeline_version, accepted, reasons, rating, worker)
-                    SELECT v.interaction_id, $3, v.accepted, v.reasons, v.rating, $2
-                      FROM jsonb_to_recordset($4::jsonb)
+                    SELECT v.interaction_id, $4, v.accepted, v.reasons, v.rating, $3
+                      FROM jsonb_to_recordset($5::jsonb)
                            AS v(job_id bigint, interaction_id bigint, accepted boolean, reasons text[], rating smallint)
                       JOIN ours ON ours.id = v.job_id
                     ON CONFLICT (interaction_id, pipeline_version) DO UPDATE
@@ -46,7 +46,7 @@ struct QualityHandler: JobHandler {
                 )
                 SELECT id FROM ours
                 """,
-            binds: [JobQueue.leaseJSON(done), owner, filter.pipelineVersion, try JobQueue.jsonText(rows)]))
+            binds: JobQueue.completionBinds(done, owner: owner) + [filter.pipelineVersion, try JobQueue.jsonText(rows)]))
         outcome.retired = Set(try retired.map { try $0.decode(Int64.self, at: 0) })
         return outcome
     }

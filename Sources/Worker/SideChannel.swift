@@ -66,7 +66,7 @@ final class SideChannel: Sendable {
                     nextReap = now.addingTimeInterval(reapEvery)
                 }
                 let wait = max(0.01, min(1.0, nextHeartbeat.timeIntervalSinceNow, nextReap.timeIntervalSinceNow))
-                if !(try conn.waitForNotifications(timeout: .milliseconds(Int(wait * 1000)))).isEmpty {
+                if !(try conn.waitForNotifications(timeout: .milliseconds(Int(wait * 1000)), interruptFD: signal.stopFD)).isEmpty {
                     signal.wake()
                 }
             } catch {

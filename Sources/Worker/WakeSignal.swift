@@ -3,10 +3,27 @@ import Foundation
 /// Wakes idle claim loops (a NOTIFY arrived, leases were reaped) and tells every thread to stop.
 /// Threads wait on it with a timeout, which is the polling fallback.
 final class WakeSignal: @unchecked Sendable {
-    // Safe to share: every field is read and written under `condition`'s lock.
+    // Safe to share: the mutable fields are read and written under `condition`'s lock; the
+    // pipe's descriptors are fixed for the object's life.
     private let condition = NSCondition()
     private var generation = 0
     private var stopped = false
+    private let stopPipe: (read: Int32, write: Int32)
+
+    /// Readable once `stop()` was called: lets a thread blocked in poll() (the side channel,
+    /// waiting for NOTIFY) return at once instead of at its next timeout.
+    var stopFD: Int32 { stopPipe.read }
+
+    init() {
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) != 0 { fds = [-1, -1] }
+        stopPipe = (fds[0], fds[1])
+    }
+
+    deinit {
+        close(stopPipe.read)
+        close(stopPipe.write)
+    }
 
     var isStopped: Bool {
         condition.lock()
@@ -23,9 +40,11 @@ final class WakeSignal: @unchecked Sendable {
 
     func stop() {
         condition.lock()
+        let first = !stopped
         stopped = true
         condition.broadcast()
         condition.unlock()
+        if first { _ = write(stopPipe.write, "x", 1) }
     }
 
     /// Returns after `seconds`, or earlier on `wake()` or `stop()`.

@@ -84,6 +84,16 @@ extension KeyedDecodingContainer where K == LineKey {
     }
 }
 
+/// The keyed container of a JSON object, or a `FieldProblem` naming `field` when the value is
+/// not an object.
+func objectContainer(_ decoder: any Decoder, field: String?, expected: String) throws -> KeyedDecodingContainer<LineKey> {
+    do {
+        return try decoder.container(keyedBy: LineKey.self)
+    } catch {
+        throw FieldProblem(field: field, expected: expected)
+    }
+}
+
 /// `conversation[2].feedback`: how error messages name a nested field.
 func fieldPath(_ codingPath: [any CodingKey]) -> String {
     var path = ""
@@ -115,10 +125,7 @@ struct RawFeedback: Decodable {
     var helpful: Bool?
     init(from decoder: any Decoder) throws {
         let path = fieldPath(decoder.codingPath) + "."
-        let c: KeyedDecodingContainer<LineKey>
-        do { c = try decoder.container(keyedBy: LineKey.self) } catch {
-            throw FieldProblem(field: fieldPath(decoder.codingPath), expected: "expected an object with rating and helpful")
-        }
+        let c = try objectContainer(decoder, field: fieldPath(decoder.codingPath), expected: "expected an object with rating and helpful")
         rating = try c.optional(Int.self, .rating, at: path, expected: "expected an integer from 1 to 5")
         if let rating, !(1...5).contains(rating) {
             throw FieldProblem(field: path + "rating", expected: "expected an integer from 1 to 5")
@@ -141,10 +148,7 @@ struct RawInteraction: Decodable {
     var language: String?
 
     init(from decoder: any Decoder) throws {
-        let c: KeyedDecodingContainer<LineKey>
-        do { c = try decoder.container(keyedBy: LineKey.self) } catch {
-            throw FieldProblem(field: nil, expected: "expected a JSON object")
-        }
+        let c = try objectContainer(decoder, field: nil, expected: "expected a JSON object")
         id = try c.identifier(.id)
         sessionID = try c.identifier(.session_id)
         turnIndex = try c.optional(Int.self, .turn_index, at: "", expected: "expected a non-negative integer")
@@ -179,10 +183,7 @@ struct RawSession: Decodable {
 
         init(from decoder: any Decoder) throws {
             let path = fieldPath(decoder.codingPath) + "."
-            let c: KeyedDecodingContainer<LineKey>
-            do { c = try decoder.container(keyedBy: LineKey.self) } catch {
-                throw FieldProblem(field: String(path.dropLast()), expected: "expected an object with role and content")
-            }
+            let c = try objectContainer(decoder, field: String(path.dropLast()), expected: "expected an object with role and content")
             let expectedRole = "expected \"user\", \"assistant\" or \"system\""
             let rawRole = try c.required(String.self, .role, at: path, expected: expectedRole)
             guard let role = Role(rawValue: rawRole) else { throw FieldProblem(field: path + "role", expected: expectedRole) }
@@ -201,10 +202,7 @@ struct RawSession: Decodable {
     var conversation: [Turn]
 
     init(from decoder: any Decoder) throws {
-        let c: KeyedDecodingContainer<LineKey>
-        do { c = try decoder.container(keyedBy: LineKey.self) } catch {
-            throw FieldProblem(field: nil, expected: "expected a JSON object")
-        }
+        let c = try objectContainer(decoder, field: nil, expected: "expected a JSON object")
         guard let id = try c.identifier(.session_id) else {
             throw FieldProblem(field: "session_id", expected: "missing; expected a string or an integer")
         }
