@@ -11,7 +11,8 @@ public enum JobQueue {
     public static let channel = "coachspool_jobs"
 
     /// Claims up to `limit` ready jobs for `owner`, oldest first, leased for `leaseSeconds`
-    /// by the database clock.
+    /// by the database clock. The update finds the rows by primary key (`= ANY(ARRAY(…))`), so
+    /// that even PostgreSQL's generic plan for this prepared statement never scans the table.
     public static func claim(_ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double) throws -> [ClaimedJob] {
         let rows = try conn.query("""
             WITH next AS (
@@ -24,7 +25,7 @@ public enum JobQueue {
             UPDATE coachspool.jobs j
                SET state = 'running', attempt = j.attempt + 1, lease_owner = \(owner),
                    lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), rerun = false
-              FROM next WHERE j.id = next.id
+             WHERE j.id = ANY(ARRAY(SELECT id FROM next))
             RETURNING j.id, j.kind, j.source_id, j.attempt
             """)
         return try rows.map { row in
@@ -121,19 +122,28 @@ public enum JobQueue {
 
     /// Makes jobs whose lease expired claimable again (or dead, when that was their last
     /// attempt: a job that kills its worker every time must not loop forever).
+    ///
+    /// Every worker calls this; one at a time does the work (a transaction-level advisory lock),
+    /// because the search for expired leases scans the running jobs without an index of its own.
     @discardableResult
     public static func reapExpiredLeases(_ conn: PGConnection, limit: Int = 1000) throws -> Int {
-        try conn.query("""
-            UPDATE coachspool.jobs j
-               SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
-                   last_error = 'lease expired while held by ' || j.lease_owner,
-                   lease_owner = NULL, lease_expires_at = NULL, run_at = now()
-              FROM (SELECT id FROM coachspool.jobs
-                     WHERE state = 'running' AND lease_expires_at < now()
-                     LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS expired
-             WHERE j.id = expired.id
-            """).affectedRows
+        try conn.transaction { conn in
+            guard try conn.query("SELECT pg_try_advisory_xact_lock(\(reaperLockKey))").scalar(Bool.self) else { return 0 }
+            return try conn.query("""
+                UPDATE coachspool.jobs j
+                   SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
+                       last_error = 'lease expired while held by ' || j.lease_owner,
+                       lease_owner = NULL, lease_expires_at = NULL, run_at = now()
+                 WHERE j.id = ANY(ARRAY(
+                        SELECT id FROM coachspool.jobs
+                         WHERE state = 'running' AND lease_expires_at < now()
+                         LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """).affectedRows
+        }
     }
+
+    /// Arbitrary, fixed: the advisory lock key that lets one worker at a time reap.
+    static let reaperLockKey: Int64 = 0x636F_6163_6872_6561
 
     /// What an idle worker needs to know after an empty claim.
     public struct Idle: Sendable {
