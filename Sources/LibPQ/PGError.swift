@@ -66,7 +66,4 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
 public enum SQLState {
     public static let uniqueViolation = "23505"
     public static let queryCanceled = "57014"
-    public static let undefinedTable = "42P01"
-    public static let undefinedFunction = "42883"
-    public static let invalidSchemaName = "3F000"
 }

@@ -10,14 +10,17 @@ public enum JobQueue {
     /// The NOTIFY channel that wakes idle workers.
     public static let channel = "coachspool_jobs"
 
-    /// Claims up to `limit` ready jobs for `owner`, oldest first, leased for `leaseSeconds`
-    /// by the database clock. The update finds the rows by primary key (`= ANY(ARRAY(…))`), so
+    /// Claims up to `limit` ready jobs of `kinds` for `owner`, oldest first, leased for
+    /// `leaseSeconds` by the database clock. A worker claims only the kinds it can process, so
+    /// that jobs written by a newer version wait for a worker that knows them. The update finds the rows by primary key (`= ANY(ARRAY(…))`), so
     /// that even PostgreSQL's generic plan for this prepared statement never scans the table.
-    public static func claim(_ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double) throws -> [ClaimedJob] {
+    public static func claim(
+        _ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double, kinds: [JobKind] = JobKind.allCases
+    ) throws -> [ClaimedJob] {
         let rows = try conn.query("""
             WITH next AS (
                 SELECT id FROM coachspool.jobs
-                WHERE state = 'ready' AND run_at <= now()
+                WHERE state = 'ready' AND run_at <= now() AND kind = ANY(\(kinds.map(\.rawValue))::text[])
                 ORDER BY run_at, id
                 LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
@@ -147,16 +150,20 @@ public enum JobQueue {
 
     /// What an idle worker needs to know after an empty claim.
     public struct Idle: Sendable {
-        /// No job is ready, running or waiting for a retry (dead jobs do not count).
+        /// No job of the worker's kinds is ready, running or waiting for a retry (dead jobs do
+        /// not count, nor do kinds this worker cannot process).
         public var drained: Bool
         /// Seconds until the next retry is due, when one is waiting.
         public var nextRetryIn: Double?
     }
 
-    public static func idleState(_ conn: PGConnection) throws -> Idle {
+    public static func idleState(_ conn: PGConnection, kinds: [JobKind] = JobKind.allCases) throws -> Idle {
+        let kindNames = kinds.map(\.rawValue)
         let row = try conn.query("""
-            SELECT NOT EXISTS (SELECT 1 FROM coachspool.jobs WHERE state IN ('ready', 'running')),
-                   extract(epoch FROM (SELECT min(run_at) FROM coachspool.jobs WHERE state = 'ready') - now())::float8
+            SELECT NOT EXISTS (SELECT 1 FROM coachspool.jobs
+                                WHERE state IN ('ready', 'running') AND kind = ANY(\(kindNames)::text[])),
+                   extract(epoch FROM (SELECT min(run_at) FROM coachspool.jobs
+                                        WHERE state = 'ready' AND kind = ANY(\(kindNames)::text[])) - now())::float8
             """)[0]
         return Idle(drained: try row.decode(Bool.self, at: 0), nextRetryIn: try row.decode(Double?.self, at: 1))
     }

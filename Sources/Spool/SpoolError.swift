@@ -5,7 +5,6 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
         public static let configuration = Code(name: "configuration")
         public static let schema = Code(name: "schema")
         public static let input = Code(name: "input")
-        public static let notFound = Code(name: "notFound")
         public var description: String { name }
     }
 

@@ -10,6 +10,8 @@ final class ClaimLoop: Sendable {
     private let signal: WakeSignal
     private let sideChannel: SideChannel
     private let handlers: [JobKind: any JobHandler]
+    /// The kinds this loop claims: exactly those it has a handler for.
+    private var kinds: [JobKind] { Array(handlers.keys) }
     private let statistics: WorkerStatistics
     private let logger: Logger
 
@@ -39,9 +41,9 @@ final class ClaimLoop: Sendable {
                 backoff = 0.2
                 let jobs = try JobQueue.claim(
                     conn, owner: configuration.workerID, limit: configuration.batchSize,
-                    leaseSeconds: configuration.leaseSeconds)
+                    leaseSeconds: configuration.leaseSeconds, kinds: kinds)
                 if jobs.isEmpty {
-                    let idle = try JobQueue.idleState(conn)
+                    let idle = try JobQueue.idleState(conn, kinds: kinds)
                     if configuration.drain, idle.drained {
                         signal.wake()  // the other loops re-check at once instead of at their next poll
                         return
@@ -72,7 +74,9 @@ final class ClaimLoop: Sendable {
     private func process(_ jobs: [ClaimedJob], on conn: PGConnection, until deadline: Date) throws -> PGConnection {
         var conn = conn
         for (kind, batch) in Dictionary(grouping: jobs, by: \.kind) {
-            guard let handler = handlers[kind] else { continue }
+            guard let handler = handlers[kind] else {
+                throw SpoolError(.input, "claimed a job of kind \(kind.rawValue), which this worker has no handler for")
+            }
             var outcome: BatchOutcome
             while true {
                 do {

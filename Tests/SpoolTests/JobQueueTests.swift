@@ -101,6 +101,25 @@ extension DatabaseTests {
             }
         }
 
+        /// A kind this worker does not know (written by a newer version) is left for a worker
+        /// that does, and does not keep a drain waiting.
+        @Test func onlyTheWorkersKindsAreClaimed() async throws {
+            try await TestDatabase.with { db in
+                _ = try seed(db)
+                try db.execute("INSERT INTO coachspool.jobs (kind, source_id) VALUES ('from_the_future', 1)")
+                let conn = try db.connect()
+                #expect(try JobQueue.claim(conn, owner: "A", limit: 10, leaseSeconds: 30, kinds: [.noop]).isEmpty)
+                #expect(try JobQueue.idleState(conn, kinds: [.noop]).drained)
+                let drain = try await CoachSpoolProcess.run(["work", "--drain"], database: db)
+                #expect(drain.status == 0, "\(drain.err)")
+                let left = try conn.query("SELECT kind, state, attempt FROM coachspool.jobs")
+                #expect(left.count == 1)
+                #expect(try left[0].decode(String.self, at: 0) == "from_the_future")
+                #expect(try left[0].decode(String.self, at: 1) == "ready")
+                #expect(try left[0].decode(Int.self, at: 2) == 0, "never claimed")
+            }
+        }
+
         @Test func retryDelayGrowsExponentiallyWithJitterAndACap() {
             var config = WorkerConfiguration(conninfo: "", workerID: "t")
             config.retryBaseSeconds = 2
