@@ -47,15 +47,24 @@ public struct CL100K: Sendable {
     public func encode(_ text: String) -> [UInt32] {
         var output: [UInt32] = []
         output.reserveCapacity(text.utf8.count / 3)
-        forEachPiece(of: text) { piece, scratch in encoder.encode(piece, into: &output, scratch: &scratch) }
+        var text = text
+        text.withUTF8 { bytes in
+            forEachPiece(of: bytes) { piece, scratch in encoder.encode(piece, into: &output, scratch: &scratch) }
+        }
         return output
     }
 
     /// The number of tokens of `text` (what `encode(text).count` returns).
     public func count(_ text: String) -> Int {
+        var text = text
+        return text.withUTF8 { count(utf8: $0) }
+    }
+
+    /// The number of tokens of valid UTF-8 bytes (e.g. a slice of a larger text).
+    public func count(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var output: [UInt32] = []
         var total = 0
-        forEachPiece(of: text) { piece, scratch in
+        forEachPiece(of: bytes) { piece, scratch in
             output.removeAll(keepingCapacity: true)
             encoder.encode(piece, into: &output, scratch: &scratch)
             total += output.count
@@ -76,12 +85,11 @@ public struct CL100K: Sendable {
         return bytes
     }
 
-    /// Splits `text` with the cl100k pattern and calls `body` with the UTF-8 bytes of each piece.
+    /// Splits UTF-8 text with the cl100k pattern and calls `body` with the bytes of each piece.
     private func forEachPiece(
-        of text: String, _ body: (UnsafeBufferPointer<UInt8>, inout BytePairEncoder.Scratch) -> Void
+        of bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, inout BytePairEncoder.Scratch) -> Void
     ) {
-        var text = text
-        text.withUTF8 { bytes in
+        do {
             guard !bytes.isEmpty else { return }
             var classes = [UInt8](); classes.reserveCapacity(bytes.count)
             var offsets = [Int32](); offsets.reserveCapacity(bytes.count + 1)

@@ -1,0 +1,101 @@
+/// Telephone numbers: Swedish national forms (`070-123 45 67`, `08-123 456 78`, `0701234567`,
+/// `(08) 123 45 67`), and international ones written with `+` or `00` and a country code
+/// (`+46 70 123 45 67`, `+46 (0)70 …`, `0046 70 …`, `+1 415 555 0100`).
+enum PhoneDetector {
+    private static let separators: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: "-")]
+
+    /// Words before a number that make it a reference, not a phone number.
+    static let referenceWords: Set<String> = [
+        "order", "ordernummer", "ordernr", "nr", "no", "number", "nummer", "faktura", "fakturanummer", "invoice",
+        "ref", "referens", "reference", "ärende", "ärendenummer", "case", "ticket", "booking", "bokning",
+        "bokningsnummer", "kundnummer", "customer", "id", "artikel", "artikelnummer", "sku", "kod", "code",
+    ]
+
+    /// `+` followed by a country code.
+    static func findInternational(_ s: ByteScanner, plusAt start: Int) -> Finding? {
+        guard start == 0 || !ByteScanner.isWord(s[start - 1]), let first = s.byte(at: start + 1),
+              (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(first) else { return nil }
+        return grouped(s, start: start, digitsFrom: start + 1, digitRange: 8...15, national: false)
+    }
+
+    /// A token starting with `0`: `00` + country code, or a Swedish national number.
+    static func findStartingWithZero(_ s: ByteScanner, at start: Int) -> Finding? {
+        guard s[start] == UInt8(ascii: "0"), let next = s.byte(at: start + 1), ByteScanner.isDigit(next) else { return nil }
+        if referenceWords.contains(s.wordBefore(start)) || s.continuesNumber(start) { return nil }
+        if next == UInt8(ascii: "0") {
+            guard let third = s.byte(at: start + 2), (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(third) else { return nil }
+            return grouped(s, start: start, digitsFrom: start + 2, digitRange: 8...15, national: false)
+        }
+        return grouped(s, start: start, digitsFrom: start, digitRange: 8...10, national: true)
+    }
+
+    /// `(08) 123 45 67`.
+    static func findParenthesizedAreaCode(_ s: ByteScanner, at open: Int) -> Finding? {
+        guard s.isTokenStart(open), s.byte(at: open + 1) == UInt8(ascii: "0") else { return nil }
+        let areaEnd = s.digitRunEnd(from: open + 1)
+        guard (2...4).contains(areaEnd - open - 1), s.byte(at: areaEnd) == UInt8(ascii: ")"),
+              s.byte(at: areaEnd + 1) == UInt8(ascii: " "), s.isDigit(at: areaEnd + 2) else { return nil }
+        let rest = NumberGroups(s, from: areaEnd + 2, separators: separators, maxDigits: 8)
+        let total = (areaEnd - open - 1) + rest.digitCount(groups: rest.groups.count)
+        let end = rest.groups.last!.upperBound
+        guard (8...10).contains(total), s.isTokenEnd(end) else { return nil }
+        return Finding(type: .phone, range: open..<end)
+    }
+
+    private static func grouped(
+        _ s: ByteScanner, start: Int, digitsFrom: Int, digitRange: ClosedRange<Int>, national: Bool
+    ) -> Finding? {
+        guard s.isDigit(at: digitsFrom) else { return nil }
+        var cursor = digitsFrom
+        var digits = 0
+        var groups: [Range<Int>] = []
+        // Groups joined by single spaces or dashes, plus an optional trunk prefix "(0)" after
+        // the country code ("+46 (0)70 …").
+        while true {
+            let end = s.digitRunEnd(from: cursor)
+            digits += end - cursor
+            groups.append(cursor..<end)
+            guard digits < digitRange.upperBound, let separator = s.byte(at: end) else { break }
+            if separator == UInt8(ascii: " "), !national, groups.count == 1,
+               s.byte(at: end + 1) == UInt8(ascii: "("), s.byte(at: end + 2) == UInt8(ascii: "0"),
+               s.byte(at: end + 3) == UInt8(ascii: ")"), s.byte(at: end + 4) == UInt8(ascii: " ") || s.isDigit(at: end + 4)
+            {
+                cursor = s.byte(at: end + 4) == UInt8(ascii: " ") ? end + 5 : end + 4
+                guard s.isDigit(at: cursor) else { break }
+                continue
+            }
+            guard separators.contains(separator), s.isDigit(at: end + 1) else { break }
+            cursor = end + 1
+        }
+        // Longest prefix of whole groups with a plausible digit count that ends a token.
+        var count = groups.count
+        while count > 0 {
+            let digitCount = groups[..<count].reduce(0) { $0 + $1.count }
+            let end = groups[count - 1].upperBound
+            if digitRange.contains(digitCount), s.isTokenEnd(end),
+               !national || isPlausibleNational(s, groups: Array(groups[..<count]), digits: digitCount)
+            {
+                return Finding(type: .phone, range: start..<end)
+            }
+            count -= 1
+        }
+        return nil
+    }
+
+    /// Swedish numbers: mobiles (07x) have ten digits; dates (`01-02-2024`) and
+    /// personnummer shapes (`YYMMDD-NNNN`, a bare valid `YYMMDDNNNN`) are not phone numbers.
+    private static func isPlausibleNational(_ s: ByteScanner, groups: [Range<Int>], digits: Int) -> Bool {
+        let second = s[groups[0].lowerBound + 1]
+        if second == UInt8(ascii: "7"), digits != 10 { return false }
+        let sizes = groups.map(\.count)
+        if sizes == [2, 2, 4] || sizes == [2, 2, 2] || sizes == [4, 2, 2] { return false }
+        if sizes == [6, 4] || sizes == [8, 4] { return false }
+        if sizes == [10] {
+            var values: [Int] = []
+            for i in groups[0] { values.append(Int(s[i] - UInt8(ascii: "0"))) }
+            let mobile = values[1] == 7
+            if !mobile, PersonnummerDetector.isValidDate(values, dateDigits: 6) { return false }
+        }
+        return true
+    }
+}

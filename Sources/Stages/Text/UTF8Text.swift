@@ -1,0 +1,85 @@
+/// Helpers over valid UTF-8 bytes (Swift strings are) for stages that must count and cut text
+/// the way Python does: by Unicode scalars, not by `Character`s (`"\r\n"` is 2, not 1).
+enum UTF8Text {
+    /// Python's `len` of a slice: the number of scalars, i.e. of non-continuation bytes.
+    @inline(__always)
+    static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var count = 0
+        for i in range where bytes[i] & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+
+    /// The length in bytes of the scalar starting with `lead`.
+    @inline(__always)
+    static func sequenceLength(_ lead: UInt8) -> Int {
+        lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+    }
+
+    /// The scalar value starting at byte `i`.
+    @inline(__always)
+    static func scalar(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt32 {
+        let b0 = UInt32(bytes[i])
+        switch sequenceLength(bytes[i]) {
+        case 1: return b0
+        case 2: return (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+        case 3: return (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+        default:
+            return (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+                | UInt32(bytes[i + 3] & 0x3F)
+        }
+    }
+
+    /// The start of the scalar that ends at byte `end` (exclusive).
+    @inline(__always)
+    static func scalarStart(_ bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int {
+        var i = end - 1
+        while bytes[i] & 0xC0 == 0x80 { i -= 1 }
+        return i
+    }
+
+    /// Python's `str.isspace()` for one scalar (wider than `\s` of most regex engines: it
+    /// includes the separators U+001C–U+001F).
+    @inline(__always)
+    static func isPythonWhitespace(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// `range` without Python-whitespace scalars at either end (Python's `str.strip()`).
+    static func stripped(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var start = range.lowerBound
+        var end = range.upperBound
+        while start < end, isPythonWhitespace(scalar(bytes, at: start)) {
+            start += sequenceLength(bytes[start])
+        }
+        while end > start {
+            let last = scalarStart(bytes, before: end)
+            guard isPythonWhitespace(scalar(bytes, at: last)) else { break }
+            end = last
+        }
+        return start..<end
+    }
+
+    /// The first occurrence of `needle` (non-empty) in `bytes[range]`, as its start index.
+    static func firstIndex(of needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        let first = needle[0]
+        var i = range.lowerBound
+        let last = range.upperBound - needle.count
+        while i <= last {
+            if bytes[i] == first {
+                var matched = true
+                for k in 1..<needle.count where bytes[i + k] != needle[k] {
+                    matched = false
+                    break
+                }
+                if matched { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+}
