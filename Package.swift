@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "LibPQ", "Spool", "Stages", "Worker",
+                "LibPQ", "Spool", "Stages", "Tokenizers", "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

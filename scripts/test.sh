@@ -10,6 +10,8 @@ set -euo pipefail
 . "$REPO/scripts/lib/build.sh"
 
 ensure_build_deps
+COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
+export COACHSPOOL_MODELS
 use_database
 if [ "$STARTED_EMBEDDED" = 1 ]; then
   trap '"$REPO/scripts/postgres.sh" down || true' EXIT

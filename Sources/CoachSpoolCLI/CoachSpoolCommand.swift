@@ -11,6 +11,7 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
             """,
         subcommands: [
             MigrateCommand.self, IngestCommand.self, WorkCommand.self, StatusCommand.self, JobsCommand.self,
+            TokensCommand.self, ChunkCommand.self, RedactCommand.self,
         ])
 
     public init() {}

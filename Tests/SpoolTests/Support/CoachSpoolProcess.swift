@@ -17,11 +17,12 @@ final class CoachSpoolProcess: @unchecked Sendable {
         }
     }
 
-    init(_ arguments: [String], database: TestDatabase, stdin: URL? = nil) throws {
+    /// `database` nil: a command that needs none (the stage commands).
+    init(_ arguments: [String], database: TestDatabase?, stdin: URL? = nil) throws {
         process.executableURL = try Self.binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = database.url
+        if let database { env["DATABASE_URL"] = database.url }
         env["COACHSPOOL_LOG_LEVEL"] = env["COACHSPOOL_TEST_LOG_LEVEL"] ?? "notice"
         env["SWIFT_BACKTRACE"] = "enable=no"
         process.environment = env
@@ -61,7 +62,7 @@ final class CoachSpoolProcess: @unchecked Sendable {
     var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
     /// Runs to completion and returns (status, stdout, stderr).
-    static func run(_ arguments: [String], database: TestDatabase, stdin: URL? = nil, timeout: Double = 120) async throws -> (status: Int32, out: String, err: String) {
+    static func run(_ arguments: [String], database: TestDatabase?, stdin: URL? = nil, timeout: Double = 120) async throws -> (status: Int32, out: String, err: String) {
         let p = try CoachSpoolProcess(arguments, database: database, stdin: stdin)
         let status = await p.wait(timeout: timeout)
         return (status, p.stdout, p.stderr)

@@ -48,19 +48,23 @@ enum PhoneDetector {
         guard s.isDigit(at: digitsFrom) else { return nil }
         var cursor = digitsFrom
         var digits = 0
-        var groups: [Range<Int>] = []
-        // Groups joined by single spaces or dashes, plus an optional trunk prefix "(0)" after
-        // the country code ("+46 (0)70 …").
+        var groups: [(range: Range<Int>, digits: Int)] = []
+        // Groups joined by single spaces or dashes; after the country code also an area code
+        // in parentheses ("+1 (415) 555-0132") or the trunk prefix "(0)" ("+46 (0)70 …").
         while true {
             let end = s.digitRunEnd(from: cursor)
             digits += end - cursor
-            groups.append(cursor..<end)
+            groups.append((cursor..<end, end - cursor))
             guard digits < digitRange.upperBound, let separator = s.byte(at: end) else { break }
-            if separator == UInt8(ascii: " "), !national, groups.count == 1,
-               s.byte(at: end + 1) == UInt8(ascii: "("), s.byte(at: end + 2) == UInt8(ascii: "0"),
-               s.byte(at: end + 3) == UInt8(ascii: ")"), s.byte(at: end + 4) == UInt8(ascii: " ") || s.isDigit(at: end + 4)
+            if !national, groups.count == 1, separator == UInt8(ascii: " "), s.byte(at: end + 1) == UInt8(ascii: "("),
+               let close = parenthesizedDigitsEnd(s, open: end + 1)
             {
-                cursor = s.byte(at: end + 4) == UInt8(ascii: " ") ? end + 5 : end + 4
+                // An area code counts; the trunk prefix "(0)" does not.
+                let inside = close - end - 2
+                let counted = inside > 1 || s[end + 2] != UInt8(ascii: "0") ? inside : 0
+                digits += counted
+                groups.append(((end + 2)..<(close + 1), counted))
+                cursor = s.byte(at: close + 1) == UInt8(ascii: " ") || s.byte(at: close + 1) == UInt8(ascii: "-") ? close + 2 : close + 1
                 guard s.isDigit(at: cursor) else { break }
                 continue
             }
@@ -70,16 +74,23 @@ enum PhoneDetector {
         // Longest prefix of whole groups with a plausible digit count that ends a token.
         var count = groups.count
         while count > 0 {
-            let digitCount = groups[..<count].reduce(0) { $0 + $1.count }
-            let end = groups[count - 1].upperBound
+            let digitCount = groups[..<count].reduce(0) { $0 + $1.digits }
+            let end = groups[count - 1].range.upperBound
             if digitRange.contains(digitCount), s.isTokenEnd(end),
-               !national || isPlausibleNational(s, groups: Array(groups[..<count]), digits: digitCount)
+               !national || isPlausibleNational(s, groups: groups[..<count].map(\.range), digits: digitCount)
             {
                 return Finding(type: .phone, range: start..<end)
             }
             count -= 1
         }
         return nil
+    }
+
+    /// `(` 1–4 digits `)`: the index of the closing parenthesis.
+    private static func parenthesizedDigitsEnd(_ s: ByteScanner, open: Int) -> Int? {
+        let end = s.digitRunEnd(from: open + 1)
+        guard (1...4).contains(end - open - 1), s.byte(at: end) == UInt8(ascii: ")") else { return nil }
+        return end
     }
 
     /// Swedish numbers: mobiles (07x) have ten digits; dates (`01-02-2024`) and

@@ -1,8 +1,9 @@
 /// Identifiers recognised around a marker character: e-mail addresses (`@`), IBANs (two
 /// capital letters and two check digits), and secrets in URLs (`user:pass@`, `?token=…`).
 enum EmailDetector {
+    /// Local parts and domains may be internationalised (RFC 6531: `åsa@förening.se`).
     @inline(__always) private static func isLocal(_ b: UInt8) -> Bool {
-        ByteScanner.isAlnum(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "%")
+        ByteScanner.isAlnum(b) || b >= 0x80 || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "%")
             || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
     }
 
@@ -10,14 +11,14 @@ enum EmailDetector {
         var start = at
         while start > 0, isLocal(s[start - 1]) { start -= 1 }
         while start < at, s[start] == UInt8(ascii: ".") { start += 1 }
-        guard start < at, start == 0 || !(s[start - 1] >= 0x80) else { return nil }
+        guard start < at else { return nil }
         // Domain: labels of letters, digits and dashes, at least two, the last alphabetic.
         var end = at + 1
         var lastLabelStart = end
         var labels = 0
         while true {
             var j = end
-            while j < s.count, ByteScanner.isAlnum(s[j]) || s[j] == UInt8(ascii: "-") { j += 1 }
+            while j < s.count, ByteScanner.isAlnum(s[j]) || s[j] >= 0x80 || s[j] == UInt8(ascii: "-") { j += 1 }
             guard j > end else { break }
             labels += 1
             lastLabelStart = end

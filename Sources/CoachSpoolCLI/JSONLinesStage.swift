@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The I/O of the stage commands (`tokens`, `chunk`, `redact`): JSON Lines `{"text": …}` on
+/// stdin, exactly one JSON object per input line on stdout, in order.
+///
+/// A bad line gets `{"error": "line N: …"}` in its place (so the output never shifts), the same
+/// message on stderr, and the command exits with status 3 after the last line. Output is flushed
+/// whenever the input has no more bytes ready, so the commands also work as co-processes.
+enum JSONLinesStage {
+    static let badInputExitCode: Int32 = 3
+
+    private struct Input: Decodable { var text: String }
+
+    /// Calls `transform` with the text of every line and writes what it appends to the output
+    /// buffer, followed by a newline.
+    static func run(_ transform: (String, inout JSONWriter) throws -> Void) throws {
+        var writer = JSONWriter()
+        var pending: [UInt8] = []
+        var lineNumber = 0
+        var badLines = 0
+        let decoder = JSONDecoder()
+        var block = [UInt8](repeating: 0, count: 1 << 20)
+        var finished = false
+        while !finished {
+            let count = block.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("cannot read stdin: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 {
+                finished = true
+                if pending.isEmpty { break }
+                pending.append(UInt8(ascii: "\n"))  // a last line without a newline
+            } else {
+                pending.append(contentsOf: block[0..<count])
+            }
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                lineNumber += 1
+                var line = pending[start..<newline]
+                if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
+                start = newline + 1
+                do {
+                    let text: String
+                    do {
+                        text = try decoder.decode(Input.self, from: Data(line)).text
+                    } catch {
+                        throw StageInputError(message: "line \(lineNumber): expected a JSON object with a \"text\" string (\(describe(error)))")
+                    }
+                    try transform(text, &writer)
+                } catch let error as StageInputError {
+                    badLines += 1
+                    printError(error.message)
+                    writer.object { $0.field("error") { $0.string(error.message) } }
+                }
+                writer.newline()
+            }
+            pending.removeSubrange(0..<start)
+            try writer.flush(to: STDOUT_FILENO)
+        }
+        try writer.flush(to: STDOUT_FILENO)
+        if badLines > 0 {
+            printError("\(badLines) of \(lineNumber) lines were bad; see the \"error\" objects in the output")
+            throw ExitCode(badInputExitCode)
+        }
+    }
+
+    /// What was wrong with a line, without quoting its content (it may be personal data).
+    private static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound: "no \"text\" field"
+        case DecodingError.typeMismatch: "\"text\" is not a string, or the line is not an object"
+        case DecodingError.valueNotFound: "\"text\" is null"
+        default: "not valid JSON"
+        }
+    }
+}
+
+/// A problem with one input line; the command goes on with the next line.
+struct StageInputError: Error {
+    var message: String
+}
+
+/// A minimal, fast JSON writer for the stage commands' output (UTF-8, not ASCII-escaped, as
+/// Python's `json.dumps(..., ensure_ascii=False)`).
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    mutating func object(_ body: (inout JSONWriter) -> Void) {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        body(&self)
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    mutating func array<S: Sequence>(_ elements: S, _ body: (inout JSONWriter, S.Element) -> Void) {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+        for element in elements { body(&self, element) }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    mutating func field(_ name: String, _ value: (inout JSONWriter) -> Void) {
+        separate()
+        rawString(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+        value(&self)
+        needsComma = true
+    }
+
+    mutating func string(_ value: String) {
+        separate()
+        rawString(value)
+        needsComma = true
+    }
+
+    mutating func integer<I: BinaryInteger>(_ value: I) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+        needsComma = true
+    }
+
+    mutating func float(_ value: Float) {
+        separate()
+        bytes.append(contentsOf: "\(value)".utf8)
+        needsComma = true
+    }
+
+    mutating func newline() {
+        bytes.append(UInt8(ascii: "\n"))
+        needsComma = false
+    }
+
+    mutating func flush(to descriptor: Int32) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("cannot write stdout: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private mutating func rawString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import Stages
+import Tokenizers
+
+/// Where the tokenizer and model files are (see `scripts/fetch-tokenizer.sh`).
+enum ModelFiles {
+    static var directory: String {
+        ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? FileManager.default.currentDirectoryPath + "/.coachspool/models"
+    }
+
+    static func cl100k() throws -> CL100K {
+        do {
+            return try CL100K(modelsDirectory: directory)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+struct TokensCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens",
+        abstract: "cl100k_base token ids of each line's text, identical to tiktoken's encode.",
+        discussion: """
+            Reads {"text": ...} per line on stdin; writes {"tokens": [ids], "count": N} per line. \
+            Needs cl100k_base.tiktoken in $COACHSPOOL_MODELS (default ./.coachspool/models): \
+            run scripts/fetch-tokenizer.sh.
+            """)
+
+    @Flag(help: "JSON Lines in and out (the default and only format).")
+    var jsonl = false
+
+    func run() throws {
+        let encoding = try ModelFiles.cl100k()
+        try JSONLinesStage.run { text, out in
+            let tokens = encoding.encode(text)
+            out.object {
+                $0.field("tokens") { $0.array(tokens) { $0.integer($1) } }
+                $0.field("count") { $0.integer(tokens.count) }
+            }
+        }
+    }
+}
+
+struct ChunkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chunk",
+        abstract: "Splits each line's text like LangChain's RecursiveCharacterTextSplitter.",
+        discussion: """
+            Default separators, keep_separator=True, strip_whitespace=True; lengths in Unicode \
+            scalars (Python len) or cl100k tokens. Writes {"chunks": [...]} per line.
+            """)
+
+    enum Unit: String, ExpressibleByArgument { case chars, tokens }
+
+    @Option(help: "Maximum chunk length.")
+    var size: Int
+    @Option(help: "Overlap between consecutive chunks.")
+    var overlap: Int = 0
+    @Option(help: "chars (Python len) or tokens (cl100k).")
+    var unit: Unit = .chars
+    @Flag(help: "JSON Lines in and out (the default and only format).")
+    var jsonl = false
+
+    func run() throws {
+        let splitter: RecursiveCharacterSplitter
+        do {
+            splitter = try RecursiveCharacterSplitter(
+                chunkSize: size, chunkOverlap: overlap, unit: unit == .chars ? .characters : .tokens(try ModelFiles.cl100k()))
+        } catch let error as ChunkingError {
+            throw ValidationError(error.description)
+        }
+        try JSONLinesStage.run { text, out in
+            let chunks = splitter.split(text)
+            out.object { $0.field("chunks") { $0.array(chunks) { $0.string($1) } } }
+        }
+    }
+}
+
+struct RedactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redact",
+        abstract: "Replaces personal identifiers and secrets in each line's text with <TYPE>.",
+        discussion: """
+            Types: \(PIIType.allCases.map(\.rawValue).joined(separator: ", ")). Writes \
+            {"text": "...", "entities": [{"type": T, "start": s, "end": e}]} per line, offsets in \
+            Unicode scalars of the input (Python string indices).
+            """)
+
+    @Flag(help: "JSON Lines in and out (the default and only format).")
+    var jsonl = false
+
+    func run() throws {
+        let redactor = Redactor()
+        try JSONLinesStage.run { text, out in
+            let result = redactor.redact(text)
+            out.object {
+                $0.field("text") { $0.string(result.text) }
+                $0.field("entities") {
+                    $0.array(result.entities) { out, entity in
+                        out.object {
+                            $0.field("type") { $0.string(entity.type.rawValue) }
+                            $0.field("start") { $0.integer(entity.start) }
+                            $0.field("end") { $0.integer(entity.end) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
