@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "coachspool", targets: ["coachspool"]),
+        .executable(name: "coachspool-bench", targets: ["coachspool-bench"]),
         .library(name: "LibPQ", targets: ["LibPQ"]),
         .library(name: "Stages", targets: ["Stages"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
@@ -57,6 +58,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
+        // Benchmarks of the pure stages (scripts/bench-text.sh runs it beside the Python peers).
+        .executableTarget(name: "coachspool-bench", dependencies: ["Stages", "Tokenizers"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers"]),
         .testTarget(
             name: "SpoolTests",

@@ -1,0 +1,213 @@
+import Dispatch
+import Foundation
+import Stages
+import Tokenizers
+
+/// `coachspool-bench text`: throughput of the text stages on the peers' 10 MB corpus, with
+/// the peers' timing rule (one warm-up, then the median of `runs`; MB = 10^6 UTF-8 bytes).
+/// Prints one JSON object (rows like the Python peers' result files) on stdout.
+///
+///     coachspool-bench text --corpus mixed_10mb.txt [--runs 3] [--threads 2]
+///         [--tiktoken-ids ids.u32] [--langchain-chunks chunks.json]
+///
+/// `--tiktoken-ids` (little-endian UInt32 ids of the whole corpus from tiktoken) and
+/// `--langchain-chunks` (`{"500/50": [...], "1000/200": [...]}` from LangChain) make it check
+/// that the measured output is identical to the peers' before reporting speed.
+@main
+enum BenchmarkMain {
+    static func main() throws {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        guard arguments.first == "text" else { fail("usage: coachspool-bench text --corpus FILE [options]") }
+        arguments.removeFirst()
+        var options: [String: String] = [:]
+        while arguments.count >= 2, arguments[0].hasPrefix("--") {
+            options[String(arguments[0].dropFirst(2))] = arguments[1]
+            arguments.removeFirst(2)
+        }
+        guard arguments.isEmpty, let corpusPath = options["corpus"] else { fail("usage: coachspool-bench text --corpus FILE [options]") }
+        // The Python peers read the corpus in text mode, which turns "\r\n" and "\r" into "\n"
+        // (9,999,808 of its 10,000,000 bytes remain): measure the same text.
+        let raw = try String(contentsOfFile: corpusPath, encoding: .utf8)
+        let corpus = String(decoding: Array(raw.utf8).universalNewlines(), as: UTF8.self)
+        try TextBenchmark(
+            corpus: corpus,
+            runs: Int(options["runs"] ?? "3") ?? 3, threads: Int(options["threads"] ?? "2") ?? 2,
+            modelsDirectory: ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? ".coachspool/models"
+        ).run(tiktokenIDs: options["tiktoken-ids"], langchainChunks: options["langchain-chunks"])
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        exit(2)
+    }
+}
+
+struct TextBenchmark {
+    let corpus: String
+    let runs: Int
+    let threads: Int
+    let encoding: CL100K
+    let bytes: Int
+
+    init(corpus: String, runs: Int, threads: Int, modelsDirectory: String) throws {
+        self.corpus = corpus
+        self.runs = runs
+        self.threads = threads
+        self.encoding = try CL100K(modelsDirectory: modelsDirectory)
+        self.bytes = corpus.utf8.count
+    }
+
+    struct Row: Encodable {
+        var stage: String
+        var what: String
+        var median_s: Double
+        var runs_s: [Double]
+        var cpu_s: [Double]
+        var MB_per_s: Double
+    }
+
+    func run(tiktokenIDs: String?, langchainChunks: String?) throws {
+        var rows: [Row] = []
+        var checks: [String: String] = [:]
+
+        // Correctness on the whole corpus first: a fast wrong answer is not a result.
+        let ids = encoding.encode(corpus)
+        if let tiktokenIDs {
+            let data = try Data(contentsOf: URL(fileURLWithPath: tiktokenIDs))
+            let theirs = data.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+            let firstDifference = zip(ids, theirs).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            checks["tokens identical to tiktoken"] = theirs == ids
+                ? "yes (\(ids.count) ids)" : "NO: \(ids.count) vs \(theirs.count) ids, first difference at \(firstDifference ?? -1)"
+        }
+        var chunkCounts: [String: Int] = [:]
+        for (size, overlap) in [(500, 50), (1000, 200)] {
+            chunkCounts["\(size)/\(overlap)"] = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap).split(corpus).count
+        }
+        if let langchainChunks {
+            let theirs = try JSONDecoder().decode([String: [String]].self, from: Data(contentsOf: URL(fileURLWithPath: langchainChunks)))
+            for (key, chunks) in theirs.sorted(by: { $0.key < $1.key }) {
+                let parts = key.split(separator: "/").compactMap { Int($0) }
+                let ours = try RecursiveCharacterSplitter(chunkSize: parts[0], chunkOverlap: parts[1]).split(corpus)
+                checks["chunks \(key) identical to LangChain"] = ours == chunks ? "yes (\(ours.count) chunks)" : "NO: \(ours.count) vs \(chunks.count) chunks"
+            }
+        }
+
+        let documents = corpus.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        rows.append(measure("tokens", "cl100k encode, whole text, 1 call, 1 thread", bytes) { _ = encoding.encode(corpus) })
+        rows.append(measure("tokens", "cl100k encode, \(documents.count) docs, 1 thread", bytes) {
+            for document in documents { _ = encoding.encode(document) }
+        })
+        rows.append(measure("tokens", "cl100k encode, \(documents.count) docs, \(threads) threads", bytes) {
+            parallel(documents) { _ = encoding.encode($0) }
+        })
+
+        let twentyKB = Self.langchainDocuments(corpus)
+        let twentyKBBytes = twentyKB.reduce(0) { $0 + $1.utf8.count }
+        for (size, overlap) in [(500, 50), (1000, 200)] {
+            let splitter = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap)
+            rows.append(measure("chunk \(size)/\(overlap)", "whole text, 1 call", bytes) { _ = splitter.split(corpus) })
+            rows.append(measure("chunk \(size)/\(overlap)", "\(twentyKB.count) docs of ~20 KB", twentyKBBytes) {
+                for document in twentyKB { _ = splitter.split(document) }
+            })
+        }
+
+        let redactor = Redactor()
+        let lines = corpus.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        rows.append(measure("redact", "whole text, 1 call, 1 thread", bytes) { _ = redactor.redact(corpus) })
+        rows.append(measure("redact", "\(lines.count) lines, 1 thread", bytes) { for line in lines { _ = redactor.redact(line) } })
+        rows.append(measure("redact", "\(lines.count) lines, \(threads) threads", bytes) { parallel(lines) { _ = redactor.redact($0) } })
+        let entities = redactor.redact(corpus).entities
+
+        struct Output: Encodable {
+            var corpus_bytes: Int
+            var n_tokens: Int
+            var n_chunks: [String: Int]
+            var n_entities: Int
+            var checks: [String: String]
+            var rows: [Row]
+            var loadavg: [Double]
+        }
+        var load = [Double](repeating: 0, count: 3)
+        _ = getloadavg(&load, 3)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let output = Output(
+            corpus_bytes: bytes, n_tokens: ids.count, n_chunks: chunkCounts, n_entities: entities.count,
+            checks: checks, rows: rows, loadavg: load)
+        FileHandle.standardOutput.write(try encoder.encode(output))
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    /// bench_splitter.py's documents: paragraphs joined back until each reaches 20,000 scalars.
+    static func langchainDocuments(_ text: String) -> [String] {
+        var documents: [String] = []
+        var current: [String] = []
+        var size = 0
+        for paragraph in text.components(separatedBy: "\n\n") {
+            current.append(paragraph)
+            size += paragraph.unicodeScalars.count
+            if size >= 20_000 {
+                documents.append(current.joined(separator: "\n\n"))
+                current = []
+                size = 0
+            }
+        }
+        if !current.isEmpty { documents.append(current.joined(separator: "\n\n")) }
+        return documents
+    }
+
+    private func parallel(_ items: [String], _ body: @Sendable (String) -> Void) {
+        let stride = (items.count + threads - 1) / threads
+        items.withUnsafeBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer  // read-only for the duration of the call
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                for i in (worker * stride)..<min(items.count, (worker + 1) * stride) { body(buffer[i]) }
+            }
+        }
+    }
+
+    private func measure(_ stage: String, _ what: String, _ inputBytes: Int, _ body: () -> Void) -> Row {
+        body()  // warm-up
+        var wall: [Double] = []
+        var cpu: [Double] = []
+        for _ in 0..<runs {
+            let c0 = Self.clock(CLOCK_PROCESS_CPUTIME_ID)
+            let t0 = Self.clock(CLOCK_MONOTONIC)
+            body()
+            wall.append(Self.clock(CLOCK_MONOTONIC) - t0)
+            cpu.append(Self.clock(CLOCK_PROCESS_CPUTIME_ID) - c0)
+        }
+        let median = wall.sorted()[runs / 2]
+        FileHandle.standardError.write(Data("\(stage) | \(what): \(String(format: "%.1f", Double(inputBytes) / 1e6 / median)) MB/s\n".utf8))
+        return Row(
+            stage: stage, what: what, median_s: Self.round(median), runs_s: wall.map(Self.round), cpu_s: cpu.map(Self.round),
+            MB_per_s: (Double(inputBytes) / 1e6 / median * 100).rounded() / 100)
+    }
+
+    private static func round(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+
+    private static func clock(_ id: clockid_t) -> Double {
+        var ts = timespec()
+        clock_gettime(id, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Python's universal newlines on read: `\r\n` and a lone `\r` become `\n`.
+    func universalNewlines() -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(count)
+        var i = 0
+        while i < count {
+            if self[i] == UInt8(ascii: "\r") {
+                output.append(UInt8(ascii: "\n"))
+                i += (i + 1 < count && self[i + 1] == UInt8(ascii: "\n")) ? 2 : 1
+            } else {
+                output.append(self[i])
+                i += 1
+            }
+        }
+        return output
+    }
+}
