@@ -32,7 +32,8 @@ enum BenchmarkMain {
         try TextBenchmark(
             corpus: corpus,
             runs: Int(options["runs"] ?? "3") ?? 3, threads: Int(options["threads"] ?? "2") ?? 2,
-            modelsDirectory: ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? ".coachspool/models"
+            modelsDirectory: ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? ".coachspool/models",
+            only: options["only"]
         ).run(tiktokenIDs: options["tiktoken-ids"], langchainChunks: options["langchain-chunks"])
     }
 
@@ -48,8 +49,11 @@ struct TextBenchmark {
     let threads: Int
     let encoding: CL100K
     let bytes: Int
+    /// Measure only the rows whose stage starts with this (`--only chunk`).
+    let only: String?
 
-    init(corpus: String, runs: Int, threads: Int, modelsDirectory: String) throws {
+    init(corpus: String, runs: Int, threads: Int, modelsDirectory: String, only: String?) throws {
+        self.only = only
         self.corpus = corpus
         self.runs = runs
         self.threads = threads
@@ -93,11 +97,11 @@ struct TextBenchmark {
         }
 
         let documents = corpus.components(separatedBy: "\n\n").filter { !$0.isEmpty }
-        rows.append(measure("tokens", "cl100k encode, whole text, 1 call, 1 thread", bytes) { _ = encoding.encode(corpus) })
-        rows.append(measure("tokens", "cl100k encode, \(documents.count) docs, 1 thread", bytes) {
+        rows.appendIfPresent(measure("tokens", "cl100k encode, whole text, 1 call, 1 thread", bytes) { _ = encoding.encode(corpus) })
+        rows.appendIfPresent(measure("tokens", "cl100k encode, \(documents.count) docs, 1 thread", bytes) {
             for document in documents { _ = encoding.encode(document) }
         })
-        rows.append(measure("tokens", "cl100k encode, \(documents.count) docs, \(threads) threads", bytes) {
+        rows.appendIfPresent(measure("tokens", "cl100k encode, \(documents.count) docs, \(threads) threads", bytes) {
             parallel(documents) { _ = encoding.encode($0) }
         })
 
@@ -105,17 +109,18 @@ struct TextBenchmark {
         let twentyKBBytes = twentyKB.reduce(0) { $0 + $1.utf8.count }
         for (size, overlap) in [(500, 50), (1000, 200)] {
             let splitter = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap)
-            rows.append(measure("chunk \(size)/\(overlap)", "whole text, 1 call", bytes) { _ = splitter.split(corpus) })
-            rows.append(measure("chunk \(size)/\(overlap)", "\(twentyKB.count) docs of ~20 KB", twentyKBBytes) {
+            rows.appendIfPresent(measure("chunk \(size)/\(overlap)", "whole text, 1 call, [String] copies", bytes) { _ = splitter.split(corpus) })
+            rows.appendIfPresent(measure("chunk \(size)/\(overlap)", "whole text, 1 call, [Substring] slices", bytes) { _ = splitter.chunks(of: corpus) })
+            rows.appendIfPresent(measure("chunk \(size)/\(overlap)", "\(twentyKB.count) docs of ~20 KB", twentyKBBytes) {
                 for document in twentyKB { _ = splitter.split(document) }
             })
         }
 
         let redactor = Redactor()
         let lines = corpus.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        rows.append(measure("redact", "whole text, 1 call, 1 thread", bytes) { _ = redactor.redact(corpus) })
-        rows.append(measure("redact", "\(lines.count) lines, 1 thread", bytes) { for line in lines { _ = redactor.redact(line) } })
-        rows.append(measure("redact", "\(lines.count) lines, \(threads) threads", bytes) { parallel(lines) { _ = redactor.redact($0) } })
+        rows.appendIfPresent(measure("redact", "whole text, 1 call, 1 thread", bytes) { _ = redactor.redact(corpus) })
+        rows.appendIfPresent(measure("redact", "\(lines.count) lines, 1 thread", bytes) { for line in lines { _ = redactor.redact(line) } })
+        rows.appendIfPresent(measure("redact", "\(lines.count) lines, \(threads) threads", bytes) { parallel(lines) { _ = redactor.redact($0) } })
         let entities = redactor.redact(corpus).entities
 
         struct Output: Encodable {
@@ -166,7 +171,8 @@ struct TextBenchmark {
         }
     }
 
-    private func measure(_ stage: String, _ what: String, _ inputBytes: Int, _ body: () -> Void) -> Row {
+    private func measure(_ stage: String, _ what: String, _ inputBytes: Int, _ body: () -> Void) -> Row? {
+        if let only, !stage.hasPrefix(only) { return nil }
         body()  // warm-up
         var wall: [Double] = []
         var cpu: [Double] = []
@@ -209,5 +215,11 @@ extension Array where Element == UInt8 {
             }
         }
         return output
+    }
+}
+
+extension Array {
+    mutating func appendIfPresent(_ element: Element?) {
+        if let element { append(element) }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Stages
+@testable import Stages
 import Testing
 
 @Suite struct RecursiveCharacterSplitterTests {
@@ -17,7 +17,8 @@ import Testing
                 let splitter = try RecursiveCharacterSplitter(chunkSize: split.chunk_size, chunkOverlap: split.chunk_overlap)
                 let chunks = splitter.split(document.text)
                 #expect(chunks.count == split.chunks.count, "\(document.name) \(split.chunk_size)/\(split.chunk_overlap)")
-                for (index, (ours, theirs)) in zip(chunks, split.chunks).enumerated() where ours != theirs {
+                // Bytes, not String ==, which would equate NFC and NFD forms.
+                for (index, (ours, theirs)) in zip(chunks, split.chunks).enumerated() where Array(ours.utf8) != Array(theirs.utf8) {
                     Issue.record("\(document.name) \(split.chunk_size)/\(split.chunk_overlap) chunk \(index) differs")
                 }
             }
@@ -50,5 +51,30 @@ import Testing
         #expect(throws: ChunkingError.self) { try RecursiveCharacterSplitter(chunkSize: 10, chunkOverlap: 11) }
         #expect(throws: ChunkingError.self) { try RecursiveCharacterSplitter(chunkSize: 0, chunkOverlap: 0) }
         #expect(throws: ChunkingError.self) { try RecursiveCharacterSplitter(chunkSize: 10, chunkOverlap: -1) }
+    }
+
+    /// The skipping merge (`FastMerge`) against the piece-by-piece port, on random texts made of
+    /// short and over-long words, multi-byte scalars, single and double newlines.
+    @Test func fastMergeEqualsThePieceByPiecePort() throws {
+        var generator = SystemRandomNumberGenerator()
+        let atoms = ["a", "bb", "ccc", "å", "😀", "中文", "\r", " ", " ", " ", "  ", "\n", "\n\n", "\u{00A0}", "é\u{0301}"]
+        var checked = 0
+        for _ in 0..<400 {
+            let size = Int.random(in: 1...60, using: &generator)
+            let overlap = Int.random(in: 0...size, using: &generator)
+            var text = ""
+            for _ in 0..<Int.random(in: 0...400, using: &generator) {
+                let atom = atoms.randomElement(using: &generator)!
+                text += Int.random(in: 0..<40, using: &generator) == 0 ? String(repeating: atom, count: size + 3) : atom
+            }
+            var fast = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap)
+            var slow = fast
+            fast.fastMerge = true
+            slow.fastMerge = false
+            let expected = slow.split(text)
+            #expect(fast.split(text).map { Array($0.utf8) } == expected.map { Array($0.utf8) }, "size \(size) overlap \(overlap) text \(text.debugDescription)")
+            checked += expected.count
+        }
+        #expect(checked > 1000)
     }
 }

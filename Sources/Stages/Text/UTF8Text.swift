@@ -1,12 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Helpers over valid UTF-8 bytes (Swift strings are) for stages that must count and cut text
 /// the way Python does: by Unicode scalars, not by `Character`s (`"\r\n"` is 2, not 1).
 enum UTF8Text {
     /// Python's `len` of a slice: the number of scalars, i.e. of non-continuation bytes.
-    @inline(__always)
+    /// Eight bytes at a time: the lead (non-continuation) bytes of a word are those whose top
+    /// bits are not `10`.
     static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
         var count = 0
-        for i in range where bytes[i] & 0xC0 != 0x80 { count += 1 }
+        var i = range.lowerBound
+        let base = UnsafeRawPointer(bytes.baseAddress)
+        while i + 8 <= range.upperBound {
+            count += leadMask(base!.loadUnaligned(fromByteOffset: i, as: UInt64.self)).nonzeroBitCount
+            i += 8
+        }
+        while i < range.upperBound {
+            if bytes[i] & 0xC0 != 0x80 { count += 1 }
+            i += 1
+        }
         return count
+    }
+
+    /// Bit 7 of each byte of `word` set where that byte is not a continuation byte (10xxxxxx).
+    @inline(__always)
+    static func leadMask(_ word: UInt64) -> UInt64 {
+        ~(word & ~(word << 1)) & 0x8080_8080_8080_8080
     }
 
     /// The length in bytes of the scalar starting with `lead`.
@@ -66,18 +88,20 @@ enum UTF8Text {
 
     /// The first occurrence of `needle` (non-empty) in `bytes[range]`, as its start index.
     static func firstIndex(of needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
-        let first = needle[0]
+        guard let base = bytes.baseAddress else { return nil }
+        let first = Int32(needle[0])
         var i = range.lowerBound
         let last = range.upperBound - needle.count
         while i <= last {
-            if bytes[i] == first {
-                var matched = true
-                for k in 1..<needle.count where bytes[i + k] != needle[k] {
-                    matched = false
-                    break
-                }
-                if matched { return i }
+            // memchr is vectorised; separators are rare compared with the bytes around them.
+            guard let hit = memchr(base + i, first, last - i + 1) else { return nil }
+            i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            var matched = true
+            for k in 1..<needle.count where bytes[i + k] != needle[k] {
+                matched = false
+                break
             }
+            if matched { return i }
             i += 1
         }
         return nil
