@@ -51,13 +51,14 @@ struct WorkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = LoggingSetup.logger("coachspool.work", level: common.logLevel)
-        var config = WorkerConfiguration(conninfo: try DatabaseURL.resolve())
+        // Without the tokenizer there is no text stage: refuse to start rather than claim jobs.
+        var config = WorkerConfiguration(conninfo: try DatabaseURL.resolve(), text: TextPreparation(encoding: try ModelFiles.cl100k()))
         config.concurrency = concurrency
         config.batchSize = batchSize
         config.leaseSeconds = lease
         config.pollSeconds = poll
         config.drain = drain
-        config.retryBaseSeconds = retryBase
+        config.retry.baseSeconds = retryBase
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
         try await onDedicatedThread { try Migrator.requireSchema(try openConnection(application: "coachspool-worker")) }

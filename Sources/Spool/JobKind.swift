@@ -1,7 +1,8 @@
 /// What a job asks a worker to do with its source row.
 public enum JobKind: String, Sendable, CaseIterable, Codable {
-    /// Run the quality filter on an interaction (`source_id` = interactions.id).
-    case quality
+    /// Prepare an interaction (`source_id` = interactions.id): quality filter, PII redaction,
+    /// token counts. Re-queued when feedback arrives.
+    case interaction
     /// Do nothing and complete: measures the queue's own overhead (`scripts/bench-spool.sh`).
     case noop
 }

@@ -24,7 +24,10 @@ final class ClaimLoop: Sendable {
         self.signal = signal
         self.sideChannel = sideChannel
         self.statistics = statistics
-        self.handlers = [.quality: QualityHandler(filter: configuration.quality), .noop: NoopHandler()]
+        self.handlers = [
+            .interaction: InteractionHandler(filter: configuration.quality, text: configuration.text),
+            .noop: NoopHandler(),
+        ]
         var logger = logger
         logger[metadataKey: "worker.slot"] = "\(slot)"
         self.logger = logger
@@ -104,7 +107,7 @@ final class ClaimLoop: Sendable {
     private func record(_ outcome: BatchOutcome, batch: [ClaimedJob], on conn: PGConnection) throws {
         if !outcome.failures.isEmpty {
             try JobQueue.fail(conn, owner: configuration.workerID, failures: outcome.failures.map {
-                ($0.job, $0.error, configuration.retryDelay(afterAttempt: $0.job.attempt))
+                ($0.job, $0.error, configuration.retry.delay(afterAttempt: $0.job.attempt))
             })
             statistics.failed.add(outcome.failures.count, ordering: .relaxed)
             logger.warning("jobs failed", metadata: ["jobs.count": "\(outcome.failures.count)", "error": "\(outcome.failures[0].error)"])

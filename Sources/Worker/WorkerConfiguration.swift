@@ -14,15 +14,16 @@ public struct WorkerConfiguration: Sendable {
     public var pollSeconds = 5.0
     /// Exit once no job is ready, running or waiting for a retry.
     public var drain = false
-    /// Backoff after a failure: base × 2^(attempt−1), capped, with ±50 % jitter.
-    public var retryBaseSeconds = 2.0
-    public var retryMaxSeconds = 600.0
+    public var retry = RetryPolicy()
     public var quality = QualityFilter()
+    /// Redaction and token counting (needs the cl100k ranks file, hence no default).
+    public var text: TextPreparation
     /// Unique per process: the lease owner written into claimed jobs.
     public var workerID: String
 
-    public init(conninfo: String, workerID: String = WorkerConfiguration.makeWorkerID()) {
+    public init(conninfo: String, text: TextPreparation, workerID: String = WorkerConfiguration.makeWorkerID()) {
         self.conninfo = conninfo
+        self.text = text
         self.workerID = workerID
     }
 
@@ -31,10 +32,19 @@ public struct WorkerConfiguration: Sendable {
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return "\(host):\(getpid()):\(suffix)"
     }
+}
+
+/// Backoff after a failure: base × 2^(attempt−1), capped, with ±50 % jitter so that jobs that
+/// failed together (a database blip) do not come back together.
+public struct RetryPolicy: Sendable {
+    public var baseSeconds = 2.0
+    public var maxSeconds = 600.0
+
+    public init() {}
 
     /// The delay before attempt `attempt + 1` after a failure of attempt `attempt`.
-    func retryDelay(afterAttempt attempt: Int32) -> Double {
-        let exponential = retryBaseSeconds * pow(2, Double(max(0, attempt - 1)))
-        return min(exponential, retryMaxSeconds) * Double.random(in: 0.5...1.5)
+    public func delay(afterAttempt attempt: Int32) -> Double {
+        let exponential = baseSeconds * pow(2, Double(max(0, attempt - 1)))
+        return min(exponential, maxSeconds) * Double.random(in: 0.5...1.5)
     }
 }

@@ -17,7 +17,7 @@ extension DatabaseTests {
                 #expect(again.out.contains("accepted 0, duplicates 250, rejected 0"))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 250)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 125)
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'quality'", as: Int.self) == 250)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction'", as: Int.self) == 250)
                 // Origin: the file and every line, once.
                 #expect(try db.scalar("""
                     SELECT bool_and(origin_file = \(file.path)) AND count(DISTINCT origin_line) = 250

@@ -121,11 +121,11 @@ extension DatabaseTests {
         }
 
         @Test func retryDelayGrowsExponentiallyWithJitterAndACap() {
-            var config = WorkerConfiguration(conninfo: "", workerID: "t")
-            config.retryBaseSeconds = 2
-            config.retryMaxSeconds = 60
+            var policy = RetryPolicy()
+            policy.baseSeconds = 2
+            policy.maxSeconds = 60
             for (attempt, base) in [(Int32(1), 2.0), (2, 4), (3, 8), (4, 16), (10, 60)] {
-                let delays = (0..<200).map { _ in config.retryDelay(afterAttempt: attempt) }
+                let delays = (0..<200).map { _ in policy.delay(afterAttempt: attempt) }
                 #expect(delays.allSatisfy { $0 >= base * 0.5 && $0 <= base * 1.5 })
                 #expect(Set(delays).count > 100, "jitter spreads retries")
             }

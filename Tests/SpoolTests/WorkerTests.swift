@@ -3,15 +3,20 @@ import LibPQ
 import Spool
 import Testing
 
-/// Every interaction has exactly one verdict for the pipeline version, and no work is left.
+/// Every interaction has exactly one verdict and one redacted, counted text row for the
+/// pipeline versions, and no work is left.
 func expectExactlyOnce(_ db: TestDatabase, total: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let counts = try db.connect().query("""
         SELECT (SELECT count(*) FROM coachspool.quality_verdicts),
                (SELECT count(DISTINCT interaction_id) FROM coachspool.quality_verdicts),
                (SELECT count(*) FROM coachspool.interactions i
                  WHERE NOT EXISTS (SELECT 1 FROM coachspool.quality_verdicts v WHERE v.interaction_id = i.id)),
-               (SELECT count(*) FROM coachspool.jobs)
+               (SELECT count(*) FROM coachspool.jobs),
+               (SELECT count(*) FROM coachspool.interaction_texts),
+               (SELECT count(DISTINCT interaction_id) FROM coachspool.interaction_texts)
         """)[0]
+    #expect(try counts.decode(Int.self, at: 4) == total, "redacted text rows", sourceLocation: sourceLocation)
+    #expect(try counts.decode(Int.self, at: 5) == total, "interactions with redacted texts", sourceLocation: sourceLocation)
     #expect(try counts.decode(Int.self, at: 0) == total, "verdicts", sourceLocation: sourceLocation)
     #expect(try counts.decode(Int.self, at: 1) == total, "distinct interactions with a verdict", sourceLocation: sourceLocation)
     #expect(try counts.decode(Int.self, at: 2) == 0, "interactions without a verdict", sourceLocation: sourceLocation)
@@ -193,7 +198,7 @@ extension DatabaseTests {
         @Test func failingJobsBackOffThenDieAndCanBeRetriedOrDiscarded() async throws {
             try await TestDatabase.with { db in
                 // A job whose source row does not exist fails on every attempt.
-                try db.execute("INSERT INTO coachspool.jobs (kind, source_id, max_attempts) VALUES ('quality', 987654, 3)")
+                try db.execute("INSERT INTO coachspool.jobs (kind, source_id, max_attempts) VALUES ('interaction', 987654, 3)")
                 let drain = try await CoachSpoolProcess.run(["work", "--drain", "--retry-base", "0.05"], database: db)
                 #expect(drain.status == 0, "\(drain.err)")
                 let dead = try db.connect().query("SELECT attempt, last_error FROM coachspool.dead_jobs")

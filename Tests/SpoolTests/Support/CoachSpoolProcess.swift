@@ -18,13 +18,14 @@ final class CoachSpoolProcess: @unchecked Sendable {
     }
 
     /// `database` nil: a command that needs none (the stage commands).
-    init(_ arguments: [String], database: TestDatabase?, stdin: URL? = nil) throws {
+    init(_ arguments: [String], database: TestDatabase?, stdin: URL? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = try Self.binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         if let database { env["DATABASE_URL"] = database.url }
         env["COACHSPOOL_LOG_LEVEL"] = env["COACHSPOOL_TEST_LOG_LEVEL"] ?? "notice"
         env["SWIFT_BACKTRACE"] = "enable=no"
+        env.merge(environment) { $1 }
         process.environment = env
         stdoutFile = temporaryFile("out")
         stderrFile = temporaryFile("err")
@@ -62,8 +63,10 @@ final class CoachSpoolProcess: @unchecked Sendable {
     var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 
     /// Runs to completion and returns (status, stdout, stderr).
-    static func run(_ arguments: [String], database: TestDatabase?, stdin: URL? = nil, timeout: Double = 120) async throws -> (status: Int32, out: String, err: String) {
-        let p = try CoachSpoolProcess(arguments, database: database, stdin: stdin)
+    static func run(
+        _ arguments: [String], database: TestDatabase?, stdin: URL? = nil, environment: [String: String] = [:], timeout: Double = 120
+    ) async throws -> (status: Int32, out: String, err: String) {
+        let p = try CoachSpoolProcess(arguments, database: database, stdin: stdin, environment: environment)
         let status = await p.wait(timeout: timeout)
         return (status, p.stdout, p.stderr)
     }
