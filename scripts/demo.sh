@@ -11,6 +11,8 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "set-up"
 ensure_build_deps
+COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
+export COACHSPOOL_MODELS
 build_release
 use_database
 export COACHSPOOL_SCHEMA_DIR="$REPO/schema"
@@ -42,6 +44,16 @@ echo "log_interaction returned id $id"
 "$REPO/scripts/postgres.sh" psql -Atq -c "SELECT coachspool.log_feedback($id, 5, true)" >/dev/null
 echo "log_feedback($id, 5, true) recorded"
 
+step "the text stages as commands (JSON Lines in, one object per line out; a bad line is answered in place)"
+printf '%s\n' \
+  '{"text": "Ring mig på 070-123 45 67 eller mejla anna.svensson@example.com, mitt personnummer är 811218-9876."}' \
+  '{"text": "Mötet är 2024-05-14 kl. 14:30, sidan 112 i version 1.2.3.4 – inget här är personuppgifter."}' \
+  | "$COACHSPOOL" redact --jsonl
+printf '%s\n' '{"text": "Jag har svårt att hålla mig motiverad."}' '{"text": 42}' '{"text": "油"}' \
+  | "$COACHSPOOL" tokens --jsonl || echo "(exit status $? for the bad line)"
+printf '%s\n' '{"text": "Första stycket om mål.\n\nAndra stycket, om vanor och sömn.\r\nTredje raden."}' \
+  | "$COACHSPOOL" chunk --size 30 --overlap 10 --jsonl
+
 step "queue before the workers"
 "$COACHSPOOL" status
 
@@ -58,3 +70,7 @@ step "after"
 step "admin SQL: why interactions were rejected"
 "$REPO/scripts/postgres.sh" psql -c "SELECT unnest(reasons) AS reason, count(*) FROM coachspool.quality_verdicts GROUP BY 1 ORDER BY 2 DESC"
 "$REPO/scripts/postgres.sh" psql -c "SELECT i.id, i.mode, v.rating, v.accepted, v.reasons FROM coachspool.interactions i JOIN coachspool.quality_verdicts v ON v.interaction_id = i.id WHERE i.id = $id"
+
+step "admin SQL: what redaction removed (types and counts only; the values are never stored)"
+"$REPO/scripts/postgres.sh" psql -c "SELECT * FROM coachspool.redaction_summary ORDER BY type"
+"$REPO/scripts/postgres.sh" psql -c "SELECT id, mode, accepted, entities, user_input_tokens, ai_response_tokens, left(user_input, 90) AS redacted_user_input FROM coachspool.prepared_interactions WHERE entities > 0 ORDER BY id"

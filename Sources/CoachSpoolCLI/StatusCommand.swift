@@ -31,5 +31,8 @@ struct StatusCommand: AsyncParsableCommand {
         for v in status.verdicts {
             print("verdicts      \(v.pipelineVersion): accepted \(v.accepted), rejected \(v.rejected)")
         }
+        for t in status.texts {
+            print("texts         \(t.textVersion): \(t.interactions) redacted, \(t.entitiesRemoved) entities removed, \(t.tokens) cl100k tokens")
+        }
     }
 }

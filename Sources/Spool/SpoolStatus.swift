@@ -23,10 +23,18 @@ public struct SpoolStatus: Sendable, Encodable {
         public var rejected: Int
     }
 
+    public struct Texts: Sendable, Encodable {
+        public var textVersion: String
+        public var interactions: Int
+        public var entitiesRemoved: Int
+        public var tokens: Int
+    }
+
     public var queue: Queue
     public var workers: [LiveWorker]
     public var interactions: Int
     public var verdicts: [Verdicts]
+    public var texts: [Texts]
 
     public static func read(_ conn: PGConnection) throws -> SpoolStatus {
         let q = try conn.query("""
@@ -51,7 +59,15 @@ public struct SpoolStatus: Sendable, Encodable {
             Verdicts(pipelineVersion: try $0.decode(String.self, at: 0), accepted: try $0.decode(Int.self, at: 1),
                      rejected: try $0.decode(Int.self, at: 2))
         }
+        let texts = try conn.query("""
+            SELECT text_version, count(*), coalesce(sum(entities), 0)::bigint,
+                   coalesce(sum(user_input_tokens + ai_response_tokens), 0)::bigint
+              FROM coachspool.interaction_texts GROUP BY text_version ORDER BY text_version
+            """).map {
+            Texts(textVersion: try $0.decode(String.self, at: 0), interactions: try $0.decode(Int.self, at: 1),
+                  entitiesRemoved: try $0.decode(Int.self, at: 2), tokens: try $0.decode(Int.self, at: 3))
+        }
         let interactions = try conn.query("SELECT count(*) FROM coachspool.interactions").scalar(Int.self)
-        return SpoolStatus(queue: queue, workers: workers, interactions: interactions, verdicts: verdicts)
+        return SpoolStatus(queue: queue, workers: workers, interactions: interactions, verdicts: verdicts, texts: texts)
     }
 }
