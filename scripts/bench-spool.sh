@@ -30,6 +30,8 @@ RESULTS="$OUT/spool.csv"
 echo "section,variant,batch,procs,rep,jobs,seconds,per_s" > "$RESULTS"
 
 ensure_build_deps
+COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
+export COACHSPOOL_MODELS
 build_release
 use_database
 SERVER_URL=$DATABASE_URL
