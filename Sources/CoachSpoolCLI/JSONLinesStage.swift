@@ -131,12 +131,6 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func float(_ value: Float) {
-        separate()
-        bytes.append(contentsOf: "\(value)".utf8)
-        needsComma = true
-    }
-
     mutating func newline() {
         bytes.append(UInt8(ascii: "\n"))
         needsComma = false

@@ -69,13 +69,6 @@ struct ByteSequenceTable: Sendable {
         }
     }
 
-    /// Every key with its value, in insertion order (to build the decoding table).
-    func forEach(_ body: (ArraySlice<UInt8>, UInt32) -> Void) {
-        for entry in entries {
-            body(arena[Int(entry.offset)..<Int(entry.offset + entry.length)], entry.value)
-        }
-    }
-
     /// A fast 64-bit mix of the bytes, eight at a time (not cryptographic: the keys are fixed).
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {

@@ -10,8 +10,9 @@ enum CardDetector {
             let digitCount = number.digitCount(groups: groupCount)
             guard (13...19).contains(digitCount) else { continue }
             guard Set(number.separators.prefix(groupCount - 1)).count <= 1 else { continue }
-            // Grouped numbers use groups of 4 (or Amex's 4-6-5): no tiny groups like "45 67".
-            if groupCount > 1, number.groups[..<groupCount].contains(where: { $0.count < 4 && $0 != number.groups[groupCount - 1] }) {
+            // Grouped numbers use groups of 4 (or Amex's 4-6-5); only the last may be shorter.
+            // Tiny groups ("45 67") belong to phone numbers.
+            if groupCount > 1, number.groups[..<(groupCount - 1)].contains(where: { $0.count < 4 }) {
                 continue
             }
             let end = number.groups[groupCount - 1].upperBound

@@ -43,8 +43,12 @@ enum IPAddressDetector {
             end += 1
         }
         guard colons >= 2 else { return nil }
-        // Trailing punctuation of the sentence is not part of the address.
-        while end > start, s[end - 1] == UInt8(ascii: ".") || (s[end - 1] == UInt8(ascii: ":") && !(end - 2 >= start && s[end - 2] == UInt8(ascii: ":"))) {
+        // A sentence's full stop or colon after the address is not part of it ("…::1." stays
+        // "::1"; a trailing "::" is the address's own compression and stays).
+        while end > start {
+            let last = s[end - 1]
+            let endsWithCompression = last == UInt8(ascii: ":") && end - 2 >= start && s[end - 2] == UInt8(ascii: ":")
+            guard last == UInt8(ascii: ".") || (last == UInt8(ascii: ":") && !endsWithCompression) else { break }
             end -= 1
         }
         guard end > start, s.isTokenEnd(end), isIPv6(s, start..<end) else { return nil }
