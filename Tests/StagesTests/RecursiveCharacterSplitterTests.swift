@@ -78,3 +78,27 @@ import Testing
         #expect(checked > 1000)
     }
 }
+
+/// `--unit tokens` against LangChain's `from_tiktoken_encoder` (fixture made by the command in
+/// its `made_with` field).
+@Suite struct TokenUnitSplitterTests {
+    struct Reference: Decodable {
+        struct Case: Decodable { var document: String; var chunk_size: Int; var chunk_overlap: Int; var chunks: [String] }
+        var cases: [Case]
+    }
+
+    @Test func tokenLengthsSplitLikeFromTiktokenEncoder() throws {
+        let documents = try JSONDecoder().decode(
+            RecursiveCharacterSplitterTests.Reference.self, from: Fixtures.reference("chunks_dev.json")).documents
+        let reference = try JSONDecoder().decode(Reference.self, from: Fixtures.reference("chunks_tokens_dev.json"))
+        let encoding = try Fixtures.cl100k.get()
+        #expect(reference.cases.count == 8)
+        for example in reference.cases {
+            let text = try #require(documents.first { $0.name == example.document }).text
+            let splitter = try RecursiveCharacterSplitter(
+                chunkSize: example.chunk_size, chunkOverlap: example.chunk_overlap, unit: .tokens(encoding))
+            #expect(splitter.split(text).map { Array($0.utf8) } == example.chunks.map { Array($0.utf8) },
+                    "\(example.document) \(example.chunk_size)/\(example.chunk_overlap)")
+        }
+    }
+}
