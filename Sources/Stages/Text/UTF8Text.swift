@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Tokenizers
 
 /// Helpers over valid UTF-8 bytes (Swift strings are) for stages that must count and cut text
 /// the way Python does: by Unicode scalars, not by `Character`s (`"\r\n"` is 2, not 1).
@@ -31,26 +32,6 @@ enum UTF8Text {
         ~(word & ~(word << 1)) & 0x8080_8080_8080_8080
     }
 
-    /// The length in bytes of the scalar starting with `lead`.
-    @inline(__always)
-    static func sequenceLength(_ lead: UInt8) -> Int {
-        lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-    }
-
-    /// The scalar value starting at byte `i`.
-    @inline(__always)
-    static func scalar(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt32 {
-        let b0 = UInt32(bytes[i])
-        switch sequenceLength(bytes[i]) {
-        case 1: return b0
-        case 2: return (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
-        case 3: return (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
-        default:
-            return (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-                | UInt32(bytes[i + 3] & 0x3F)
-        }
-    }
-
     /// The start of the scalar that ends at byte `end` (exclusive).
     @inline(__always)
     static func scalarStart(_ bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int {
@@ -75,12 +56,12 @@ enum UTF8Text {
     static func stripped(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
         var start = range.lowerBound
         var end = range.upperBound
-        while start < end, isPythonWhitespace(scalar(bytes, at: start)) {
-            start += sequenceLength(bytes[start])
+        while start < end, isPythonWhitespace(UTF8Scalars.decode(bytes, at: start).value) {
+            start += UTF8Scalars.sequenceLength(bytes[start])
         }
         while end > start {
             let last = scalarStart(bytes, before: end)
-            guard isPythonWhitespace(scalar(bytes, at: last)) else { break }
+            guard isPythonWhitespace(UTF8Scalars.decode(bytes, at: last).value) else { break }
             end = last
         }
         return start..<end

@@ -43,8 +43,6 @@ struct ByteSequenceTable: Sendable {
         self.mask = mask
     }
 
-    var count: Int { entries.count }
-
     /// The value stored for exactly these bytes, if any.
     @inline(__always)
     func value(for key: UnsafeBufferPointer<UInt8>) -> UInt32? {

@@ -4,14 +4,12 @@ import Foundation
 /// strings such as `<|endoftext|>` are encoded as ordinary text).
 ///
 /// Built from the `cl100k_base.tiktoken` ranks file (`scripts/fetch-tokenizer.sh`). Immutable
-/// and `Sendable`: share one instance between threads. Loading takes ~0.1 s.
+/// and `Sendable`: share one instance between threads. Loading takes ~0.07 s (release build).
 public struct CL100K: Sendable {
     private let encoder: BytePairEncoder
     /// Token bytes by rank, for `decode`.
     private let vocabulary: [[UInt8]]
 
-    /// SHA-256 of the only ranks file this encoding is defined by.
-    public static let ranksFileSHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
     public static let ranksFileName = "cl100k_base.tiktoken"
 
     /// Parses a ranks file: one `<base64 token bytes> <rank>` per line.
@@ -89,28 +87,26 @@ public struct CL100K: Sendable {
     private func forEachPiece(
         of bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, inout BytePairEncoder.Scratch) -> Void
     ) {
-        do {
-            guard !bytes.isEmpty else { return }
-            var classes = [UInt8](); classes.reserveCapacity(bytes.count)
-            var offsets = [Int32](); offsets.reserveCapacity(bytes.count + 1)
-            var i = 0
-            while i < bytes.count {
-                let (value, length) = UTF8Scalars.decode(bytes, at: i)
-                classes.append(value < 0x80 ? ScalarClass.asciiTable[Int(value)] : ScalarClass.of(value).rawValue)
-                offsets.append(Int32(i))
-                i += length
-            }
-            offsets.append(Int32(bytes.count))
-            var scratch = BytePairEncoder.Scratch()
-            classes.withUnsafeBufferPointer { classes in
-                offsets.withUnsafeBufferPointer { offsets in
-                    let scanner = CL100KPretokenizer(classes: classes, offsets: offsets, bytes: bytes)
-                    var start = 0
-                    while start < classes.count {
-                        let end = scanner.pieceEnd(from: start)
-                        body(UnsafeBufferPointer(rebasing: bytes[Int(offsets[start])..<Int(offsets[end])]), &scratch)
-                        start = end
-                    }
+        guard !bytes.isEmpty else { return }
+        var classes = [UInt8](); classes.reserveCapacity(bytes.count)
+        var offsets = [Int32](); offsets.reserveCapacity(bytes.count + 1)
+        var i = 0
+        while i < bytes.count {
+            let (value, length) = UTF8Scalars.decode(bytes, at: i)
+            classes.append(ScalarClass.of(value).rawValue)
+            offsets.append(Int32(i))
+            i += length
+        }
+        offsets.append(Int32(bytes.count))
+        var scratch = BytePairEncoder.Scratch()
+        classes.withUnsafeBufferPointer { classes in
+            offsets.withUnsafeBufferPointer { offsets in
+                let scanner = CL100KPretokenizer(classes: classes, offsets: offsets, bytes: bytes)
+                var start = 0
+                while start < classes.count {
+                    let end = scanner.pieceEnd(from: start)
+                    body(UnsafeBufferPointer(rebasing: bytes[Int(offsets[start])..<Int(offsets[end])]), &scratch)
+                    start = end
                 }
             }
         }

@@ -20,9 +20,6 @@ struct ScalarClass: OptionSet, Sendable {
         return compute(scalar).rawValue
     }
 
-    /// The ASCII part of the table, for the hot path.
-    static let asciiTable: [UInt8] = Array(basicPlane[0..<0x80])
-
     @inline(__always)
     static func of(_ value: UInt32) -> ScalarClass {
         if value < 0x1_0000 { return ScalarClass(rawValue: basicPlane[Int(value)]) }

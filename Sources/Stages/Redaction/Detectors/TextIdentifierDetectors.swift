@@ -88,6 +88,13 @@ enum URLSecretDetector {
         "password", "passwd", "pwd", "secret", "client_secret", "token", "access_token", "api_key", "apikey",
     ]
 
+    @inline(__always) private static func isClosingPunctuation(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ")"), UInt8(ascii: "!"), UInt8(ascii: "?"): true
+        default: false
+        }
+    }
+
     /// `scheme://user:password@host`: the user-info part.
     static func findCredentials(_ s: ByteScanner, colonAt at: Int) -> Finding? {
         guard s.byte(at: at + 1) == UInt8(ascii: "/"), s.byte(at: at + 2) == UInt8(ascii: "/"), at > 0,
@@ -129,8 +136,7 @@ enum URLSecretDetector {
             end += 1
         }
         // A sentence's closing punctuation is not part of the value.
-        while end > at + 1, [UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ")"), UInt8(ascii: "!"), UInt8(ascii: "?")]
-            .contains(s[end - 1]) { end -= 1 }
+        while end > at + 1, isClosingPunctuation(s[end - 1]) { end -= 1 }
         guard end > at + 1 else { return nil }
         return Finding(type: .urlSecret, range: (at + 1)..<end)
     }
