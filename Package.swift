@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "LibPQ", targets: ["LibPQ"]),
         .library(name: "Stages", targets: ["Stages"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "Embeddings", targets: ["Embeddings"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +25,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // Debian's OpenBLAS (libopenblas-dev, the pthreads build): cblas_sgemm for the encoder.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         // Our Swift layer over libpq: connections, parameterized queries, typed rows, COPY, LISTEN/NOTIFY.
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
         // Tokenizers, pure: OpenAI's cl100k_base (byte-level BPE, identical to tiktoken).
@@ -32,6 +39,14 @@ let package = Package(
         .target(
             name: "Stages",
             dependencies: ["Tokenizers", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Embedders behind one protocol: all-MiniLM-L6-v2 in process (WordPiece, BERT on OpenBLAS),
+        // OpenAI-compatible endpoints, and a deterministic hashing embedder. The numeric code is
+        // optimised in debug builds too: unoptimised SIMD is ~100× slower and the tests run the model.
+        .target(
+            name: "Embeddings",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // The spool engine: schema migrations, ingest, claim/complete SQL, status.
         .target(
@@ -60,7 +75,7 @@ let package = Package(
         .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
         // Benchmarks of the pure stages (scripts/bench-text.sh runs it beside the Python peers).
         .executableTarget(name: "coachspool-bench", dependencies: ["Stages", "Tokenizers"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
         .testTarget(
             name: "SpoolTests",
             dependencies: ["LibPQ", "Spool", "Stages", "Worker", "CoachSpoolCLI"]

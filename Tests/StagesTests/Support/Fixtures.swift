@@ -1,4 +1,5 @@
 import Foundation
+import Embeddings
 import Tokenizers
 
 /// Reference files (copied from the shared reference set into `Tests/Fixtures`) and the models
@@ -20,5 +21,16 @@ enum Fixtures {
     /// Loaded once for all tests (≈ 0.1 s in release, more in debug builds).
     static let cl100k: Result<CL100K, TokenizerError> = Result { () throws(TokenizerError) in
         try CL100K(modelsDirectory: modelsDirectory)
+    }
+
+    /// all-MiniLM-L6-v2, loaded once (the weights are memory-mapped, so this is cheap).
+    static let miniLM: Result<MiniLMEmbedder, EmbeddingError> = Result { () throws(EmbeddingError) in
+        do {
+            return try MiniLMEmbedder(modelsDirectory: modelsDirectory)
+        } catch let error as EmbeddingError {
+            throw error
+        } catch {
+            throw .invalidConfiguration("\(error)")
+        }
     }
 }
