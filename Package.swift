@@ -40,12 +40,18 @@ let package = Package(
             name: "Stages",
             dependencies: ["Tokenizers", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The encoder's element-wise kernels (softmax, exact GELU, LayerNorm) in C with clang vector
+        // types, compiled for AVX-512, AVX2 and baseline x86-64 and chosen at run time. Always
+        // optimised: the tests run the model in debug builds too.
+        .target(
+            name: "CEncoderKernels",
+            cSettings: [.unsafeFlags(["-O2"])]
+        ),
         // Embedders behind one protocol: all-MiniLM-L6-v2 in process (WordPiece, BERT on OpenBLAS),
-        // OpenAI-compatible endpoints, and a deterministic hashing embedder. The numeric code is
-        // optimised in debug builds too: unoptimised SIMD is ~100× slower and the tests run the model.
+        // OpenAI-compatible endpoints, and a deterministic hashing embedder.
         .target(
             name: "Embeddings",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CEncoderKernels"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // The spool engine: schema migrations, ingest, claim/complete SQL, status.
@@ -74,7 +80,7 @@ let package = Package(
         ),
         .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
         // Benchmarks of the pure stages (scripts/bench-text.sh runs it beside the Python peers).
-        .executableTarget(name: "coachspool-bench", dependencies: ["Stages", "Tokenizers"]),
+        .executableTarget(name: "coachspool-bench", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
         .testTarget(
             name: "SpoolTests",

@@ -60,6 +60,14 @@ public struct PGCopyBinaryWriter: Sendable {
         write(micros.map { $0 - PGTimestamp.postgresEpochOffsetMicros })
     }
 
+    /// A pgvector `vector`: int16 dimensions, int16 0 (unused), then big-endian float4s.
+    public mutating func writeVector(_ values: [Float]) {
+        append(Int32(4 + 4 * values.count))
+        append(Int16(values.count))
+        append(Int16(0))
+        for value in values { append(value.bitPattern) }
+    }
+
     /// The finished payload, with the trailer. The writer is spent afterwards.
     public mutating func finish() -> [UInt8] {
         append(Int16(-1))

@@ -1,10 +1,36 @@
-/// What a job asks a worker to do with its source row.
-public enum JobKind: String, Sendable, CaseIterable, Codable {
+/// What a job asks a worker to do with its source row. Stored as text in `jobs.kind`.
+public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
     /// Prepare an interaction (`source_id` = interactions.id): quality filter, PII redaction,
     /// token counts. Re-queued when feedback arrives.
-    case interaction
+    public static let interaction = JobKind(trusted: "interaction")
     /// Do nothing and complete: measures the queue's own overhead (`scripts/bench-spool.sh`).
-    case noop
+    public static let noop = JobKind(trusted: "noop")
+
+    /// Chunk and embed a knowledge document (`source_id` = documents.id) for one embedding
+    /// space. Only workers configured for that space claim it.
+    public static func embed(space: Int32) -> JobKind { JobKind(trusted: "embed:\(space)") }
+
+    /// The kinds that do not depend on a worker's configuration.
+    public static let fixedKinds: [JobKind] = [.interaction, .noop]
+
+    public init?(rawValue: String) {
+        guard Self.fixedKinds.contains(where: { $0.rawValue == rawValue }) || Self.space(in: rawValue) != nil else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(trusted rawValue: String) { self.rawValue = rawValue }
+
+    /// The embedding space of an `embed:N` job.
+    public var embeddingSpace: Int32? { Self.space(in: rawValue) }
+
+    public var description: String { rawValue }
+
+    private static func space(in rawValue: String) -> Int32? {
+        guard rawValue.hasPrefix("embed:"), let space = Int32(rawValue.dropFirst(6)), space > 0 else { return nil }
+        return space
+    }
 }
 
 /// A job in the hands of this worker, with the lease that proves it.

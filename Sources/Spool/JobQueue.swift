@@ -15,7 +15,7 @@ public enum JobQueue {
     /// that jobs written by a newer version wait for a worker that knows them. The update finds the rows by primary key (`= ANY(ARRAY(…))`), so
     /// that even PostgreSQL's generic plan for this prepared statement never scans the table.
     public static func claim(
-        _ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double, kinds: [JobKind] = JobKind.allCases
+        _ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double, kinds: [JobKind] = JobKind.fixedKinds
     ) throws -> [ClaimedJob] {
         let rows = try conn.query("""
             WITH next AS (
@@ -157,7 +157,7 @@ public enum JobQueue {
         public var nextRetryIn: Double?
     }
 
-    public static func idleState(_ conn: PGConnection, kinds: [JobKind] = JobKind.allCases) throws -> Idle {
+    public static func idleState(_ conn: PGConnection, kinds: [JobKind] = JobKind.fixedKinds) throws -> Idle {
         let kindNames = kinds.map(\.rawValue)
         let row = try conn.query("""
             SELECT NOT EXISTS (SELECT 1 FROM coachspool.jobs

@@ -17,14 +17,27 @@ import Tokenizers
 enum BenchmarkMain {
     static func main() throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        guard arguments.first == "text" else { fail("usage: coachspool-bench text --corpus FILE [options]") }
+        let usage = "usage: coachspool-bench text --corpus FILE [options] | embed --inputs A.json,B.json --reference minilm_dev.json [options]"
+        guard let mode = arguments.first, ["text", "embed"].contains(mode) else { fail(usage) }
         arguments.removeFirst()
         var options: [String: String] = [:]
         while arguments.count >= 2, arguments[0].hasPrefix("--") {
             options[String(arguments[0].dropFirst(2))] = arguments[1]
             arguments.removeFirst(2)
         }
-        guard arguments.isEmpty, let corpusPath = options["corpus"] else { fail("usage: coachspool-bench text --corpus FILE [options]") }
+        guard arguments.isEmpty else { fail(usage) }
+        let modelsDirectory = ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? ".coachspool/models"
+        if mode == "embed" {
+            guard let inputs = options["inputs"], let reference = options["reference"] else { fail(usage) }
+            try EmbedBenchmark(
+                inputs: inputs.split(separator: ",").map(String.init), reference: reference,
+                batchSizes: (options["batch-sizes"] ?? "32,64").split(separator: ",").compactMap { Int($0) },
+                threads: Int(options["threads"] ?? "2") ?? 2, runs: Int(options["runs"] ?? "3") ?? 3,
+                modelsDirectory: modelsDirectory
+            ).run()
+            return
+        }
+        guard let corpusPath = options["corpus"] else { fail(usage) }
         // The Python peers read the corpus in text mode, which turns "\r\n" and "\r" into "\n"
         // (9,999,808 of its 10,000,000 bytes remain): measure the same text.
         let raw = try String(contentsOfFile: corpusPath, encoding: .utf8)
@@ -32,7 +45,7 @@ enum BenchmarkMain {
         try TextBenchmark(
             corpus: corpus,
             runs: Int(options["runs"] ?? "3") ?? 3, threads: Int(options["threads"] ?? "2") ?? 2,
-            modelsDirectory: ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? ".coachspool/models",
+            modelsDirectory: modelsDirectory,
             only: options["only"]
         ).run(tiktokenIDs: options["tiktoken-ids"], langchainChunks: options["langchain-chunks"])
     }
@@ -175,29 +188,11 @@ struct TextBenchmark {
 
     private func measure(_ stage: String, _ what: String, _ inputBytes: Int, _ body: () -> Void) -> Row? {
         if let only, !stage.hasPrefix(only) { return nil }
-        body()  // warm-up
-        var wall: [Double] = []
-        var cpu: [Double] = []
-        for _ in 0..<runs {
-            let c0 = Self.clock(CLOCK_PROCESS_CPUTIME_ID)
-            let t0 = Self.clock(CLOCK_MONOTONIC)
-            body()
-            wall.append(Self.clock(CLOCK_MONOTONIC) - t0)
-            cpu.append(Self.clock(CLOCK_PROCESS_CPUTIME_ID) - c0)
-        }
-        let median = wall.sorted()[runs / 2]
-        FileHandle.standardError.write(Data("\(stage) | \(what): \(String(format: "%.1f", Double(inputBytes) / 1e6 / median)) MB/s\n".utf8))
+        let timing = Timing.measure(runs: runs, warmUp: body, body)
+        FileHandle.standardError.write(Data("\(stage) | \(what): \(String(format: "%.1f", Double(inputBytes) / 1e6 / timing.median)) MB/s\n".utf8))
         return Row(
-            stage: stage, what: what, median_s: Self.round(median), runs_s: wall.map(Self.round), cpu_s: cpu.map(Self.round),
-            MB_per_s: (Double(inputBytes) / 1e6 / median * 100).rounded() / 100)
-    }
-
-    private static func round(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
-
-    private static func clock(_ id: clockid_t) -> Double {
-        var ts = timespec()
-        clock_gettime(id, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+            stage: stage, what: what, median_s: Timing.round(timing.median), runs_s: timing.wall.map(Timing.round),
+            cpu_s: timing.cpu.map(Timing.round), MB_per_s: (Double(inputBytes) / 1e6 / timing.median * 100).rounded() / 100)
     }
 }
 

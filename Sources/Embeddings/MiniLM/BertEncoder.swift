@@ -1,3 +1,5 @@
+import CEncoderKernels
+
 /// The BERT forward pass with sentence-transformers' mean pooling and L2 normalisation.
 ///
 /// Sequences are **packed**, not padded: the token rows of a whole batch are one `[tokens × hidden]`
@@ -8,53 +10,32 @@ struct BertEncoder: Sendable {
     let weights: BertWeights
 
     /// One unit-length vector per sequence (`[CLS] … [SEP]` ids, each at most `maxPositions`).
-    func embed(_ sequences: [[Int32]]) -> [[Float]] {
+    /// `workspace` is scratch memory reused across calls; one per thread.
+    func embed(_ sequences: [[Int32]], workspace: EncoderWorkspace) -> [[Float]] {
         let configuration = weights.configuration
         let hidden = configuration.hiddenSize
         let inner = configuration.intermediateSize
         let tokens = sequences.reduce(0) { $0 + $1.count }
         guard tokens > 0 else { return sequences.map { _ in [] } }
         let longest = sequences.map(\.count).max() ?? 0
+        workspace.reserve(tokens: tokens, longest: longest, configuration: configuration)
+        let states = workspace.states, qkv = workspace.qkv, context = workspace.context
+        let wide = workspace.wide, scores = workspace.scores
 
-        let states = Buffer(tokens * hidden)
-        let qkv = Buffer(tokens * 3 * hidden)
-        let context = Buffer(tokens * hidden)
-        let wide = Buffer(tokens * inner)
-        let scores = Buffer(longest * longest)
-        defer { [states, qkv, context, wide, scores].forEach { $0.free() } }
-
-        embedTokens(sequences, into: states.pointer)
+        embedTokens(sequences, into: states)
         for layer in weights.layers {
             // Q, K and V of every token in one product.
-            fill(qkv.pointer, rows: tokens, with: layer.qkvBias, width: 3 * hidden)
-            BLAS.multiply(
-                states.pointer, rows: tokens, inner: hidden, strideA: hidden,
-                layer.qkv, columns: 3 * hidden, strideB: hidden, transposeB: true,
-                into: qkv.pointer, strideC: 3 * hidden, beta: 1)
-            attend(sequences, qkv: qkv.pointer, scores: scores.pointer, into: context.pointer)
+            linear(states, rows: tokens, width: hidden, layer.qkv, layer.qkvBias, outputs: 3 * hidden, into: qkv)
+            attend(sequences, qkv: qkv, scores: scores, into: context)
+            linear(context, rows: tokens, width: hidden, layer.attentionOutput, layer.attentionOutputBias, outputs: hidden, into: wide)
+            addAndNormalise(wide, into: states, rows: tokens, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta)
 
-            fill(wide.pointer, rows: tokens, with: layer.attentionOutputBias, width: hidden)
-            BLAS.multiply(
-                context.pointer, rows: tokens, inner: hidden, strideA: hidden,
-                layer.attentionOutput, columns: hidden, strideB: hidden, transposeB: true,
-                into: wide.pointer, strideC: hidden, beta: 1)
-            addAndNormalise(wide.pointer, into: states.pointer, rows: tokens, gamma: layer.attentionNormGamma, beta: layer.attentionNormBeta)
-
-            fill(wide.pointer, rows: tokens, with: layer.intermediateBias, width: inner)
-            BLAS.multiply(
-                states.pointer, rows: tokens, inner: hidden, strideA: hidden,
-                layer.intermediate, columns: inner, strideB: hidden, transposeB: true,
-                into: wide.pointer, strideC: inner, beta: 1)
-            VectorMath.gelu(wide.pointer, count: tokens * inner)
-
-            fill(context.pointer, rows: tokens, with: layer.outputBias, width: hidden)
-            BLAS.multiply(
-                wide.pointer, rows: tokens, inner: inner, strideA: inner,
-                layer.output, columns: hidden, strideB: inner, transposeB: true,
-                into: context.pointer, strideC: hidden, beta: 1)
-            addAndNormalise(context.pointer, into: states.pointer, rows: tokens, gamma: layer.outputNormGamma, beta: layer.outputNormBeta)
+            linear(states, rows: tokens, width: hidden, layer.intermediate, layer.intermediateBias, outputs: inner, into: wide)
+            cs_gelu(wide, tokens * inner)
+            linear(wide, rows: tokens, width: inner, layer.output, layer.outputBias, outputs: hidden, into: context)
+            addAndNormalise(context, into: states, rows: tokens, gamma: layer.outputNormGamma, beta: layer.outputNormBeta)
         }
-        return meanPooled(sequences, states: states.pointer)
+        return meanPooled(sequences, states: states)
     }
 
     /// Word + position + token-type-0 embeddings, then LayerNorm.
@@ -63,12 +44,11 @@ struct BertEncoder: Sendable {
         var row = states
         for ids in sequences {
             for (position, id) in ids.enumerated() {
-                row.update(from: weights.wordEmbeddings + Int(id) * hidden, count: hidden)
-                VectorMath.add(weights.positionEmbeddings + position * hidden, to: row, count: hidden)
-                VectorMath.add(weights.tokenTypeEmbedding, to: row, count: hidden)
-                VectorMath.layerNorm(
-                    row, count: hidden, gamma: weights.embeddingNormGamma, beta: weights.embeddingNormBeta,
-                    epsilon: weights.configuration.layerNormEpsilon)
+                let word = weights.wordEmbeddings + Int(id) * hidden
+                for index in 0..<hidden { row[index] = word[index] + weights.tokenTypeEmbedding[index] }
+                cs_add_layer_norm(
+                    row, weights.positionEmbeddings + position * hidden, 1, hidden,
+                    weights.embeddingNormGamma, weights.embeddingNormBeta, weights.configuration.layerNormEpsilon)
                 row += hidden
             }
         }
@@ -95,7 +75,7 @@ struct BertEncoder: Sendable {
                     query, rows: length, inner: headSize, strideA: 3 * hidden,
                     key, columns: length, strideB: 3 * hidden, transposeB: true,
                     into: scores, strideC: length, alpha: scale)
-                for row in 0..<length { VectorMath.softmax(scores + row * length, count: length) }
+                cs_softmax_rows(scores, length, length, length)
                 BLAS.multiply(
                     scores, rows: length, inner: length, strideA: length,
                     value, columns: headSize, strideB: 3 * hidden, transposeB: false,
@@ -111,11 +91,7 @@ struct BertEncoder: Sendable {
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
     ) {
         let hidden = weights.configuration.hiddenSize
-        for row in 0..<rows {
-            let target = states + row * hidden
-            VectorMath.add(update + row * hidden, to: target, count: hidden)
-            VectorMath.layerNorm(target, count: hidden, gamma: gamma, beta: beta, epsilon: weights.configuration.layerNormEpsilon)
-        }
+        cs_add_layer_norm(states, update, rows, hidden, gamma, beta, weights.configuration.layerNormEpsilon)
     }
 
     /// Mean over each sequence's rows (all of them are real tokens), then L2 normalisation.
@@ -124,10 +100,9 @@ struct BertEncoder: Sendable {
         var offset = 0
         return sequences.map { ids in
             var sum = [Float](repeating: 0, count: hidden)
-            sum.withUnsafeMutableBufferPointer { sum in
-                for row in offset..<(offset + ids.count) {
-                    VectorMath.add(states + row * hidden, to: sum.baseAddress!, count: hidden)
-                }
+            for row in offset..<(offset + ids.count) {
+                let values = states + row * hidden
+                for index in 0..<hidden { sum[index] += values[index] }
             }
             offset += ids.count
             let mean = sum.map { $0 / Float(ids.count) }
@@ -136,14 +111,47 @@ struct BertEncoder: Sendable {
         }
     }
 
-    private func fill(_ target: UnsafeMutablePointer<Float>, rows: Int, with bias: UnsafePointer<Float>, width: Int) {
-        for row in 0..<rows { (target + row * width).update(from: bias, count: width) }
+    /// A PyTorch `Linear` over every row: output = input · weightᵀ + bias (`weight` is [outputs × width]).
+    private func linear(
+        _ input: UnsafePointer<Float>, rows: Int, width: Int, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        outputs: Int, into output: UnsafeMutablePointer<Float>
+    ) {
+        for row in 0..<rows { (output + row * outputs).update(from: bias, count: outputs) }
+        BLAS.multiply(
+            input, rows: rows, inner: width, strideA: width, weight, columns: outputs, strideB: width, transposeB: true,
+            into: output, strideC: outputs, beta: 1)
     }
 }
 
-/// Scratch memory for one forward pass.
-private struct Buffer {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ count: Int) { pointer = .allocate(capacity: max(count, 1)) }
-    func free() { pointer.deallocate() }
+/// Scratch memory of one thread's forward passes, grown as needed and reused: fresh large
+/// allocations would be fresh pages (page faults, zeroing) on every batch.
+final class EncoderWorkspace {
+    private(set) var states = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var qkv = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var context = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var wide = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var scores = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var tokens = 0
+    private var longest = 0
+
+    func reserve(tokens: Int, longest: Int, configuration: BertConfiguration) {
+        if tokens > self.tokens {
+            let hidden = configuration.hiddenSize
+            for pointer in [states, qkv, context, wide] { pointer.deallocate() }
+            states = .allocate(capacity: tokens * hidden)
+            qkv = .allocate(capacity: tokens * 3 * hidden)
+            context = .allocate(capacity: tokens * hidden)
+            wide = .allocate(capacity: tokens * configuration.intermediateSize)
+            self.tokens = tokens
+        }
+        if longest > self.longest {
+            scores.deallocate()
+            scores = .allocate(capacity: longest * longest)
+            self.longest = longest
+        }
+    }
+
+    deinit {
+        for pointer in [states, qkv, context, wide, scores] { pointer.deallocate() }
+    }
 }

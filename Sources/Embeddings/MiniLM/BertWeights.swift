@@ -36,7 +36,7 @@ struct BertConfiguration: Sendable, Equatable {
         guard activation == "gelu" else {
             throw EmbeddingError.badModelFile(path: path, reason: "hidden_act \(activation) is not supported (only gelu)")
         }
-        guard hiddenSize % heads == 0, hiddenSize % VectorMath.width == 0 else {
+        guard hiddenSize % heads == 0, hiddenSize % 16 == 0 else {  // the kernels work on rows of 16-float vectors
             throw EmbeddingError.badModelFile(path: path, reason: "hidden_size \(hiddenSize) must split into \(heads) heads and SIMD rows")
         }
     }
