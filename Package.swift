@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "LibPQ", "Spool", "Stages",
+                "LibPQ", "Spool", "Stages", "Embeddings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "LibPQ", "Spool", "Stages", "Tokenizers", "Worker",
+                "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["LibPQ", "Spool", "Stages", "Worker", "CoachSpoolCLI"]
+            dependencies: ["LibPQ", "Spool", "Stages", "Embeddings", "Worker", "CoachSpoolCLI"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -13,7 +13,7 @@ CREATE TABLE coachspool.documents (
     -- the producer's id (JSON Lines "id", or the file's path relative to the ingested folder)
     external_id   text NOT NULL UNIQUE,
     title         text NOT NULL,
-    body          text NOT NULL,
+    body          text NOT NULL CHECK (body ~ '[^[:space:]]'),
     source        text,
     language      text,
     -- sha256 of title, U+001F, body: what the chunks were made from
@@ -98,6 +98,7 @@ CREATE FUNCTION coachspool.upsert_document(
 ) LANGUAGE plpgsql AS $$
 DECLARE
     v_hash bytea := sha256(convert_to(p_title || chr(31) || p_body, 'UTF8'));
+    v_id bigint;
 BEGIN
     INSERT INTO coachspool.documents AS d (external_id, title, body, source, language, content_hash, origin)
     VALUES (p_external_id, p_title, p_body, p_source, p_language, v_hash, p_origin)
@@ -106,13 +107,17 @@ BEGIN
            content_hash = excluded.content_hash, origin = excluded.origin, revision = d.revision + 1, updated_at = now()
      WHERE d.content_hash <> excluded.content_hash
         OR d.source IS DISTINCT FROM excluded.source OR d.language IS DISTINCT FROM excluded.language
-    RETURNING d.id, true INTO id, changed;
-    IF id IS NULL THEN
-        SELECT d.id, false INTO id, changed FROM coachspool.documents d WHERE d.external_id = p_external_id;
+    RETURNING d.id INTO v_id;
+    IF v_id IS NULL THEN
+        SELECT d.id INTO v_id FROM coachspool.documents d WHERE d.external_id = p_external_id;
+        id := v_id;
+        changed := false;
         RETURN;
     END IF;
-    PERFORM coachspool.enqueue('embed:' || s.id, id) FROM coachspool.embedding_spaces s;
+    PERFORM coachspool.enqueue('embed:' || s.id, v_id) FROM coachspool.embedding_spaces s;
     PERFORM coachspool.wake_workers();
+    id := v_id;
+    changed := true;
 END
 $$;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded default: set-up, build, PostgreSQL + pgvector, migrate,
-# ingest the sample data (with a few bad lines), workers until the queue is drained, and what
-# happened. Set DATABASE_URL to use another server instead (it must have pgvector available).
+# ingest the sample data (with a few bad lines) and the knowledge base, workers until the queue
+# is drained (interactions prepared, documents chunked and embedded with all-MiniLM-L6-v2), what
+# happened, and a RAG query with its sources. Set DATABASE_URL to use another server instead (it must have pgvector available).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
@@ -13,6 +14,7 @@ step "set-up"
 ensure_build_deps
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
+"$REPO/scripts/fetch-model.sh" >/dev/null
 build_release
 use_database
 export COACHSPOOL_SCHEMA_DIR="$REPO/schema"
@@ -54,6 +56,16 @@ printf '%s\n' '{"text": "Jag har svårt att hålla mig motiverad."}' '{"text": 4
 printf '%s\n' '{"text": "Första stycket om mål.\n\nAndra stycket, om vanor och sömn.\r\nTredje raden."}' \
   | "$COACHSPOOL" chunk --size 30 --overlap 10 --jsonl
 
+step "embeddings as a command (all-MiniLM-L6-v2 in Swift; the first 6 of 384 values shown)"
+printf '%s\n' '{"text": "Jag har svårt att hålla mig motiverad."}' '{"text": ""}' \
+  | "$COACHSPOOL" embed --jsonl | python3 -c 'import json, sys
+for line in sys.stdin:
+    o = json.loads(line); print({"embedding[:6]": [round(x, 5) for x in o["embedding"][:6]], "dims": len(o["embedding"]), "tokens": o["tokens"]})'
+
+step "ingest the knowledge base (12 Swedish and English documents; twice: the second run changes nothing)"
+"$COACHSPOOL" ingest --format documents "$SAMPLES/knowledge"
+"$COACHSPOOL" ingest --format documents "$SAMPLES/knowledge"
+
 step "queue before the workers"
 "$COACHSPOOL" status
 
@@ -74,3 +86,18 @@ step "admin SQL: why interactions were rejected"
 step "admin SQL: what redaction removed (types and counts only; the values are never stored)"
 "$REPO/scripts/postgres.sh" psql -c "SELECT * FROM coachspool.redaction_summary ORDER BY type"
 "$REPO/scripts/postgres.sh" psql -c "SELECT id, mode, accepted, entities, user_input_tokens, ai_response_tokens, left(user_input, 90) AS redacted_user_input FROM coachspool.prepared_interactions WHERE entities > 0 ORDER BY id"
+
+step "embedding spaces (workers registered theirs; the first one is active)"
+"$COACHSPOOL" spaces list
+"$REPO/scripts/postgres.sh" psql -c "SELECT d.title, d.language, count(c.*) AS chunks, sum(c.tokens) AS tokens FROM coachspool.documents d JOIN coachspool.chunks c ON c.document_id = d.id GROUP BY 1, 2 ORDER BY 1"
+
+step "search (top 3 chunks by cosine similarity, through the HNSW index)"
+"$COACHSPOOL" search "How can I stop procrastinating on my thesis?" -k 3
+
+step "admin SQL: the same search as the coach app runs it"
+vector=$(printf '%s\n' '{"text": "Får jag använda ChatGPT när jag skriver min uppsats?"}' | "$COACHSPOOL" embed --jsonl \
+  | python3 -c 'import json, sys; print(json.dumps(json.loads(sys.stdin.readline())["embedding"]))')
+"$REPO/scripts/postgres.sh" psql -c "SELECT title, source, round(score::numeric, 3) AS score, left(body, 70) AS chunk FROM coachspool.search('$vector'::vector, 3)"
+
+step "RAG: the seed's prompt from the top 3 chunks, with sources (set COACHSPOOL_CHAT_MODEL to also get an answer)"
+"$COACHSPOOL" rag "Jag har svårt att hålla mig motiverad med mina mål. Vad kan jag göra?" -k 3

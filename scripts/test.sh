@@ -12,6 +12,7 @@ set -euo pipefail
 ensure_build_deps
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
+"$REPO/scripts/fetch-model.sh" >/dev/null
 use_database
 if [ "$STARTED_EMBEDDED" = 1 ]; then
   trap '"$REPO/scripts/postgres.sh" down || true' EXIT

@@ -11,7 +11,8 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
             """,
         subcommands: [
             MigrateCommand.self, IngestCommand.self, WorkCommand.self, StatusCommand.self, JobsCommand.self,
-            TokensCommand.self, ChunkCommand.self, RedactCommand.self,
+            TokensCommand.self, ChunkCommand.self, RedactCommand.self, EmbedCommand.self,
+            SpacesCommand.self, SearchCommand.self, RagCommand.self,
         ])
 
     public init() {}

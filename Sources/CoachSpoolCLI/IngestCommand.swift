@@ -19,8 +19,8 @@ struct IngestCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "interactions (the seed's log lines) or sessions (coaching_session objects).")
-    var format: InputFormatArgument = .interactions
+    @Option(help: "interactions (the seed's log lines), sessions (coaching_session objects) or documents (knowledge base: JSON Lines or a folder of .md/.txt files).")
+    var format: IngestFormat = .interactions
 
     @Option(help: "Write each rejected line here as JSON: {file, line, error, raw}.")
     var rejects: String?
@@ -34,7 +34,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Threads that parse and store batches concurrently, each with its own connection.")
     var writers = 3
 
-    @Argument(help: "Input files; - reads stdin.")
+    @Argument(help: "Input files; - reads stdin. For documents also folders.")
     var files: [String]
 
     func validate() throws {
@@ -44,8 +44,13 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        guard let lineFormat = format.lineFormat else {
+            let total = try await DocumentIngest(rejectsPath: rejects).run(paths: files)
+            if total.rejected > 0 { throw ExitCode(Self.rejectedExitCode) }
+            return
+        }
         let pipeline = IngestPipeline(
-            parser: LineParser(format: format.value, defaultMode: defaultMode), batchSize: batchSize, writers: writers)
+            parser: LineParser(format: lineFormat, defaultMode: defaultMode), batchSize: batchSize, writers: writers)
         let files = files
         let rejectsPath = rejects
         let total = try await onDedicatedThread { () -> IngestSummary in
@@ -91,15 +96,11 @@ struct IngestCommand: AsyncParsableCommand {
     }
 }
 
-struct InputFormatArgument: ExpressibleByArgument {
-    var value: InputFormat
-    init?(argument: String) {
-        guard let format = InputFormat(rawValue: argument) else { return nil }
-        value = format
-    }
-    static let interactions = InputFormatArgument(argument: "interactions")!
-    static var allValueStrings: [String] { InputFormat.allCases.map(\.rawValue) }
-    var defaultValueDescription: String { value.rawValue }
+enum IngestFormat: String, ExpressibleByArgument, CaseIterable {
+    case interactions, sessions, documents
+
+    /// The line format of interaction inputs; documents take their own path.
+    var lineFormat: InputFormat? { InputFormat(rawValue: rawValue) }
 }
 
 extension Mode: ExpressibleByArgument {}

@@ -19,13 +19,47 @@ enum JSONLinesStage {
     /// Calls `transform` with the text of every line and writes what it appends to the output
     /// buffer, followed by a newline.
     static func run(_ transform: (String, inout JSONWriter) throws -> Void) throws {
+        try runBatched(batchSize: 1, process: { $0 }, write: { text, out in try transform(text, &out) })
+    }
+
+    /// Like `run`, but hands `process` the texts of up to `batchSize` good lines at a time (fewer
+    /// when no more input is ready yet), and writes each of its results with `write`, in order.
+    static func runBatched<Result>(
+        batchSize: Int, process: ([String]) throws -> [Result], write: (Result, inout JSONWriter) throws -> Void
+    ) throws {
         var writer = JSONWriter()
         var pending: [UInt8] = []
         var lineNumber = 0
         var badLines = 0
+        var lines: [Line] = []
+        var texts: [String] = []
         let decoder = JSONDecoder()
         var block = [UInt8](repeating: 0, count: 1 << 20)
         var finished = false
+
+        func flush() throws {
+            let results = try process(texts)
+            var next = results.makeIterator()
+            for line in lines {
+                switch line {
+                case .text:
+                    do {
+                        try write(next.next()!, &writer)
+                    } catch let error as StageInputError {
+                        badLines += 1
+                        printError(error.message)
+                        writer.object { $0.field("error") { $0.string(error.message) } }
+                    }
+                case .bad(let message):
+                    writer.object { $0.field("error") { $0.string(message) } }
+                }
+                writer.newline()
+            }
+            lines.removeAll(keepingCapacity: true)
+            texts.removeAll(keepingCapacity: true)
+            try writer.flush(to: STDOUT_FILENO)
+        }
+
         while !finished {
             let count = block.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -46,28 +80,29 @@ enum JSONLinesStage {
                 if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
                 start = newline + 1
                 do {
-                    let text: String
-                    do {
-                        text = try decoder.decode(Input.self, from: Data(line)).text
-                    } catch {
-                        throw StageInputError(message: "line \(lineNumber): expected a JSON object with a \"text\" string (\(describe(error)))")
-                    }
-                    try transform(text, &writer)
-                } catch let error as StageInputError {
+                    let text = try decoder.decode(Input.self, from: Data(line)).text
+                    lines.append(.text)
+                    texts.append(text)
+                } catch {
+                    let message = "line \(lineNumber): expected a JSON object with a \"text\" string (\(describe(error)))"
                     badLines += 1
-                    printError(error.message)
-                    writer.object { $0.field("error") { $0.string(error.message) } }
+                    printError(message)
+                    lines.append(.bad(message))
                 }
-                writer.newline()
+                if texts.count >= batchSize { try flush() }
             }
             pending.removeSubrange(0..<start)
-            try writer.flush(to: STDOUT_FILENO)
+            try flush()
         }
-        try writer.flush(to: STDOUT_FILENO)
         if badLines > 0 {
             printError("\(badLines) of \(lineNumber) lines were bad; see the \"error\" objects in the output")
             throw ExitCode(badInputExitCode)
         }
+    }
+
+    private enum Line {
+        case text
+        case bad(String)
     }
 
     /// What was wrong with a line, without quoting its content (it may be personal data).
@@ -128,6 +163,25 @@ struct JSONWriter {
     mutating func integer<I: BinaryInteger>(_ value: I) {
         separate()
         bytes.append(contentsOf: String(value).utf8)
+        needsComma = true
+    }
+
+    /// Shortest representation that reads back as the same Float (never inf or NaN here).
+    mutating func float(_ value: Float) {
+        separate()
+        bytes.append(contentsOf: value.description.utf8)
+        needsComma = true
+    }
+
+    mutating func double(_ value: Double) {
+        separate()
+        bytes.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
+        needsComma = true
+    }
+
+    mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
         needsComma = true
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Embeddings
 import Foundation
 import Stages
 import Tokenizers
@@ -102,6 +103,45 @@ struct RedactCommand: ParsableCommand {
                             $0.field("end") { $0.integer(entity.end) }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embeds each line's text (all-MiniLM-L6-v2 by default, equal to sentence-transformers).",
+        discussion: """
+            Writes {"embedding": [floats], "tokens": N} per line: a unit-length vector and the \
+            tokens the model saw (WordPiece incl. [CLS]/[SEP], at most 256; words for hash; null \
+            for openai). minilm needs $COACHSPOOL_MODELS/all-MiniLM-L6-v2 (scripts/fetch-model.sh); \
+            openai reads its endpoint and key from the environment (see README).
+            """)
+
+    @Flag(help: "JSON Lines in and out (the default and only format).")
+    var jsonl = false
+
+    @OptionGroup var embedder: EmbedderOptions
+
+    @Option(help: "Texts per forward pass (minilm) or per request (openai).")
+    var batchSize = 32
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    func run() throws {
+        let embedder = try embedder.make(batchSize: batchSize)
+        // An endpoint that keeps failing stops the command (with its message): no line is skipped.
+        try JSONLinesStage.runBatched(batchSize: batchSize * max(1, self.embedder.threads ?? 2)) { texts in
+            try embedder.embed(texts)
+        } write: { embedding, out in
+            out.object {
+                $0.field("embedding") { $0.array(embedding.vector) { $0.float($1) } }
+                $0.field("tokens") { out in
+                    if let tokens = embedding.tokens { out.integer(tokens) } else { out.null() }
                 }
             }
         }

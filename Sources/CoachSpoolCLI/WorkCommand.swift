@@ -1,4 +1,5 @@
 import ArgumentParser
+import Embeddings
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -41,12 +42,49 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Quality filter: ai_response must be longer than this (characters).")
     var minResponseLength = 20
 
+    @OptionGroup(title: "Knowledge documents") var embedding: EmbedderOptions
+
+    @Flag(help: "Do not chunk and embed knowledge documents (this worker only prepares interactions).")
+    var noEmbeddings = false
+
+    @Option(help: "Knowledge chunks: maximum length in characters (Python len).")
+    var chunkSize = 500
+
+    @Option(help: "Knowledge chunks: overlap between consecutive chunks.")
+    var chunkOverlap = 50
+
+    @Option(help: "Knowledge chunks embedded per forward pass (minilm) or request (openai).")
+    var embedBatchSize = 32
+
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard poll > 0 else { throw ValidationError("--poll must be positive") }
         guard retryBase >= 0 else { throw ValidationError("--retry-base must not be negative") }
+        guard chunkSize > 0, chunkOverlap >= 0, chunkOverlap < chunkSize else {
+            throw ValidationError("--chunk-overlap must be at least 0 and less than --chunk-size")
+        }
+        guard embedBatchSize > 0 else { throw ValidationError("--embed-batch-size must be positive") }
+    }
+
+    /// Loads the embedder (a missing model stops the worker before it claims anything) and
+    /// registers its space, which queues the backfill of documents the space lacks.
+    private func knowledgeWork(logger: Logger) async throws -> KnowledgeWork? {
+        let embedder: (any Embedder)? = noEmbeddings ? nil : try embedding.make(batchSize: embedBatchSize)
+        let chunker = ChunkerSettings(unit: .chars, size: chunkSize, overlap: chunkOverlap)
+        let space = try await onDedicatedThread { () -> Int32? in
+            let conn = try openConnection(application: "coachspool-worker")
+            try Migrator.requireSchema(conn)
+            guard let identity = embedder?.identity else { return nil }
+            return try KnowledgeBase.registerSpace(
+                conn, embedder: identity.kind, model: identity.model, dimensions: identity.dimensions, chunker: chunker)
+        }
+        guard let embedder, let space else { return nil }
+        logger.info("embedding space \(space): \(embedder.identity), chunks \(chunkSize)/\(chunkOverlap) chars")
+        return KnowledgeWork(
+            space: space, embedder: embedder,
+            splitter: try RecursiveCharacterSplitter(chunkSize: chunkSize, chunkOverlap: chunkOverlap))
     }
 
     func run() async throws {
@@ -61,7 +99,8 @@ struct WorkCommand: AsyncParsableCommand {
         config.retry.baseSeconds = retryBase
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
-        try await onDedicatedThread { try Migrator.requireSchema(try openConnection(application: "coachspool-worker")) }
+        let knowledge = try await knowledgeWork(logger: logger)
+        config.knowledge = knowledge
         let worker = WorkerService(configuration: config, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],

@@ -60,6 +60,12 @@ public struct PGCopyBinaryWriter: Sendable {
         write(micros.map { $0 - PGTimestamp.postgresEpochOffsetMicros })
     }
 
+    /// A `bytea`.
+    public mutating func write(bytes value: [UInt8]) {
+        append(Int32(value.count))
+        bytes.append(contentsOf: value)
+    }
+
     /// A pgvector `vector`: int16 dimensions, int16 0 (unused), then big-endian float4s.
     public mutating func writeVector(_ values: [Float]) {
         append(Int32(4 + 4 * values.count))

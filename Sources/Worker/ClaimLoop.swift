@@ -24,10 +24,15 @@ final class ClaimLoop: Sendable {
         self.signal = signal
         self.sideChannel = sideChannel
         self.statistics = statistics
-        self.handlers = [
+        var handlers: [JobKind: any JobHandler] = [
             .interaction: InteractionHandler(filter: configuration.quality, text: configuration.text),
             .noop: NoopHandler(),
         ]
+        if let knowledge = configuration.knowledge {
+            handlers[.embed(space: knowledge.space)] = DocumentHandler(
+                space: knowledge.space, embedder: knowledge.embedder, splitter: knowledge.splitter, redactor: knowledge.redactor)
+        }
+        self.handlers = handlers
         var logger = logger
         logger[metadataKey: "worker.slot"] = "\(slot)"
         self.logger = logger

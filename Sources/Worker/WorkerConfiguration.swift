@@ -1,3 +1,4 @@
+import Embeddings
 import Foundation
 import Stages
 
@@ -18,6 +19,9 @@ public struct WorkerConfiguration: Sendable {
     public var quality = QualityFilter()
     /// Redaction and token counting (needs the cl100k ranks file, hence no default).
     public var text: TextPreparation
+    /// Chunking and embedding of knowledge documents for one registered space (`embed:N` jobs);
+    /// `nil`: this worker does not embed.
+    public var knowledge: KnowledgeWork?
     /// Unique per process: the lease owner written into claimed jobs.
     public var workerID: String
 
@@ -46,5 +50,20 @@ public struct RetryPolicy: Sendable {
     public func delay(afterAttempt attempt: Int32) -> Double {
         let exponential = baseSeconds * pow(2, Double(max(0, attempt - 1)))
         return min(exponential, maxSeconds) * Double.random(in: 0.5...1.5)
+    }
+}
+
+/// What a worker needs to process a space's `embed:N` jobs.
+public struct KnowledgeWork: Sendable {
+    /// From `KnowledgeBase.registerSpace`.
+    public var space: Int32
+    public var embedder: any Embedder
+    public var splitter: RecursiveCharacterSplitter
+    public var redactor = Redactor()
+
+    public init(space: Int32, embedder: any Embedder, splitter: RecursiveCharacterSplitter) {
+        self.space = space
+        self.embedder = embedder
+        self.splitter = splitter
     }
 }

@@ -1,4 +1,4 @@
-import COpenBLAS
+internal import COpenBLAS
 
 /// The matrix products of the encoder, on OpenBLAS (row-major, single precision).
 enum BLAS {

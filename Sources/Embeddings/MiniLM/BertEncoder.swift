@@ -1,4 +1,4 @@
-import CEncoderKernels
+internal import CEncoderKernels
 
 /// The BERT forward pass with sentence-transformers' mean pooling and L2 normalisation.
 ///

@@ -1,4 +1,4 @@
-import CEncoderKernels
+internal import CEncoderKernels
 import Foundation
 
 /// sentence-transformers/all-MiniLM-L6-v2 in process: WordPiece, the 6-layer encoder on OpenBLAS,

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Embeddings
+import Foundation
+import LibPQ
+import Spool
+
+struct SpacesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spaces",
+        abstract: "Embedding spaces: list them with their backfill progress, or switch search to another.",
+        subcommands: [List.self, Activate.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each space, its progress and whether search uses it.")
+
+        func run() async throws {
+            let spaces = try await onDedicatedThread { try KnowledgeBase.spaces(try openConnection(application: "coachspool-spaces")) }
+            if spaces.isEmpty { print("no embedding spaces yet: a worker registers its own when it starts") }
+            for space in spaces {
+                let state = space.isActive ? "active" : space.isComplete ? "complete" : "backfilling"
+                print("""
+                    \(space.id)  \(state)  \(space.embedder):\(space.model):\(space.dimensions)  \
+                    chunks \(space.chunker.size)/\(space.chunker.overlap) \(space.chunker.unit.rawValue)  \
+                    documents \(space.documentsCurrent)/\(space.documents)  chunks \(space.chunks)
+                    """)
+            }
+        }
+    }
+
+    struct Activate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make search use space ID (only once every document has current chunks in it).")
+
+        @Argument(help: "The space id (see `spaces list`).")
+        var id: Int32
+
+        @Flag(help: "Activate even though the backfill is not complete.")
+        var force = false
+
+        func run() async throws {
+            let (id, force) = (id, force)
+            try await onDedicatedThread {
+                try KnowledgeBase.activate(try openConnection(application: "coachspool-spaces"), space: id, force: force)
+            }
+            print("search now uses embedding space \(id)")
+        }
+    }
+}
+
+/// Options of `search` and `rag`.
+struct RetrievalOptions: ParsableArguments {
+    @Argument(help: "The question.")
+    var question: String
+
+    @Option(name: .short, help: "How many chunks.")
+    var k = 3
+
+    @Option(help: "Search this space instead of the active one.")
+    var space: Int32?
+
+    func validate() throws {
+        guard (1...1000).contains(k) else { throw ValidationError("-k must be in 1...1000") }
+    }
+
+    /// Embeds the question with the space's own embedder and returns the top-k chunks.
+    func retrieve() async throws -> (space: EmbeddingSpace, hits: [SearchHit]) {
+        let (question, k, spaceID) = (question, k, space)
+        return try await onDedicatedThread {
+            let conn = try openConnection(application: "coachspool-search")
+            let space = try KnowledgeBase.space(conn, id: spaceID)
+            let embedder = try EmbedderFactory.make(space: space)
+            let vector = try embedder.embed([question])[0].vector
+            return (space, try KnowledgeBase.search(conn, vector: vector, k: k, space: space.id))
+        }
+    }
+}
+
+struct SearchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "The knowledge chunks nearest to a question (cosine similarity, HNSW index).")
+
+    @OptionGroup var retrieval: RetrievalOptions
+
+    @Flag(help: "One JSON object: {question, space, results: [{rank, score, title, source, document_id, chunk_id, text}]}.")
+    var json = false
+
+    func run() async throws {
+        let (space, hits) = try await retrieval.retrieve()
+        if json {
+            var out = JSONWriter()
+            out.object {
+                $0.field("question") { $0.string(retrieval.question) }
+                $0.field("space") { $0.integer(space.id) }
+                $0.field("results") {
+                    $0.array(hits.enumerated()) { out, item in
+                        let (rank, hit) = item
+                        out.object {
+                            $0.field("rank") { $0.integer(rank + 1) }
+                            $0.field("score") { $0.double(hit.score) }
+                            $0.field("title") { $0.string(hit.title) }
+                            $0.field("source") { out in if let source = hit.source { out.string(source) } else { out.null() } }
+                            $0.field("document_id") { $0.integer(hit.documentID) }
+                            $0.field("chunk_id") { $0.integer(hit.chunkID) }
+                            $0.field("text") { $0.string(hit.text) }
+                        }
+                    }
+                }
+            }
+            out.newline()
+            try out.flush(to: STDOUT_FILENO)
+            return
+        }
+        if hits.isEmpty { print("no chunks in embedding space \(space.id) yet") }
+        for (rank, hit) in hits.enumerated() {
+            print("\(rank + 1). [\(String(format: "%.3f", hit.score))] \(hit.title)\(hit.source.map { " (\($0))" } ?? "")")
+            print("   " + hit.text.replacingOccurrences(of: "\n", with: "\n   "))
+        }
+    }
+}
+
+struct RagCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rag",
+        abstract: "The seed's rag_query: the coaching prompt built from the top-k chunks, with its sources.",
+        discussion: """
+            With COACHSPOOL_CHAT_MODEL set (and an OpenAI-compatible endpoint and key as for \
+            embeddings: COACHSPOOL_OPENAI_BASE_URL, OPENAI_API_KEY or OPENAI_API_KEY_FILE), the \
+            prompt is also sent to {base}/chat/completions and the answer printed.
+            """)
+
+    @OptionGroup var retrieval: RetrievalOptions
+
+    /// The seed's prompt (Swedish, as in its rag_query).
+    static func prompt(question: String, context: [String]) -> String {
+        """
+        Baserat på följande information:
+        \(context.joined(separator: "\n"))
+
+        Användarfråga: \(question)
+
+        Ge ett hjälpsamt coaching-svar:
+        """
+    }
+
+    func run() async throws {
+        let chat = try ChatClient.fromEnvironment()
+        let (_, hits) = try await retrieval.retrieve()
+        let prompt = Self.prompt(question: retrieval.question, context: hits.map(\.text))
+        print(prompt)
+        print("\nSources:")
+        for (rank, hit) in hits.enumerated() {
+            print("  [\(rank + 1)] \(hit.title)\(hit.source.map { " — \($0)" } ?? "") (score \(String(format: "%.3f", hit.score)))")
+        }
+        guard let chat else { return }
+        let answer = try await onDedicatedThread { try chat.complete(prompt) }
+        print("\nAnswer (\(chat.model)):\n\(answer)")
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import LibPQ
+
+/// An embedding space: the embedder, model, dimensions and chunker that made a set of vectors.
+public struct EmbeddingSpace: Sendable, Equatable {
+    public var id: Int32
+    public var embedder: String
+    public var model: String
+    public var dimensions: Int
+    public var chunker: ChunkerSettings
+    public var isActive: Bool
+    public var documents: Int
+    /// Documents whose current content has chunks in this space.
+    public var documentsCurrent: Int
+    public var chunks: Int
+
+    public var isComplete: Bool { documentsCurrent == documents }
+}
+
+/// How documents are cut into chunks (part of a space's identity).
+public struct ChunkerSettings: Sendable, Hashable {
+    public enum Unit: String, Sendable { case chars, tokens }
+    public var unit: Unit
+    public var size: Int
+    public var overlap: Int
+
+    public init(unit: Unit = .chars, size: Int = 500, overlap: Int = 50) {
+        self.unit = unit
+        self.size = size
+        self.overlap = overlap
+    }
+}
+
+/// One search result.
+public struct SearchHit: Sendable, Equatable {
+    public var chunkID: Int64
+    public var documentID: Int64
+    public var title: String
+    public var source: String?
+    public var text: String
+    /// Cosine similarity (1 − cosine distance).
+    public var score: Double
+}
+
+/// A knowledge document from a producer.
+public struct DocumentInput: Sendable, Equatable {
+    public var externalID: String
+    public var title: String
+    public var text: String
+    public var source: String?
+    public var language: String?
+    /// Where it came from: `file:line` or a path.
+    public var origin: String
+
+    public init(externalID: String, title: String, text: String, source: String?, language: String?, origin: String) {
+        self.externalID = externalID
+        self.title = title
+        self.text = text
+        self.source = source
+        self.language = language
+        self.origin = origin
+    }
+}
+
+/// The knowledge base's statements: documents, spaces, search. SQL functions of
+/// `schema/0003_knowledge.sql` do the work, so that the coach app can call the same ones.
+public enum KnowledgeBase {
+    /// Adds or replaces a document (idempotent by id + content hash); `changed` is false when it
+    /// was already there with the same content.
+    public static func upsert(_ conn: PGConnection, _ document: DocumentInput) throws -> (id: Int64, changed: Bool) {
+        let row = try conn.query("""
+            SELECT id, changed FROM coachspool.upsert_document(\(document.externalID), \(document.title), \(document.text),
+                   \(document.source), \(document.language), \(document.origin))
+            """).first!
+        return (try row.decode(Int64.self, at: 0), try row.decode(Bool.self, at: 1))
+    }
+
+    /// Registers (or finds) the space of a worker's configuration and queues its backfill.
+    public static func registerSpace(
+        _ conn: PGConnection, embedder: String, model: String, dimensions: Int, chunker: ChunkerSettings
+    ) throws -> Int32 {
+        try conn.query("""
+            SELECT coachspool.register_space(\(embedder), \(model), \(dimensions), \(chunker.unit.rawValue),
+                                             \(chunker.size), \(chunker.overlap))
+            """).scalar(Int32.self)
+    }
+
+    public static func spaces(_ conn: PGConnection) throws -> [EmbeddingSpace] {
+        try conn.query("""
+            SELECT id, embedder, model, dimensions, chunk_unit, chunk_size, chunk_overlap, is_active,
+                   documents, documents_current, chunks
+              FROM coachspool.embedding_space_status ORDER BY id
+            """).map { row in
+            EmbeddingSpace(
+                id: try row.decode(Int32.self, at: 0), embedder: try row.decode(String.self, at: 1),
+                model: try row.decode(String.self, at: 2), dimensions: try row.decode(Int.self, at: 3),
+                chunker: ChunkerSettings(
+                    unit: ChunkerSettings.Unit(rawValue: try row.decode(String.self, at: 4)) ?? .chars,
+                    size: try row.decode(Int.self, at: 5), overlap: try row.decode(Int.self, at: 6)),
+                isActive: try row.decode(Bool.self, at: 7), documents: try row.decode(Int.self, at: 8),
+                documentsCurrent: try row.decode(Int.self, at: 9), chunks: try row.decode(Int.self, at: 10))
+        }
+    }
+
+    /// Makes `id` the space search uses. Refuses a space whose backfill is not complete unless
+    /// `force`; the previous active space keeps its vectors (activate it again to go back).
+    public static func activate(_ conn: PGConnection, space id: Int32, force: Bool = false) throws {
+        try conn.transaction { conn in
+            try conn.query("SELECT pg_advisory_xact_lock(hashtext('coachspool.register_space'))")
+            guard let space = try spaces(conn).first(where: { $0.id == id }) else {
+                throw SpoolError(.input, "embedding space \(id) does not exist")
+            }
+            guard force || space.isComplete else {
+                throw SpoolError(.input, """
+                    embedding space \(id) has current chunks for \(space.documentsCurrent) of \(space.documents) documents; \
+                    wait for the workers (or use --force)
+                    """)
+            }
+            try conn.query("UPDATE coachspool.embedding_spaces SET is_active = false WHERE is_active AND id <> \(id)")
+            try conn.query("UPDATE coachspool.embedding_spaces SET is_active = true, activated_at = now() WHERE id = \(id) AND NOT is_active")
+        }
+    }
+
+    /// Top-k chunks of the active space (or `space`) for a query vector.
+    public static func search(_ conn: PGConnection, vector: [Float], k: Int, space: Int32? = nil) throws -> [SearchHit] {
+        try conn.query("""
+            SELECT chunk_id, document_id, title, source, body, score
+              FROM coachspool.search(\(PGVector(vector))::vector, \(k), \(space))
+            """).map { row in
+            SearchHit(
+                chunkID: try row.decode(Int64.self, at: 0), documentID: try row.decode(Int64.self, at: 1),
+                title: try row.decode(String.self, at: 2), source: try row.decode(String?.self, at: 3),
+                text: try row.decode(String.self, at: 4), score: try row.decode(Double.self, at: 5))
+        }
+    }
+
+    /// The space search would use: the active one, or `id`.
+    public static func space(_ conn: PGConnection, id: Int32? = nil) throws -> EmbeddingSpace {
+        let all = try spaces(conn)
+        if let id {
+            guard let space = all.first(where: { $0.id == id }) else { throw SpoolError(.input, "embedding space \(id) does not exist") }
+            return space
+        }
+        guard let active = all.first(where: \.isActive) else {
+            throw SpoolError(.input, "no active embedding space: ingest documents and run a worker (coachspool work) first")
+        }
+        return active
+    }
+}
