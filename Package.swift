@@ -80,7 +80,7 @@ let package = Package(
         ),
         .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
         // Benchmarks of the pure stages (scripts/bench-text.sh runs it beside the Python peers).
-        .executableTarget(name: "coachspool-bench", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
+        .executableTarget(name: "coachspool-bench", dependencies: ["Stages", "Tokenizers", "Embeddings", "LibPQ", "Spool"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
         .testTarget(
             name: "SpoolTests",

@@ -17,8 +17,8 @@ import Tokenizers
 enum BenchmarkMain {
     static func main() throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        let usage = "usage: coachspool-bench text --corpus FILE [options] | embed --inputs A.json,B.json --reference minilm_dev.json [options]"
-        guard let mode = arguments.first, ["text", "embed"].contains(mode) else { fail(usage) }
+        let usage = "usage: coachspool-bench text --corpus FILE [options] | embed --inputs A.json,B.json --reference minilm_dev.json [options] | search [--vectors N --queries Q --k K]"
+        guard let mode = arguments.first, ["text", "embed", "search"].contains(mode) else { fail(usage) }
         arguments.removeFirst()
         var options: [String: String] = [:]
         while arguments.count >= 2, arguments[0].hasPrefix("--") {
@@ -27,6 +27,13 @@ enum BenchmarkMain {
         }
         guard arguments.isEmpty else { fail(usage) }
         let modelsDirectory = ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? ".coachspool/models"
+        if mode == "search" {
+            try SearchBenchmark(
+                vectors: Int(options["vectors"] ?? "100000") ?? 100_000, queries: Int(options["queries"] ?? "200") ?? 200,
+                k: Int(options["k"] ?? "10") ?? 10
+            ).run()
+            return
+        }
         if mode == "embed" {
             guard let inputs = options["inputs"], let reference = options["reference"] else { fail(usage) }
             try EmbedBenchmark(
