@@ -52,6 +52,19 @@ extension DatabaseTests {
                 #expect(rag.status == 0, "\(rag.err)")
                 #expect(rag.out.contains("Användarfråga: What is spaced repetition?"))
                 #expect(rag.out.contains("study-techniques.en.md"))
+                #expect(!rag.out.contains("Answer"))
+
+                // With a chat model configured, the prompt goes to {base}/chat/completions.
+                let chat = try OpenAIDouble()
+                defer { chat.stop() }
+                let answered = try await CoachSpoolProcess.run(
+                    ["rag", "What is spaced repetition?", "-k", "2"], database: db,
+                    environment: ["COACHSPOOL_CHAT_MODEL": "coach-model", "COACHSPOOL_OPENAI_BASE_URL": chat.baseURL, "OPENAI_API_KEY": "sk-chat"])
+                #expect(answered.status == 0, "\(answered.err)")
+                #expect(answered.out.contains("Answer (coach-model):\nDouble answer to"))
+                let request = try #require(chat.requests.first?["body"] as? [String: Any])
+                let messages = try #require(request["messages"] as? [[String: Any]])
+                #expect((messages.first?["content"] as? String)?.hasPrefix("Baserat på följande information:") == true)
             }
         }
 
