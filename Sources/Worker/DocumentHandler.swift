@@ -37,7 +37,8 @@ struct DocumentHandler: JobHandler {
         var done: [ClaimedJob] = []
         var chunks: [Chunk] = []
         for job in jobs {
-            // A deleted document (erased) has nothing left to embed: its chunks went with it.
+            // Nothing to do for a document that is gone (erased: its chunks went with it) or
+            // whose current content is embedded in this space already.
             guard let document = documents[job.sourceID], !document.isCurrent else {
                 done.append(job)
                 continue
