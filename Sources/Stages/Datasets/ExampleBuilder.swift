@@ -1,0 +1,157 @@
+import Crypto
+
+/// One exchange of a conversation as the example builder sees it: redacted texts, the quality
+/// verdict and the latest feedback. Regenerations (several answers to one user turn) share a
+/// `turnIndex`.
+public struct ConversationTurn: Sendable, Equatable {
+    public var interactionID: Int64
+    public var turnIndex: Int
+    /// Microseconds since the Unix epoch: orders answers within a turn, and turns without index.
+    public var occurredAt: Int64
+    public var userInput: String
+    public var aiResponse: String
+    public var accepted: Bool
+    public var rating: Int?
+    public var helpful: Bool?
+
+    public init(
+        interactionID: Int64, turnIndex: Int, occurredAt: Int64, userInput: String, aiResponse: String,
+        accepted: Bool, rating: Int?, helpful: Bool?
+    ) {
+        self.interactionID = interactionID
+        self.turnIndex = turnIndex
+        self.occurredAt = occurredAt
+        self.userInput = userInput
+        self.aiResponse = aiResponse
+        self.accepted = accepted
+        self.rating = rating
+        self.helpful = helpful
+    }
+}
+
+/// A chat message of a fine-tuning example. `weight` (0 or 1) only on assistant messages:
+/// OpenAI trains on assistant messages of weight 1 and keeps those of weight 0 as context.
+public struct ChatMessage: Sendable, Equatable, Hashable {
+    public enum Role: String, Sendable { case system, user, assistant }
+    public var role: Role
+    public var content: String
+    public var weight: Int?
+
+    public init(role: Role, content: String, weight: Int? = nil) {
+        self.role = role
+        self.content = content
+        self.weight = weight
+    }
+}
+
+/// A DPO pair in OpenAI's preference format: `input.messages`, `preferred_output`,
+/// `non_preferred_output` (one assistant message each).
+public struct PreferencePair: Sendable, Equatable {
+    public var input: [ChatMessage]
+    public var preferred: String
+    public var nonPreferred: String
+    /// The interactions the two answers came from (preferred first).
+    public var interactionIDs: [Int64]
+}
+
+/// A KTO example (TRL's conversational form): the prompt messages, one completion, and
+/// whether the user found it helpful.
+public struct BinaryFeedbackExample: Sendable, Equatable {
+    public var prompt: [ChatMessage]
+    public var completion: String
+    public var label: Bool
+    public var interactionID: Int64
+}
+
+/// The system prompt per mode; defaults are the seed's Swedish prompts.
+public struct SystemPrompts: Sendable, Equatable {
+    public var personal = "Du är en AI-coach som hjälper användare med personlig utveckling."
+    public var university = "Du är en AI-coach som hjälper med personlig utveckling och universitets-AI-implementation."
+
+    public init() {}
+
+    public func prompt(for mode: Mode) -> String {
+        switch mode {
+        case .personal: personal
+        case .university: university
+        }
+    }
+}
+
+/// Turns a conversation (one session, or one interaction without a session) into fine-tuning
+/// data. Pure.
+///
+/// - SFT: the system prompt of the mode, then per turn the user message and one answer: of
+///   several answers to a turn (regenerations) the accepted one with the best rating, latest
+///   first on ties. Accepted answers have weight 1; rejected ones stay as context with weight 0.
+///   No accepted answer at all: no example.
+/// - DPO: a turn with answers of different ratings gives the best against the worst, with the
+///   conversation before it (the chosen answers) as input.
+/// - KTO: a turn with a single answer that has a rating and `helpful` set.
+public struct ExampleBuilder: Sendable {
+    public var prompts: SystemPrompts
+
+    public init(prompts: SystemPrompts = SystemPrompts()) {
+        self.prompts = prompts
+    }
+
+    /// Names everything that shapes the output: stored with each example.
+    public var version: String {
+        let digest = SHA256.hash(data: Array((prompts.personal + "\u{1F}" + prompts.university).utf8))
+        return "examples-v1:" + digest.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    public struct Output: Sendable, Equatable {
+        public var messages: [ChatMessage]?
+        public var preferences: [PreferencePair]
+        public var binaryFeedback: [BinaryFeedbackExample]
+    }
+
+    public func build(mode: Mode, turns: [ConversationTurn]) -> Output {
+        let system = ChatMessage(role: .system, content: prompts.prompt(for: mode))
+        var messages = [system]
+        var preferences: [PreferencePair] = []
+        var binary: [BinaryFeedbackExample] = []
+        var anyAccepted = false
+        for answers in Self.groupedByTurn(turns) {
+            let chosen = answers.sorted(by: Self.isBetterChoice)[0]
+            let user = ChatMessage(role: .user, content: chosen.userInput)
+            let prompt = messages + [user]
+            let rated = answers.filter { $0.rating != nil }.sorted { ($0.rating!, $0.occurredAt) > ($1.rating!, $1.occurredAt) }
+            if let best = rated.first, let worst = rated.last, best.rating! > worst.rating! {
+                preferences.append(PreferencePair(
+                    input: prompt, preferred: best.aiResponse, nonPreferred: worst.aiResponse,
+                    interactionIDs: [best.interactionID, worst.interactionID]))
+            }
+            if answers.count == 1, let only = answers.first, only.rating != nil, let helpful = only.helpful {
+                binary.append(BinaryFeedbackExample(
+                    prompt: prompt, completion: only.aiResponse, label: helpful, interactionID: only.interactionID))
+            }
+            anyAccepted = anyAccepted || chosen.accepted
+            messages = prompt + [ChatMessage(role: .assistant, content: chosen.aiResponse, weight: chosen.accepted ? 1 : 0)]
+        }
+        return Output(messages: anyAccepted ? messages : nil, preferences: preferences, binaryFeedback: binary)
+    }
+
+    /// Turns in order (index, then time); answers of one turn together.
+    static func groupedByTurn(_ turns: [ConversationTurn]) -> [[ConversationTurn]] {
+        let ordered = turns.sorted { ($0.turnIndex, $0.occurredAt, $0.interactionID) < ($1.turnIndex, $1.occurredAt, $1.interactionID) }
+        var groups: [[ConversationTurn]] = []
+        for turn in ordered {
+            if let last = groups.last?.last, last.turnIndex == turn.turnIndex {
+                groups[groups.count - 1].append(turn)
+            } else {
+                groups.append([turn])
+            }
+        }
+        return groups
+    }
+
+    /// Accepted before rejected, then the higher rating (rated before unrated), then the later.
+    static func isBetterChoice(_ a: ConversationTurn, _ b: ConversationTurn) -> Bool {
+        if a.accepted != b.accepted { return a.accepted }
+        if a.rating != b.rating { return (a.rating ?? 0) > (b.rating ?? 0) }
+        if a.occurredAt != b.occurredAt { return a.occurredAt > b.occurredAt }
+        return a.interactionID > b.interactionID
+    }
+}
