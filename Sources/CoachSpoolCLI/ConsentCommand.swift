@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import LibPQ
+import Spool
+
+struct ConsentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consent",
+        abstract: "Record a user's consent to training or retrieval use of their conversations.",
+        discussion: "The coach app does the same through SQL: SELECT coachspool.set_consent(user_id, purpose, granted).",
+        subcommands: [Grant.self, Revoke.self])
+
+    enum Purpose: String, ExpressibleByArgument, CaseIterable { case training, retrieval }
+
+    struct Target: ParsableArguments {
+        @Argument(help: "The user id, as the app logs it.")
+        var userID: String
+
+        @Option(help: "training or retrieval.")
+        var purpose: Purpose
+
+        func validate() throws {
+            guard !userID.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("the user id must not be empty") }
+        }
+
+        func set(_ granted: Bool) async throws {
+            let (user, purpose) = (userID, purpose.rawValue)
+            let changed = try await onDedicatedThread {
+                try openConnection(application: "coachspool-consent")
+                    .query("SELECT coachspool.set_consent(\(user), \(purpose), \(granted), 'cli')").scalar(Bool.self)
+            }
+            print("\(purpose) consent \(granted ? "granted" : "revoked")\(changed ? "" : " (unchanged)")")
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Grant consent for one purpose.")
+        @OptionGroup var target: Target
+        func run() async throws { try await target.set(true) }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke consent for one purpose.")
+        @OptionGroup var target: Target
+        func run() async throws { try await target.set(false) }
+    }
+}
