@@ -42,7 +42,8 @@ public final class Ingestor {
         guard !records.isEmpty else { return (0, 0) }
         try prepareStaging()
         var seen = Set<String>(minimumCapacity: records.count)
-        var copy = PGCopyBinaryWriter(fieldsPerRow: 12, reservingCapacity: records.count * 512)
+        var copy = PGCopyBinaryWriter(fieldsPerRow: 14, reservingCapacity: records.count * 512)
+        var hasConsent = false
         for record in records {
             let key = record.idempotencyKey
             guard seen.insert(key).inserted else { continue }  // the first occurrence wins
@@ -59,6 +60,9 @@ public final class Ingestor {
             copy.write(record.aiResponse)
             copy.write(record.rating.map(Int16.init))
             copy.write(record.helpful)
+            copy.write(record.consent?.training)
+            copy.write(record.consent?.retrieval)
+            hasConsent = hasConsent || record.consent != nil
         }
         let payload = copy.finish()
         let stored = try retryingDeadlocks {
@@ -84,11 +88,26 @@ public final class Ingestor {
                     )
                     SELECT count(*) FROM inserted
                     """).scalar(Int.self)
+                if hasConsent { try Self.recordConsent(conn) }
                 if count > 0 { try conn.query("SELECT coachspool.wake_workers()") }
                 return count
             }
         }
         return (stored, records.count - stored)
+    }
+
+    /// Consent stated on the batch's lines (the last line per user and purpose wins), for users
+    /// with no recorded decision yet: a backfill never overrides what the app or an admin set.
+    private static func recordConsent(_ conn: PGConnection) throws {
+        try conn.query("""
+            INSERT INTO coachspool.consents (user_id, purpose, granted, source)
+            SELECT DISTINCT ON (s.user_id, p.purpose) s.user_id, p.purpose, p.granted, 'ingest'
+              FROM pg_temp.ingest_staging s
+             CROSS JOIN LATERAL (VALUES ('training', s.consent_training), ('retrieval', s.consent_retrieval)) AS p(purpose, granted)
+             WHERE s.user_id IS NOT NULL AND p.granted IS NOT NULL
+             ORDER BY s.user_id, p.purpose, s.line DESC
+            ON CONFLICT (user_id, purpose) DO NOTHING
+            """)
     }
 
     /// Two writers whose batches share keys in opposite orders can deadlock; the batch is
@@ -111,7 +130,8 @@ public final class Ingestor {
             CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
                 line bigint, key text, session_id text, turn_index integer, mode text,
                 language text, user_id text, occurred_at timestamptz, user_input text,
-                ai_response text, rating smallint, helpful boolean
+                ai_response text, rating smallint, helpful boolean,
+                consent_training boolean, consent_retrieval boolean
             ) ON COMMIT DELETE ROWS
             """)
         stagingReady = true

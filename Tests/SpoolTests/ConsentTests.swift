@@ -29,5 +29,29 @@ extension DatabaseTests {
                 #expect(bad.status != 0)
             }
         }
+    
+        /// Backfills carry consent given earlier; they never override a recorded decision.
+        @Test func ingestedLinesRecordConsentWithoutOverridingDecisions() async throws {
+            try await TestDatabase.with { db in
+                #expect(try db.scalar("SELECT coachspool.set_consent('erik', 'training', false)", as: Bool.self))
+                let file = temporaryFile("consent.jsonl")
+                let exchange = #""timestamp": "2025-10-01T10:00:00Z", "user_input": "Hur planerar jag veckan?", "ai_response": "Börja med det som redan är bestämt, och lägg in fokuspass.""#
+                try """
+                    {\(exchange), "user_id": "anna", "consent": {"training": true, "retrieval": false}}
+                    {\(exchange), "user_id": "erik", "session_id": "e1", "consent": {"training": true}}
+                    {\(exchange), "session_id": "x", "consent": {"training": true}}
+                    {\(exchange), "user_id": "olle", "session_id": "o1", "consent": {"training": "yes"}}
+
+                    """.write(to: file, atomically: true, encoding: .utf8)
+                let result = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+                #expect(result.status == 3)
+                #expect(result.err.contains("line 3: consent: needs user_id"))
+                #expect(result.err.contains("line 4: consent.training: expected true or false"))
+                let rows = try db.connect().query("SELECT user_id || ':' || purpose || ':' || granted || ':' || source FROM coachspool.consents ORDER BY 1")
+                #expect(try rows.map { try $0.decode(String.self, at: 0) } == [
+                    "anna:retrieval:false:ingest", "anna:training:true:ingest", "erik:training:false:app",
+                ])
+            }
+        }
     }
 }

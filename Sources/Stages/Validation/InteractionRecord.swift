@@ -20,13 +20,17 @@ public struct InteractionRecord: Sendable, Equatable {
     public var aiResponse: String
     public var rating: Int?
     public var helpful: Bool?
+    /// Consent given with the line (backfills of data collected under consent); never
+    /// overrides a decision recorded already.
+    public var consent: ConsentRecord?
     /// The 1-based line of the input file this record came from.
     public var line: Int
 
     public init(
         producerID: String? = nil, sessionID: String? = nil, turnIndex: Int? = nil, mode: Mode,
         language: String? = nil, userID: String? = nil, occurredAtMicros: Int64,
-        userInput: String, aiResponse: String, rating: Int? = nil, helpful: Bool? = nil, line: Int
+        userInput: String, aiResponse: String, rating: Int? = nil, helpful: Bool? = nil,
+        consent: ConsentRecord? = nil, line: Int
     ) {
         self.producerID = producerID
         self.sessionID = sessionID
@@ -39,7 +43,19 @@ public struct InteractionRecord: Sendable, Equatable {
         self.aiResponse = aiResponse
         self.rating = rating
         self.helpful = helpful
+        self.consent = consent
         self.line = line
+    }
+}
+
+/// A user's consent per purpose as an input line states it (nil: not stated).
+public struct ConsentRecord: Sendable, Equatable {
+    public var training: Bool?
+    public var retrieval: Bool?
+
+    public init(training: Bool?, retrieval: Bool?) {
+        self.training = training
+        self.retrieval = retrieval
     }
 }
 

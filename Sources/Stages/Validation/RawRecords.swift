@@ -22,6 +22,7 @@ enum JSONLine {
 enum LineKey: String, CodingKey {
     case id, session_id, turn_index, timestamp, user_input, ai_response, feedback, mode, user_id, language
     case conversation, role, content, rating, helpful
+    case consent, training, retrieval
 }
 
 extension KeyedDecodingContainer where K == LineKey {
@@ -81,6 +82,29 @@ extension KeyedDecodingContainer where K == LineKey {
 
     func feedback(at path: String = "") throws -> RawFeedback? {
         try optional(RawFeedback.self, LineKey.feedback, at: path, expected: "expected an object with rating and helpful")
+    }
+
+    /// `"consent": {"training": bool, "retrieval": bool}`; it belongs to a user, so `user_id`
+    /// must be given with it.
+    func consent(userID: String?) throws -> ConsentRecord? {
+        let expected = "expected an object with training and/or retrieval true or false"
+        guard let consent = try optional(RawConsent.self, .consent, at: "", expected: expected) else { return nil }
+        guard consent.value.training != nil || consent.value.retrieval != nil else {
+            throw FieldProblem(field: "consent", expected: expected)
+        }
+        guard userID != nil else { throw FieldProblem(field: "consent", expected: "needs user_id: consent belongs to a user") }
+        return consent.value
+    }
+}
+
+struct RawConsent: Decodable {
+    var value: ConsentRecord
+
+    init(from decoder: any Decoder) throws {
+        let c = try objectContainer(decoder, field: "consent", expected: "expected an object with training and/or retrieval")
+        value = ConsentRecord(
+            training: try c.optional(Bool.self, .training, at: "consent.", expected: "expected true or false"),
+            retrieval: try c.optional(Bool.self, .retrieval, at: "consent.", expected: "expected true or false"))
     }
 }
 
@@ -146,6 +170,7 @@ struct RawInteraction: Decodable {
     var mode: Mode?
     var userID: String?
     var language: String?
+    var consent: ConsentRecord?
 
     init(from decoder: any Decoder) throws {
         let c = try objectContainer(decoder, field: nil, expected: "expected a JSON object")
@@ -162,13 +187,14 @@ struct RawInteraction: Decodable {
         mode = try c.mode()
         userID = try c.identifier(.user_id)
         language = try c.optional(String.self, .language, at: "", expected: "expected a language code string")
+        consent = try c.consent(userID: userID)
     }
 
     func record(line: Int, defaultMode: Mode) throws -> InteractionRecord {
         InteractionRecord(
             producerID: id, sessionID: sessionID, turnIndex: turnIndex, mode: mode ?? defaultMode,
             language: language, userID: userID, occurredAtMicros: occurredAt, userInput: userInput,
-            aiResponse: aiResponse, rating: feedback?.rating, helpful: feedback?.helpful, line: line)
+            aiResponse: aiResponse, rating: feedback?.rating, helpful: feedback?.helpful, consent: consent, line: line)
     }
 }
 
@@ -199,6 +225,7 @@ struct RawSession: Decodable {
     var mode: Mode?
     var userID: String?
     var language: String?
+    var consent: ConsentRecord?
     var conversation: [Turn]
 
     init(from decoder: any Decoder) throws {
@@ -211,6 +238,7 @@ struct RawSession: Decodable {
         mode = try c.mode()
         userID = try c.identifier(.user_id)
         language = try c.optional(String.self, .language, at: "", expected: "expected a language code string")
+        consent = try c.consent(userID: userID)
         conversation = try c.required([Turn].self, .conversation, at: "", expected: "expected an array of turns")
     }
 
@@ -236,7 +264,7 @@ struct RawSession: Decodable {
                     sessionID: sessionID, turnIndex: user.index, mode: mode ?? defaultMode, language: language,
                     userID: userID, occurredAtMicros: user.turn.occurredAt ?? occurredAt,
                     userInput: user.turn.content, aiResponse: turn.content,
-                    rating: turn.feedback?.rating, helpful: turn.feedback?.helpful, line: line))
+                    rating: turn.feedback?.rating, helpful: turn.feedback?.helpful, consent: consent, line: line))
             }
         }
         guard !records.isEmpty else {
