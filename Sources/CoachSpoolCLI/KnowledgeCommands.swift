@@ -16,12 +16,13 @@ struct SpacesCommand: AsyncParsableCommand {
         func run() async throws {
             let spaces = try await onDedicatedThread { try KnowledgeBase.spaces(try openConnection(application: "coachspool-spaces")) }
             if spaces.isEmpty { print("no embedding spaces yet: a worker registers its own when it starts") }
-            for space in spaces {
-                let state = space.isActive ? "active" : space.isComplete ? "complete" : "backfilling"
+            for status in spaces {
+                let space = status.space
+                let state = space.isActive ? "active" : status.isComplete ? "complete" : "backfilling"
                 print("""
                     \(space.id)  \(state)  \(space.embedder):\(space.model):\(space.dimensions)  \
                     chunks \(space.chunker.size)/\(space.chunker.overlap) \(space.chunker.unit.rawValue)  \
-                    documents \(space.documentsCurrent)/\(space.documents)  chunks \(space.chunks)
+                    documents \(status.documentsCurrent)/\(status.documents)  chunks \(status.chunks)
                     """)
             }
         }

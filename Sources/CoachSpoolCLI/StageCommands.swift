@@ -134,8 +134,10 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let embedder = try embedder.make(batchSize: batchSize)
+        // MiniLM computes `threads` batches at once: hand it enough lines to keep them all busy.
+        let parallelBatches = (embedder as? MiniLMEmbedder)?.threads ?? 1
         // An endpoint that keeps failing stops the command (with its message): no line is skipped.
-        try JSONLinesStage.runBatched(batchSize: batchSize * max(1, self.embedder.threads ?? 2)) { texts in
+        try JSONLinesStage.runBatched(batchSize: batchSize * parallelBatches) { texts in
             try embedder.embed(texts)
         } write: { embedding, out in
             out.object {

@@ -4,7 +4,7 @@ public enum EmbeddingError: Error, CustomStringConvertible, Equatable {
     case missingModelFile(path: String)
     case badModelFile(path: String, reason: String)
     case invalidConfiguration(String)
-    /// An embedding endpoint refused or failed; `retryable` for 429 and 5xx.
+    /// An OpenAI-compatible endpoint (embeddings or chat) refused or failed; `retryable` for 429 and 5xx.
     case endpoint(status: Int, message: String, retryable: Bool)
     case transport(String)
     case badResponse(String)
@@ -15,9 +15,9 @@ public enum EmbeddingError: Error, CustomStringConvertible, Equatable {
             "model file \(path) is missing: run scripts/fetch-model.sh (or set COACHSPOOL_MODELS to the folder that has it)"
         case .badModelFile(let path, let reason): "model file \(path): \(reason)"
         case .invalidConfiguration(let message): message
-        case .endpoint(let status, let message, _): "embedding endpoint answered HTTP \(status): \(message)"
-        case .transport(let message): "embedding endpoint: \(message)"
-        case .badResponse(let message): "embedding endpoint sent an unexpected response: \(message)"
+        case .endpoint(let status, let message, _): "the endpoint answered HTTP \(status): \(message)"
+        case .transport(let message): "cannot reach the endpoint: \(message)"
+        case .badResponse(let message): "the endpoint sent an unexpected response: \(message)"
         }
     }
 }

@@ -22,9 +22,6 @@ public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStri
 
     private init(trusted rawValue: String) { self.rawValue = rawValue }
 
-    /// The embedding space of an `embed:N` job.
-    public var embeddingSpace: Int32? { Self.space(in: rawValue) }
-
     public var description: String { rawValue }
 
     private static func space(in rawValue: String) -> Int32? {

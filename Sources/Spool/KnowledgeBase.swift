@@ -9,6 +9,12 @@ public struct EmbeddingSpace: Sendable, Equatable {
     public var dimensions: Int
     public var chunker: ChunkerSettings
     public var isActive: Bool
+}
+
+/// A space with its backfill progress (`embedding_space_status`: counts over all documents,
+/// for admins; search does not need them).
+public struct EmbeddingSpaceStatus: Sendable, Equatable {
+    public var space: EmbeddingSpace
     public var documents: Int
     /// Documents whose current content has chunks in this space.
     public var documentsCurrent: Int
@@ -85,19 +91,26 @@ public enum KnowledgeBase {
             """).scalar(Int32.self)
     }
 
-    public static func spaces(_ conn: PGConnection) throws -> [EmbeddingSpace] {
-        try conn.query("""
-            SELECT id, embedder, model, dimensions, chunk_unit, chunk_size, chunk_overlap, is_active,
-                   documents, documents_current, chunks
+    private static let spaceColumns = "id, embedder, model, dimensions, chunk_unit, chunk_size, chunk_overlap, is_active"
+
+    private static func space(_ row: PGRow) throws -> EmbeddingSpace {
+        EmbeddingSpace(
+            id: try row.decode(Int32.self, at: 0), embedder: try row.decode(String.self, at: 1),
+            model: try row.decode(String.self, at: 2), dimensions: try row.decode(Int.self, at: 3),
+            chunker: ChunkerSettings(
+                unit: ChunkerSettings.Unit(rawValue: try row.decode(String.self, at: 4)) ?? .chars,
+                size: try row.decode(Int.self, at: 5), overlap: try row.decode(Int.self, at: 6)),
+            isActive: try row.decode(Bool.self, at: 7))
+    }
+
+    /// Every space with its backfill progress.
+    public static func spaces(_ conn: PGConnection) throws -> [EmbeddingSpaceStatus] {
+        try conn.query(PGQuery(unsafeSQL: """
+            SELECT \(spaceColumns), documents, documents_current, chunks
               FROM coachspool.embedding_space_status ORDER BY id
-            """).map { row in
-            EmbeddingSpace(
-                id: try row.decode(Int32.self, at: 0), embedder: try row.decode(String.self, at: 1),
-                model: try row.decode(String.self, at: 2), dimensions: try row.decode(Int.self, at: 3),
-                chunker: ChunkerSettings(
-                    unit: ChunkerSettings.Unit(rawValue: try row.decode(String.self, at: 4)) ?? .chars,
-                    size: try row.decode(Int.self, at: 5), overlap: try row.decode(Int.self, at: 6)),
-                isActive: try row.decode(Bool.self, at: 7), documents: try row.decode(Int.self, at: 8),
+            """)).map { row in
+            EmbeddingSpaceStatus(
+                space: try space(row), documents: try row.decode(Int.self, at: 8),
                 documentsCurrent: try row.decode(Int.self, at: 9), chunks: try row.decode(Int.self, at: 10))
         }
     }
@@ -107,7 +120,7 @@ public enum KnowledgeBase {
     public static func activate(_ conn: PGConnection, space id: Int32, force: Bool = false) throws {
         try conn.transaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock(hashtext('coachspool.register_space'))")
-            guard let space = try spaces(conn).first(where: { $0.id == id }) else {
+            guard let space = try spaces(conn).first(where: { $0.space.id == id }) else {
                 throw SpoolError(.input, "embedding space \(id) does not exist")
             }
             guard force || space.isComplete else {
@@ -136,14 +149,13 @@ public enum KnowledgeBase {
 
     /// The space search would use: the active one, or `id`.
     public static func space(_ conn: PGConnection, id: Int32? = nil) throws -> EmbeddingSpace {
-        let all = try spaces(conn)
-        if let id {
-            guard let space = all.first(where: { $0.id == id }) else { throw SpoolError(.input, "embedding space \(id) does not exist") }
-            return space
-        }
-        guard let active = all.first(where: \.isActive) else {
+        let rows = try conn.query(PGQuery(
+            unsafeSQL: "SELECT \(spaceColumns) FROM coachspool.embedding_spaces WHERE ($1::integer IS NULL AND is_active) OR id = $1",
+            binds: [id.map { String($0) }]))
+        guard let row = rows.first else {
+            if let id { throw SpoolError(.input, "embedding space \(id) does not exist") }
             throw SpoolError(.input, "no active embedding space: ingest documents and run a worker (coachspool work) first")
         }
-        return active
+        return try space(row)
     }
 }

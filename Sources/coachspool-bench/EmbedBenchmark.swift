@@ -46,7 +46,7 @@ struct EmbedBenchmark {
 
     func run() throws {
         var rows: [Row] = []
-        let loadAtStart = Self.loadAverage()
+        let loadAtStart = Timing.loadAverage()
         let accuracy = try checkAccuracy()
         FileHandle.standardError.write(Data("accuracy vs DEV reference: \(accuracy)\n".utf8))
         for path in inputs {
@@ -70,15 +70,9 @@ struct EmbedBenchmark {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         FileHandle.standardOutput.write(try encoder.encode(Output(
-            threads: threads, runs: runs, loadavg_at_start: loadAtStart, loadavg_at_end: Self.loadAverage(),
+            threads: threads, runs: runs, loadavg_at_start: loadAtStart, loadavg_at_end: Timing.loadAverage(),
             accuracy: accuracy, rows: rows)))
         FileHandle.standardOutput.write(Data("\n".utf8))
-    }
-
-    static func loadAverage() -> [Double] {
-        var loads = [Double](repeating: 0, count: 3)
-        _ = getloadavg(&loads, 3)
-        return loads.map { ($0 * 100).rounded() / 100 }
     }
 
     /// Max absolute difference and min cosine against sentence-transformers, batches of 32.

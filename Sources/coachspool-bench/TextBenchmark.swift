@@ -154,13 +154,11 @@ struct TextBenchmark {
             var rows: [Row]
             var loadavg: [Double]
         }
-        var load = [Double](repeating: 0, count: 3)
-        _ = getloadavg(&load, 3)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let output = Output(
             corpus_bytes: bytes, n_tokens: ids.count, n_chunks: chunkCounts, n_entities: entities.count,
-            checks: checks, rows: rows, loadavg: load)
+            checks: checks, rows: rows, loadavg: Timing.loadAverage())
         FileHandle.standardOutput.write(try encoder.encode(output))
         FileHandle.standardOutput.write(Data("\n".utf8))
     }

@@ -20,6 +20,13 @@ struct Timing {
         return timing
     }
 
+    /// The 1, 5 and 15 minute load averages (the peers record them too: trust quiet runs only).
+    static func loadAverage() -> [Double] {
+        var loads = [Double](repeating: 0, count: 3)
+        _ = getloadavg(&loads, 3)
+        return loads.map { ($0 * 100).rounded() / 100 }
+    }
+
     static func round(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
 
     private static func clock(_ id: clockid_t) -> Double {

@@ -7,8 +7,6 @@ enum BLAS {
         openblas_set_num_threads(Int32(count))
     }
 
-    static var threads: Int { Int(openblas_get_num_threads()) }
-
     /// `C[m×n] = alpha · A[m×k] · op(B) + beta · C`, where `op(B)` is `B[k×n]`, or the transpose
     /// of `B[n×k]` when `transposeB` (PyTorch's `Linear` weights are `[out, in]`).
     @inline(__always)

@@ -3,7 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Blocking JSON POSTs to OpenAI-compatible endpoints, with retries.
+/// Blocking JSON POSTs to OpenAI-compatible endpoints (embeddings, chat), with retries.
 enum HTTP {
     struct RetryPolicy: Sendable {
         var timeoutSeconds: Double
@@ -35,7 +35,7 @@ enum HTTP {
                 if (200..<300).contains(response.statusCode) { return data }
                 let retryable = response.statusCode == 429 || response.statusCode >= 500
                 let error = EmbeddingError.endpoint(
-                    status: response.statusCode, message: EmbeddingsClient.message(from: data), retryable: retryable)
+                    status: response.statusCode, message: message(from: data), retryable: retryable)
                 guard retryable else { throw error }
                 serverDelay = retryAfter(response)
                 failure = error
@@ -69,6 +69,19 @@ enum HTTP {
         }
         guard let response = outcome.response else { throw EmbeddingError.transport("no HTTP response") }
         return (outcome.data ?? Data(), response)
+    }
+
+    private struct ErrorBody: Decodable {
+        struct Detail: Decodable { var message: String? }
+        var error: Detail?
+    }
+
+    /// OpenAI's error body `{"error": {"message": …}}`, else the start of whatever came.
+    static func message(from data: Data) -> String {
+        if let body = try? JSONDecoder().decode(ErrorBody.self, from: data), let message = body.error?.message {
+            return message
+        }
+        return String(decoding: data.prefix(200), as: UTF8.self)
     }
 
     /// `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date.

@@ -114,11 +114,6 @@ struct EmbeddingsClient {
         var data: [Item]
     }
 
-    private struct ErrorBody: Decodable {
-        struct Detail: Decodable { var message: String? }
-        var error: Detail?
-    }
-
     func embed(_ texts: [String]) throws -> [[Float]] {
         let body = try JSONEncoder().encode(Request(model: configuration.model, input: texts, dimensions: configuration.dimensions))
         let data = try HTTP.postWithRetries(
@@ -133,12 +128,5 @@ struct EmbeddingsClient {
             throw EmbeddingError.badResponse("\(response.data.count) embeddings for \(texts.count) inputs")
         }
         return response.data.sorted { $0.index < $1.index }.map(\.embedding)
-    }
-
-    static func message(from data: Data) -> String {
-        if let body = try? JSONDecoder().decode(ErrorBody.self, from: data), let message = body.error?.message {
-            return message
-        }
-        return String(decoding: data.prefix(200), as: UTF8.self)
     }
 }

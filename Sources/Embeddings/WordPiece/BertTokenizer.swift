@@ -15,7 +15,6 @@ public struct BertTokenizer: Sendable {
         public var ids: [Int32]
         /// The id count without truncation, `[CLS]` and `[SEP]` included.
         public var untruncatedCount: Int
-        public var isTruncated: Bool { untruncatedCount > ids.count }
     }
 
     public static let maxInputScalarsPerWord = 100

@@ -10,7 +10,6 @@ public struct WordPieceVocabulary: Sendable {
     public let unknown: Int32
     public let cls: Int32
     public let sep: Int32
-    public let padding: Int32
 
     public init(contentsOf path: String) throws {
         let data: Data
@@ -50,7 +49,6 @@ public struct WordPieceVocabulary: Sendable {
         unknown = try special("[UNK]")
         cls = try special("[CLS]")
         sep = try special("[SEP]")
-        padding = try special("[PAD]")
     }
 
     /// The id of `piece` as a word start, or (with `continuation`) as a `##` continuation.

@@ -6,7 +6,7 @@ import Tokenizers
 /// bytes that will be uploaded, not our typed value — plus the per-example token limit.
 public struct ChatFormatValidator: Sendable {
     /// Why an example is excluded; the names are the cookbook's.
-    public enum Reason: String, Sendable, CaseIterable, Comparable {
+    public enum Reason: String, Sendable, CaseIterable {
         case dataType = "data_type"
         case missingMessagesList = "missing_messages_list"
         case messageMissingKey = "message_missing_key"
@@ -16,8 +16,6 @@ public struct ChatFormatValidator: Sendable {
         case exampleMissingAssistantMessage = "example_missing_assistant_message"
         case invalidWeight = "invalid_weight"
         case overTokenLimit = "over_token_limit"
-
-        public static func < (lhs: Reason, rhs: Reason) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
     /// The cookbook's limit per example (gpt-3.5-turbo's 16,385-token context).
