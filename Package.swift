@@ -63,7 +63,8 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "LibPQ", "Spool", "Stages", "Embeddings",
+                "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

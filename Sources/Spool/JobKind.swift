@@ -5,6 +5,9 @@ public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStri
     /// Prepare an interaction (`source_id` = interactions.id): quality filter, PII redaction,
     /// token counts. Re-queued when feedback arrives.
     public static let interaction = JobKind(trusted: "interaction")
+    /// Build the fine-tuning examples of a conversation (`source_id` = conversations.id):
+    /// queued when one of its interactions was prepared, or its user's training consent changed.
+    public static let conversation = JobKind(trusted: "conversation")
     /// Do nothing and complete: measures the queue's own overhead (`scripts/bench-spool.sh`).
     public static let noop = JobKind(trusted: "noop")
 
@@ -13,7 +16,7 @@ public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStri
     public static func embed(space: Int32) -> JobKind { JobKind(trusted: "embed:\(space)") }
 
     /// The kinds that do not depend on a worker's configuration.
-    public static let fixedKinds: [JobKind] = [.interaction, .noop]
+    public static let fixedKinds: [JobKind] = [.interaction, .conversation, .noop]
 
     public init?(rawValue: String) {
         guard Self.fixedKinds.contains(where: { $0.rawValue == rawValue }) || Self.space(in: rawValue) != nil else { return nil }

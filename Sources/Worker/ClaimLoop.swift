@@ -2,6 +2,7 @@ import Foundation
 import LibPQ
 import Logging
 import Spool
+import Tokenizers
 
 /// One claim → process → complete loop with its own connection, on its own thread.
 final class ClaimLoop: Sendable {
@@ -26,6 +27,9 @@ final class ClaimLoop: Sendable {
         self.statistics = statistics
         var handlers: [JobKind: any JobHandler] = [
             .interaction: InteractionHandler(filter: configuration.quality, text: configuration.text),
+            .conversation: ConversationHandler(
+                builder: configuration.examples, counter: ChatTokenCounter(encoding: configuration.text.encoding),
+                qualityVersion: configuration.quality.pipelineVersion, textVersion: configuration.text.version),
             .noop: NoopHandler(),
         ]
         if let knowledge = configuration.knowledge {

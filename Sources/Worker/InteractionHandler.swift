@@ -5,7 +5,8 @@ import Stages
 /// Prepares interactions: the quality filter (`quality_verdicts`, re-run on every job since
 /// feedback changes it), then redaction and token counts (`interaction_texts`, computed only
 /// when the current text version is missing: new feedback does not change the texts).
-/// Everything is written in the statement that completes the jobs.
+/// Everything is written in the statement that completes the jobs, which also records the
+/// interactions' conversations and queues their `conversation` jobs (the examples).
 struct InteractionHandler: JobHandler {
     let filter: QualityFilter
     let text: TextPreparation
@@ -91,6 +92,20 @@ struct InteractionHandler: JobHandler {
                                 ai_response_tokens integer)
                       JOIN ours ON ours.id = t.job_id
                     ON CONFLICT (interaction_id, text_version) DO NOTHING
+                ), touched AS (
+                    SELECT DISTINCT ON (k.key) k.key, i.session_id, CASE WHEN i.session_id IS NULL THEN i.id END AS interaction_id
+                      FROM ours JOIN coachspool.interactions i ON i.id = ours.source_id
+                     CROSS JOIN LATERAL (SELECT coachspool.conversation_key(i.session_id, i.idempotency_key) AS key) k
+                     ORDER BY k.key
+                ), conversations AS (
+                    INSERT INTO coachspool.conversations AS c (key, session_id, interaction_id)
+                    SELECT key, session_id, interaction_id FROM touched ORDER BY key
+                    ON CONFLICT (key) DO UPDATE SET touched_at = now()
+                    RETURNING c.id
+                ), conversation_jobs AS (
+                    INSERT INTO coachspool.jobs (kind, source_id)
+                    SELECT 'conversation', id FROM conversations ORDER BY id
+                    ON CONFLICT (kind, source_id) DO UPDATE SET rerun = true WHERE jobs.state = 'running'
                 )
                 SELECT id FROM ours
                 """,

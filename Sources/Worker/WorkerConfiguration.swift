@@ -19,6 +19,12 @@ public struct WorkerConfiguration: Sendable {
     public var quality = QualityFilter()
     /// Redaction and token counting (needs the cl100k ranks file, hence no default).
     public var text: TextPreparation
+    /// System prompts of the fine-tuning examples (`conversation` jobs).
+    public var prompts = SystemPrompts()
+    /// Builds the examples; its version covers the prompts and the quality and text versions.
+    public var examples: ExampleBuilder {
+        ExampleBuilder(prompts: prompts, sourceVersions: [quality.pipelineVersion, text.version])
+    }
     /// Chunking and embedding of knowledge documents for one registered space (`embed:N` jobs);
     /// `nil`: this worker does not embed.
     public var knowledge: KnowledgeWork?

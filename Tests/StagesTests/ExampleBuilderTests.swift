@@ -72,3 +72,32 @@ import Testing
         #expect(builder.version.hasPrefix("examples-v1:"))
     }
 }
+
+@Suite struct ExampleBuilderRefinementTests {
+    private func turn(_ id: Int64, _ index: Int, accepted: Bool, rating: Int?) -> ConversationTurn {
+        ConversationTurn(
+            interactionID: id, turnIndex: index, occurredAt: id, userInput: "u\(index)", aiResponse: "a\(id)",
+            accepted: accepted, rating: rating, helpful: nil)
+    }
+
+    @Test func trailingRejectedTurnsAreDropped() throws {
+        let output = ExampleBuilder().build(mode: .personal, turns: [
+            turn(1, 0, accepted: true, rating: 5), turn(2, 1, accepted: false, rating: 1), turn(3, 2, accepted: false, rating: 2),
+        ])
+        let messages = try #require(output.messages)
+        #expect(messages.count == 3)
+        #expect(messages.last == ChatMessage(role: .assistant, content: "a1", weight: 1))
+    }
+
+    @Test func sourceVersionsChangeTheVersion() {
+        #expect(ExampleBuilder(sourceVersions: ["quality-v1"]).version != ExampleBuilder(sourceVersions: ["quality-v2"]).version)
+    }
+
+    @Test func fingerprintIgnoresSpacingCaseAndNormalisationForm() {
+        let a = [ChatMessage(role: .user, content: "Hej  Världen\n"), ChatMessage(role: .assistant, content: "Ok", weight: 1)]
+        let b = [ChatMessage(role: .user, content: "hej va\u{308}rlden"), ChatMessage(role: .assistant, content: " ok", weight: 1)]
+        let c = [ChatMessage(role: .user, content: "hej världen"), ChatMessage(role: .assistant, content: "ok", weight: 0)]
+        #expect(ContentFingerprint.of(a) == ContentFingerprint.of(b))
+        #expect(ContentFingerprint.of(a) != ContentFingerprint.of(c))
+    }
+}

@@ -31,8 +31,8 @@ public struct ConversationTurn: Sendable, Equatable {
 
 /// A chat message of a fine-tuning example. `weight` (0 or 1) only on assistant messages:
 /// OpenAI trains on assistant messages of weight 1 and keeps those of weight 0 as context.
-public struct ChatMessage: Sendable, Equatable, Hashable {
-    public enum Role: String, Sendable { case system, user, assistant }
+public struct ChatMessage: Sendable, Equatable, Hashable, Codable {
+    public enum Role: String, Sendable, Codable { case system, user, assistant }
     public var role: Role
     public var content: String
     public var weight: Int?
@@ -50,6 +50,8 @@ public struct PreferencePair: Sendable, Equatable {
     public var input: [ChatMessage]
     public var preferred: String
     public var nonPreferred: String
+    /// The user turn the two answers reply to.
+    public var turnIndex: Int
     /// The interactions the two answers came from (preferred first).
     public var interactionIDs: [Int64]
 }
@@ -83,21 +85,26 @@ public struct SystemPrompts: Sendable, Equatable {
 ///
 /// - SFT: the system prompt of the mode, then per turn the user message and one answer: of
 ///   several answers to a turn (regenerations) the accepted one with the best rating, latest
-///   first on ties. Accepted answers have weight 1; rejected ones stay as context with weight 0.
-///   No accepted answer at all: no example.
+///   first on ties. Accepted answers have weight 1; rejected ones stay as context with weight 0,
+///   except at the end, where they would be context for nothing. No accepted answer: no example.
 /// - DPO: a turn with answers of different ratings gives the best against the worst, with the
 ///   conversation before it (the chosen answers) as input.
 /// - KTO: a turn with a single answer that has a rating and `helpful` set.
 public struct ExampleBuilder: Sendable {
     public var prompts: SystemPrompts
+    /// The versions of the stages whose output the examples are built from (quality filter,
+    /// redaction and token counting): part of `version`.
+    public var sourceVersions: [String]
 
-    public init(prompts: SystemPrompts = SystemPrompts()) {
+    public init(prompts: SystemPrompts = SystemPrompts(), sourceVersions: [String] = []) {
         self.prompts = prompts
+        self.sourceVersions = sourceVersions
     }
 
     /// Names everything that shapes the output: stored with each example.
     public var version: String {
-        let digest = SHA256.hash(data: Array((prompts.personal + "\u{1F}" + prompts.university).utf8))
+        let parts = [prompts.personal, prompts.university] + sourceVersions
+        let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8))
         return "examples-v1:" + digest.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
@@ -120,7 +127,7 @@ public struct ExampleBuilder: Sendable {
             let rated = answers.filter { $0.rating != nil }.sorted { ($0.rating!, $0.occurredAt) > ($1.rating!, $1.occurredAt) }
             if let best = rated.first, let worst = rated.last, best.rating! > worst.rating! {
                 preferences.append(PreferencePair(
-                    input: prompt, preferred: best.aiResponse, nonPreferred: worst.aiResponse,
+                    input: prompt, preferred: best.aiResponse, nonPreferred: worst.aiResponse, turnIndex: chosen.turnIndex,
                     interactionIDs: [best.interactionID, worst.interactionID]))
             }
             if answers.count == 1, let only = answers.first, only.rating != nil, let helpful = only.helpful {
@@ -129,6 +136,10 @@ public struct ExampleBuilder: Sendable {
             }
             anyAccepted = anyAccepted || chosen.accepted
             messages = prompt + [ChatMessage(role: .assistant, content: chosen.aiResponse, weight: chosen.accepted ? 1 : 0)]
+        }
+        // Trailing rejected answers are context for nothing: they would only cost tokens.
+        while let last = messages.last, last.role == .assistant, last.weight == 0 {
+            messages.removeLast(2)
         }
         return Output(messages: anyAccepted ? messages : nil, preferences: preferences, binaryFeedback: binary)
     }
