@@ -74,6 +74,7 @@ let package = Package(
             name: "CoachSpoolCLI",
             dependencies: [
                 "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Stages
 
 #if canImport(Glibc)
 import Glibc
@@ -121,75 +122,7 @@ struct StageInputError: Error {
     var message: String
 }
 
-/// A minimal, fast JSON writer for the stage commands' output (UTF-8, not ASCII-escaped, as
-/// Python's `json.dumps(..., ensure_ascii=False)`).
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
-    private var needsComma = false
-
-    mutating func object(_ body: (inout JSONWriter) -> Void) {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
-        body(&self)
-        bytes.append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-
-    mutating func array<S: Sequence>(_ elements: S, _ body: (inout JSONWriter, S.Element) -> Void) {
-        separate()
-        bytes.append(UInt8(ascii: "["))
-        needsComma = false
-        for element in elements { body(&self, element) }
-        bytes.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
-
-    mutating func field(_ name: String, _ value: (inout JSONWriter) -> Void) {
-        separate()
-        rawString(name)
-        bytes.append(UInt8(ascii: ":"))
-        needsComma = false
-        value(&self)
-        needsComma = true
-    }
-
-    mutating func string(_ value: String) {
-        separate()
-        rawString(value)
-        needsComma = true
-    }
-
-    mutating func integer<I: BinaryInteger>(_ value: I) {
-        separate()
-        bytes.append(contentsOf: String(value).utf8)
-        needsComma = true
-    }
-
-    /// Shortest representation that reads back as the same Float (never inf or NaN here).
-    mutating func float(_ value: Float) {
-        separate()
-        bytes.append(contentsOf: value.description.utf8)
-        needsComma = true
-    }
-
-    mutating func double(_ value: Double) {
-        separate()
-        bytes.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
-        needsComma = true
-    }
-
-    mutating func null() {
-        separate()
-        bytes.append(contentsOf: "null".utf8)
-        needsComma = true
-    }
-
-    mutating func newline() {
-        bytes.append(UInt8(ascii: "\n"))
-        needsComma = false
-    }
-
+extension JSONWriter {
     mutating func flush(to descriptor: Int32) throws {
         var offset = 0
         while offset < bytes.count {
@@ -200,30 +133,6 @@ struct JSONWriter {
             }
             offset += written
         }
-        bytes.removeAll(keepingCapacity: true)
-    }
-
-    private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
-    }
-
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    private mutating func rawString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                          Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        clear()
     }
 }

@@ -3,6 +3,7 @@ import Embeddings
 import Foundation
 import LibPQ
 import Spool
+import Stages
 
 struct SpacesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,0 +1,27 @@
+import CLibPQ
+
+extension PGConnection {
+    /// Streams the rows of `query` in pages of `pageSize` through a server-side cursor, inside
+    /// a read-only REPEATABLE READ transaction: one consistent snapshot, and memory bounded by
+    /// one page however many rows there are. `body` gets each page in order.
+    public func forEachPage(of query: PGQuery, pageSize: Int = 2000, _ body: (PGRows) throws -> Void) throws {
+        try execute(unsafeSQL: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        do {
+            // DECLARE cannot be a prepared statement: sent once with its parameters.
+            let declare = "DECLARE coachspool_export NO SCROLL CURSOR FOR " + query.sql
+            let result = withCStrings(query.binds) { values in
+                PQexecParams(handle, declare, Int32(values.count), nil, values, nil, nil, 0)
+            }
+            _ = try consume(result, sql: declare)
+            while true {
+                let page = try self.query(PGQuery(unsafeSQL: "FETCH \(max(1, pageSize)) FROM coachspool_export"))
+                if page.count == 0 { break }
+                try body(page)
+            }
+            try execute(unsafeSQL: "COMMIT")
+        } catch {
+            if isHealthy { try? execute(unsafeSQL: "ROLLBACK") }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import LibPQ
+import Stages
+
+/// Reads the stored examples of one version for an export, in conversation-key order, through a
+/// cursor (constant memory). Each row says whether it duplicates the content of an example of a
+/// smaller conversation key, so that the export keeps the first and counts the rest.
+public struct DatasetReader: Sendable {
+    public struct Filter: Sendable {
+        public var version: String
+        public var mode: Mode?
+        /// Only examples whose conversation's last exchange is at or after this time.
+        public var since: Date?
+
+        public init(version: String, mode: Mode? = nil, since: Date? = nil) {
+            self.version = version
+            self.mode = mode
+            self.since = since
+        }
+    }
+
+    public struct Row: Sendable {
+        public var conversation: String
+        public var record: DatasetRecord
+        public var mode: String
+        public var firstAt: Int64
+        public var lastAt: Int64
+        public var isDuplicate: Bool
+    }
+
+    public let source: DatasetFormat.Source
+    public let filter: Filter
+
+    public init(source: DatasetFormat.Source, filter: Filter) {
+        self.source = source
+        self.filter = filter
+    }
+
+    /// The version most recently built, which an export uses unless told otherwise.
+    public static func latestVersion(_ conn: PGConnection) throws -> String? {
+        try conn.query("""
+            SELECT version FROM coachspool.conversation_builds GROUP BY version ORDER BY max(built_at) DESC LIMIT 1
+            """).first.map { try $0.decode(String.self, at: 0) }
+    }
+
+    public func forEach(_ conn: PGConnection, pageSize: Int = 2000, _ body: (Row) throws -> Void) throws {
+        let decoder = JSONDecoder()
+        try conn.forEachPage(of: query, pageSize: pageSize) { page in
+            for row in page {
+                let record: DatasetRecord
+                switch source {
+                case .examples:
+                    record = .conversation(messages: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)))
+                case .preferencePairs:
+                    record = .preference(
+                        input: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)),
+                        preferred: try row.decode(String.self, at: 6), nonPreferred: try row.decode(String.self, at: 7))
+                case .feedbackExamples:
+                    record = .feedback(
+                        prompt: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)),
+                        completion: try row.decode(String.self, at: 6), label: try row.decode(Bool.self, at: 7))
+                }
+                try body(Row(
+                    conversation: try row.decode(String.self, at: 0), record: record, mode: try row.decode(String.self, at: 2),
+                    firstAt: try row.decode(Int64.self, at: 3), lastAt: try row.decode(Int64.self, at: 4),
+                    isDuplicate: try row.decode(Bool.self, at: 5)))
+            }
+        }
+    }
+
+    /// Columns: key, messages/input/prompt as JSON, mode, first and last time (µs), duplicate,
+    /// then the source's own (preferred, non-preferred | completion, label).
+    private var query: PGQuery {
+        // Several records of one conversation are ordered (and deduplicated) by `within`.
+        let (table, json, extra, within) = switch source {
+        case .examples: ("examples", "messages", "", "conversation_id")
+        case .preferencePairs: ("preference_pairs", "input", ", x.preferred, x.non_preferred", "turn_index")
+        case .feedbackExamples: ("feedback_examples", "prompt", ", x.completion, x.label", "interaction_id")
+        }
+        let since = filter.since.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) }
+        return PGQuery(unsafeSQL: """
+            SELECT c.key, x.\(json)::text, x.mode,
+                   (extract(epoch FROM x.first_at) * 1000000)::bigint, (extract(epoch FROM x.last_at) * 1000000)::bigint,
+                   EXISTS (SELECT 1 FROM coachspool.\(table) d JOIN coachspool.conversations dc ON dc.id = d.conversation_id
+                            WHERE d.version = x.version AND d.content_hash = x.content_hash
+                              AND (dc.key < c.key OR (dc.key = c.key AND d.\(within) < x.\(within))))\(extra)
+              FROM coachspool.\(table) x
+              JOIN coachspool.conversations c ON c.id = x.conversation_id
+             WHERE x.version = $1
+               AND ($2::text IS NULL OR x.mode = $2)
+               AND ($3::bigint IS NULL OR x.last_at >= timestamptz 'epoch' + $3::bigint * interval '1 microsecond')
+             ORDER BY c.key, x.\(within)
+            """, binds: [filter.version, filter.mode?.rawValue, since.map(String.init)])
+    }
+}

@@ -1,0 +1,130 @@
+/// The export formats, and how one stored record becomes one JSON line in each.
+public enum DatasetFormat: String, Sendable, CaseIterable {
+    /// OpenAI chat fine-tuning (`{"messages": [...]}` with per-message `weight`); also what TRL's
+    /// SFT trainer and Axolotl's `chat_template` datasets read.
+    case openai
+    /// OpenAI preference fine-tuning (DPO): `input.messages`, `preferred_output`,
+    /// `non_preferred_output`.
+    case openaiDPO = "openai-dpo"
+    /// TRL's KTO trainer, conversational form: `prompt` messages, `completion`, `label`.
+    case kto
+    /// LLaMA-Factory's ShareGPT form: `conversations` of `from`/`value`, `system` apart.
+    case sharegpt
+    /// LLaMA-Factory's Alpaca form: `instruction`, `input`, `output`, `system`, `history`.
+    case alpaca
+
+    /// Which stored records the format is made from.
+    public enum Source: Sendable { case examples, preferencePairs, feedbackExamples }
+
+    public var source: Source {
+        switch self {
+        case .openai, .sharegpt, .alpaca: .examples
+        case .openaiDPO: .preferencePairs
+        case .kto: .feedbackExamples
+        }
+    }
+}
+
+/// One stored record to export, in the shape of its source table.
+public enum DatasetRecord: Sendable, Equatable {
+    case conversation(messages: [ChatMessage])
+    case preference(input: [ChatMessage], preferred: String, nonPreferred: String)
+    case feedback(prompt: [ChatMessage], completion: String, label: Bool)
+
+    /// The record as one OpenAI chat example, for OpenAI's format checks and token count, so
+    /// that every format excludes the same examples for the same reasons. Pairs and feedback
+    /// examples are checked as their prompt followed by the answer(s).
+    public var chatForm: [ChatMessage] {
+        switch self {
+        case .conversation(let messages): messages
+        case .preference(let input, let preferred, let nonPreferred):
+            input.map(\.withoutWeight) + [ChatMessage(role: .assistant, content: preferred), ChatMessage(role: .assistant, content: nonPreferred)]
+        case .feedback(let prompt, let completion, _):
+            prompt.map(\.withoutWeight) + [ChatMessage(role: .assistant, content: completion)]
+        }
+    }
+
+    /// Appends the record as one JSON line (without the newline) in `format`. The format must
+    /// be one made from this kind of record (`DatasetFormat.source`).
+    public func write(as format: DatasetFormat, into json: inout JSONWriter) {
+        switch (self, format) {
+        case (.conversation(let messages), .openai):
+            json.object { $0.field("messages") { Self.write(messages, into: &$0) } }
+        case (.conversation(let messages), .sharegpt):
+            Self.writeShareGPT(messages, into: &json)
+        case (.conversation(let messages), .alpaca):
+            Self.writeAlpaca(messages, into: &json)
+        case (.preference(let input, let preferred, let nonPreferred), .openaiDPO):
+            json.object {
+                $0.field("input") { $0.object { $0.field("messages") { Self.write(input.map(\.withoutWeight), into: &$0) } } }
+                $0.field("preferred_output") { Self.write([ChatMessage(role: .assistant, content: preferred)], into: &$0) }
+                $0.field("non_preferred_output") { Self.write([ChatMessage(role: .assistant, content: nonPreferred)], into: &$0) }
+            }
+        case (.feedback(let prompt, let completion, let label), .kto):
+            json.object {
+                $0.field("prompt") { Self.write(prompt.map(\.withoutWeight), into: &$0) }
+                $0.field("completion") { Self.write([ChatMessage(role: .assistant, content: completion)], into: &$0) }
+                $0.field("label") { $0.bool(label) }
+            }
+        default:
+            preconditionFailure("\(format.rawValue) is not made from this kind of record")
+        }
+    }
+
+    private static func write(_ messages: [ChatMessage], into json: inout JSONWriter) {
+        json.array(messages) { json, message in
+            json.object {
+                $0.field("role") { $0.string(message.role.rawValue) }
+                $0.field("content") { $0.string(message.content) }
+                if let weight = message.weight { $0.field("weight") { $0.integer(weight) } }
+            }
+        }
+    }
+
+    /// ShareGPT has no per-message weight: rejected answers inside a conversation appear as
+    /// ordinary turns (train with LLaMA-Factory's `mask_history` to learn from the last only).
+    private static func writeShareGPT(_ messages: [ChatMessage], into json: inout JSONWriter) {
+        let system = messages.first { $0.role == .system }?.content
+        json.object {
+            $0.field("conversations") {
+                $0.array(messages.filter { $0.role != .system }) { json, message in
+                    json.object {
+                        $0.field("from") { $0.string(message.role == .user ? "human" : "gpt") }
+                        $0.field("value") { $0.string(message.content) }
+                    }
+                }
+            }
+            if let system { $0.field("system") { $0.string(system) } }
+        }
+    }
+
+    /// The last exchange is `instruction` → `output`; the turns before it are `history` pairs.
+    private static func writeAlpaca(_ messages: [ChatMessage], into json: inout JSONWriter) {
+        let system = messages.first { $0.role == .system }?.content
+        var pairs: [(String, String)] = []
+        var pendingUser: String?
+        for message in messages {
+            switch message.role {
+            case .system: continue
+            case .user: pendingUser = message.content
+            case .assistant:
+                pairs.append((pendingUser ?? "", message.content))
+                pendingUser = nil
+            }
+        }
+        let last = pairs.popLast() ?? ("", "")
+        json.object {
+            $0.field("instruction") { $0.string(last.0) }
+            $0.field("input") { $0.string("") }
+            $0.field("output") { $0.string(last.1) }
+            if let system { $0.field("system") { $0.string(system) } }
+            $0.field("history") {
+                $0.array(pairs) { json, pair in json.array([pair.0, pair.1]) { $0.string($1) } }
+            }
+        }
+    }
+}
+
+extension ChatMessage {
+    var withoutWeight: ChatMessage { ChatMessage(role: role, content: content) }
+}
