@@ -86,7 +86,10 @@ let package = Package(
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["LibPQ", "Spool", "Stages", "Embeddings", "Worker", "CoachSpoolCLI"]
+            dependencies: [
+                "LibPQ", "Spool", "Stages", "Embeddings", "Worker", "CoachSpoolCLI",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

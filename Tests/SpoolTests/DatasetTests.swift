@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LibPQ
 import Testing
@@ -81,6 +82,126 @@ extension DatabaseTests {
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.examples", as: Int.self) == 0, "its only answer is now rejected")
                 #expect(try db.scalar("SELECT label::text FROM coachspool.feedback_examples", as: String.self) == "false")
             }
+        }
+    }
+}
+
+/// `count` generated sessions of users u0…u3 (u3 never consents): a first turn answered twice
+/// (ratings 5 and 2: a DPO pair), then a follow-up rated 4 (a KTO example). Sessions `dup-a`
+/// and `dup-b` have the same content up to case and spacing; `long` has an answer of ~600 tokens.
+func writeDatasetSessions(count: Int, to url: URL) throws {
+    func session(_ id: String, user: String, mode: String, question: String, long: Bool = false) -> [String: Any] {
+        let answer = long ? String(repeating: "Ta ett steg i taget och följ upp varje vecka. ", count: 60)
+                          : "Bra fråga om \(question): börja med ett litet, konkret steg i dag."
+        return [
+            "session_id": id, "timestamp": "2025-10-\(10 + id.count % 10)T10:00:00Z", "mode": mode, "language": "sv", "user_id": user,
+            "consent": ["training": user != "u3"],
+            "conversation": [
+                ["role": "user", "content": "Hur kommer jag vidare med \(question)?"],
+                ["role": "assistant", "content": answer, "feedback": ["rating": 5, "helpful": true]],
+                ["role": "assistant", "content": "Det ordnar sig säkert av sig självt, \(question) är inget att oroa sig för.", "feedback": ["rating": 2, "helpful": false]],
+                ["role": "user", "content": "Och om jag inte hinner med \(question) den här veckan?"],
+                ["role": "assistant", "content": "Då flyttar vi målet för \(question) en vecka och gör det mindre.", "feedback": ["rating": 4, "helpful": true]],
+            ],
+        ]
+    }
+    var sessions = (0..<count).map { session("g\($0)", user: "u\($0 % 4)", mode: $0 % 3 == 0 ? "university" : "personal", question: "mål nummer \($0)") }
+    sessions.append(session("dup-a", user: "u0", mode: "personal", question: "sömnen"))
+    var twin = session("dup-b", user: "u1", mode: "personal", question: "sömnen")
+    var turns = twin["conversation"] as! [[String: Any]]
+    turns[0]["content"] = "HUR kommer jag  vidare med sömnen?"
+    twin["conversation"] = turns
+    sessions.append(twin)
+    sessions.append(session("long", user: "u0", mode: "personal", question: "allt", long: true))
+    let lines = try sessions.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), as: UTF8.self) }
+    try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+}
+
+extension DatabaseTests.DatasetTests {
+    static func prepareGenerated(_ db: TestDatabase, sessions: Int) async throws {
+        let file = temporaryFile("generated-sessions.jsonl")
+        try writeDatasetSessions(count: sessions, to: file)
+        let ingest = try await CoachSpoolProcess.run(["ingest", "--format", "sessions", file.path], database: db)
+        #expect(ingest.status == 0, "\(ingest.err)")
+        try await drain(db)
+    }
+
+    static func export(_ db: TestDatabase, _ format: String, _ extra: [String] = []) async throws -> (dir: URL, result: (status: Int32, out: String, err: String)) {
+        let dir = temporaryFile("export-\(format)")
+        let result = try await CoachSpoolProcess.run(["export", "--format", format, "--out", dir.path] + extra, database: db)
+        return (dir, (result.status, result.out, result.err))
+    }
+
+    static func lines(_ url: URL) throws -> [[String: Any]] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    @Test func exportsAreDeterministicSplitByConversationDeduplicatedAndValidated() async throws {
+        try await TestDatabase.with { db in
+            try await Self.prepareGenerated(db, sessions: 40)
+            let options = ["--val-fraction", "0.25", "--seed", "s1", "--max-tokens", "300"]
+            let (first, run1) = try await Self.export(db, "openai", options)
+            #expect(run1.status == 0, "\(run1.err)")
+            let (second, _) = try await Self.export(db, "openai", options)
+            for name in ["train.jsonl", "validation.jsonl", "manifest.json"] {
+                #expect(try Data(contentsOf: first.appendingPathComponent(name)) == Data(contentsOf: second.appendingPathComponent(name)), "\(name) differs between runs")
+            }
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: first.appendingPathComponent("manifest.json"))) as! [String: Any]
+            let excluded = (manifest["excluded"] as! [String: Any])["by_reason"] as! [String: Int]
+            #expect(excluded == ["duplicate": 1, "over_token_limit": 1])
+            // 40 generated (30 consented) + dup-a; dup-b is the duplicate, long is over the limit.
+            #expect(manifest["examples"] as? Int == 31)
+            let files = manifest["files"] as! [String: [String: Any]]
+            for (name, entry) in files {
+                let digest = SHA256.hash(data: try Data(contentsOf: first.appendingPathComponent(name))).map { String(format: "%02x", $0) }.joined()
+                #expect(entry["sha256"] as? String == digest)
+            }
+            let train = try Self.lines(first.appendingPathComponent("train.jsonl"))
+            let validation = try Self.lines(first.appendingPathComponent("validation.jsonl"))
+            #expect(train.count + validation.count == 31)
+            #expect(validation.count > 0 && train.count > validation.count)
+            let text = try String(contentsOf: first.appendingPathComponent("train.jsonl"), encoding: .utf8)
+                + String(contentsOf: first.appendingPathComponent("validation.jsonl"), encoding: .utf8)
+            #expect(!text.contains("mål nummer 3?"), "u3 has not consented")
+            #expect(!text.contains("\"content\":\"Det ordnar sig"), "the worse regeneration is not in SFT data")
+            // Another seed gives another split of the same examples.
+            let (third, _) = try await Self.export(db, "openai", ["--val-fraction", "0.25", "--seed", "s2", "--max-tokens", "300"])
+            #expect(try Data(contentsOf: third.appendingPathComponent("validation.jsonl")) != Data(contentsOf: first.appendingPathComponent("validation.jsonl")))
+        }
+    }
+
+    @Test func everyFormatHasItsShapeAndTooFewExamplesFailWithoutWriting() async throws {
+        try await TestDatabase.with { db in
+            try await Self.prepareGenerated(db, sessions: 20)
+            let (dpo, dpoRun) = try await Self.export(db, "openai-dpo", ["--val-fraction", "0"])
+            #expect(dpoRun.status == 0, "\(dpoRun.err)")
+            let pair = try #require(try Self.lines(dpo.appendingPathComponent("train.jsonl")).first)
+            #expect(Set(pair.keys) == ["input", "preferred_output", "non_preferred_output"])
+            #expect(((pair["preferred_output"] as! [[String: Any]])[0]["content"] as! String).hasPrefix("Bra fråga"))
+            let (kto, _) = try await Self.export(db, "kto", ["--val-fraction", "0"])
+            let feedback = try Self.lines(kto.appendingPathComponent("train.jsonl"))
+            #expect(feedback.allSatisfy { Set($0.keys) == ["prompt", "completion", "label"] && $0["label"] as? Bool == true })
+            let (sharegpt, _) = try await Self.export(db, "sharegpt")
+            let conversation = try #require(try Self.lines(sharegpt.appendingPathComponent("train.jsonl")).first)
+            #expect((conversation["conversations"] as! [[String: String]]).map { $0["from"]! } == ["human", "gpt", "human", "gpt"])
+            #expect((conversation["system"] as? String)?.hasPrefix("Du är en AI-coach") == true)
+            let info = try JSONSerialization.jsonObject(with: Data(contentsOf: sharegpt.appendingPathComponent("dataset_info.json"))) as! [String: [String: Any]]
+            #expect(info["coachspool_train"]?["file_name"] as? String == "train.jsonl")
+            let (alpaca, _) = try await Self.export(db, "alpaca")
+            let record = try #require(try Self.lines(alpaca.appendingPathComponent("train.jsonl")).first)
+            #expect((record["instruction"] as! String).hasPrefix("Och om jag inte hinner"))
+            #expect((record["history"] as! [[String]]).count == 1)
+
+            // University: sessions 0, 3, …, 18 minus u3's: fewer than 10.
+            let (few, fewRun) = try await Self.export(db, "openai", ["--mode", "university"])
+            #expect(fewRun.status == 4)
+            #expect(fewRun.err.contains("OpenAI needs at least 10"), "\(fewRun.err)")
+            #expect(!FileManager.default.fileExists(atPath: few.appendingPathComponent("train.jsonl").path))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: few.path).isEmpty)
+            let bad = try await CoachSpoolProcess.run(["export", "--format", "csv", "--out", few.path], database: db)
+            #expect(bad.status != 0 && bad.err.contains("csv"))
         }
     }
 }
