@@ -12,7 +12,7 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, IngestCommand.self, WorkCommand.self, StatusCommand.self, JobsCommand.self,
             TokensCommand.self, ChunkCommand.self, RedactCommand.self, EmbedCommand.self,
-            SpacesCommand.self, SearchCommand.self, RagCommand.self, ConsentCommand.self, ExportCommand.self,
+            SpacesCommand.self, SearchCommand.self, RagCommand.self, ConsentCommand.self, ExportCommand.self, EraseCommand.self,
         ])
 
     public init() {}
