@@ -2,7 +2,8 @@
 # The main job end to end on the embedded default: set-up, build, PostgreSQL + pgvector, migrate,
 # ingest the sample data (with a few bad lines) and the knowledge base, workers until the queue
 # is drained (interactions prepared, documents chunked and embedded with all-MiniLM-L6-v2), what
-# happened, and a RAG query with its sources. Set DATABASE_URL to use another server instead (it must have pgvector available).
+# happened, a RAG query with its sources, consent and erasure, and the fine-tuning datasets
+# exported in every format (openai, openai-dpo, kto, sharegpt, alpaca). Set DATABASE_URL to use another server instead (it must have pgvector available).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
@@ -27,6 +28,8 @@ step "migrate (twice: the second run has nothing to do)"
 step "ingest the seed's log lines and coaching sessions"
 "$COACHSPOOL" ingest --format interactions "$SAMPLES/interactions.jsonl"
 "$COACHSPOOL" ingest --format sessions "$SAMPLES/sessions.jsonl"
+echo "(regenerations.jsonl: sessions whose first answer was regenerated and rated again, backfilled with the consent given in the app)"
+"$COACHSPOOL" ingest --format sessions "$SAMPLES/regenerations.jsonl"
 
 step "ingest a file with bad lines (valid ones are kept; exit status 3 says some were rejected)"
 rejects="$STATE_DIR/demo-rejects.jsonl"
@@ -66,6 +69,12 @@ step "ingest the knowledge base (12 Swedish and English documents; twice: the se
 "$COACHSPOOL" ingest --format documents "$SAMPLES/knowledge"
 "$COACHSPOOL" ingest --format documents "$SAMPLES/knowledge"
 
+step "consent: training use needs it (user-8 and user-10 never gave it; the app can also call coachspool.set_consent)"
+for user in user-1 user-2 user-3 user-4 user-5 user-6 user-7 user-9; do
+  "$COACHSPOOL" consent grant "$user" --purpose training
+done
+"$REPO/scripts/postgres.sh" psql -c "SELECT * FROM coachspool.consent_coverage ORDER BY purpose"
+
 step "queue before the workers"
 "$COACHSPOOL" status
 
@@ -79,8 +88,9 @@ wait "$w1" "$w2"
 step "after"
 "$COACHSPOOL" status
 
-step "admin SQL: why interactions were rejected"
-"$REPO/scripts/postgres.sh" psql -c "SELECT unnest(reasons) AS reason, count(*) FROM coachspool.quality_verdicts GROUP BY 1 ORDER BY 2 DESC"
+step "admin SQL: pipeline progress by stage, and why interactions were rejected"
+"$REPO/scripts/postgres.sh" psql -c "SELECT * FROM coachspool.pipeline_progress"
+"$REPO/scripts/postgres.sh" psql -c "SELECT reason, interactions FROM coachspool.quality_rejections ORDER BY 2 DESC"
 "$REPO/scripts/postgres.sh" psql -c "SELECT i.id, i.mode, v.rating, v.accepted, v.reasons FROM coachspool.interactions i JOIN coachspool.quality_verdicts v ON v.interaction_id = i.id WHERE i.id = $id"
 
 step "admin SQL: what redaction removed (types and counts only; the values are never stored)"
@@ -101,3 +111,30 @@ vector=$(printf '%s\n' '{"text": "Får jag använda ChatGPT när jag skriver min
 
 step "RAG: the seed's prompt from the top 3 chunks, with sources (set COACHSPOOL_CHAT_MODEL to also get an answer)"
 "$COACHSPOOL" rag "Jag har svårt att hålla mig motiverad med mina mål. Vad kan jag göra?" -k 3
+
+step "erasure on request: user-9 leaves every table in one transaction (only a hash of the id is printed)"
+"$COACHSPOOL" erase --user user-9 --log-level warning
+"$REPO/scripts/postgres.sh" psql -Atc "SELECT 'rows mentioning user-9 left: ' || count(*) FROM coachspool.interactions WHERE user_id = 'user-9'"
+
+step "admin SQL: the fine-tuning data the workers built (per mode and language; DPO pairs and KTO examples)"
+"$REPO/scripts/postgres.sh" psql -c "SELECT mode, language, sum(examples) AS examples, sum(duplicates) AS duplicates, sum(tokens) AS tokens, sum(trained_turns) AS trained_turns FROM coachspool.dataset_overview GROUP BY 1, 2 ORDER BY 1, 2"
+"$REPO/scripts/postgres.sh" psql -c "SELECT kind, mode, examples, tokens FROM coachspool.preference_overview ORDER BY 1, 2"
+
+step "export the datasets in every format (train/validation split by conversation, validated, with a manifest)"
+exports="$STATE_DIR/exports"
+for format in openai openai-dpo kto sharegpt alpaca; do
+  "$COACHSPOOL" export --format "$format" --out "$exports/$format" 2>&1
+done
+echo
+echo "first line of each train.jsonl:"
+for format in openai openai-dpo kto sharegpt alpaca; do
+  printf '  %-11s %s...\n' "$format" "$(head -n 1 "$exports/$format/train.jsonl" | cut -c 1-150)"
+done
+echo
+echo "$exports/openai/manifest.json:"
+cat "$exports/openai/manifest.json"
+
+step "the same export again is byte-identical (deterministic split, order and bytes)"
+"$COACHSPOOL" export --format openai --out "$exports/openai-again" >/dev/null 2>&1
+(cd "$exports" && sha256sum openai/train.jsonl openai-again/train.jsonl openai/validation.jsonl openai-again/validation.jsonl)
+
