@@ -42,6 +42,9 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Quality filter: ai_response must be longer than this (characters).")
     var minResponseLength = 20
 
+    @Option(help: "Fine-tuning examples: a JSON file {\"personal\": \"…\", \"university\": \"…\"} replacing the seed's Swedish system prompts (a change is a new examples version).")
+    var systemPrompts: String?
+
     @OptionGroup(title: "Knowledge documents") var embedding: EmbedderOptions
 
     @Flag(help: "Do not chunk and embed knowledge documents (this worker only prepares interactions).")
@@ -99,6 +102,14 @@ struct WorkCommand: AsyncParsableCommand {
         config.retry.baseSeconds = retryBase
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
+        if let path = systemPrompts {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--system-prompts: cannot read \(path)") }
+            do {
+                config.prompts = try SystemPrompts(json: Array(data))
+            } catch {
+                throw ValidationError("--system-prompts: \(path): \(error)")
+            }
+        }
         let knowledge = try await knowledgeWork(logger: logger)
         config.knowledge = knowledge
         let worker = WorkerService(configuration: config, logger: logger)

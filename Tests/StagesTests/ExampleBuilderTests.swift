@@ -101,3 +101,20 @@ import Testing
         #expect(ContentFingerprint.of(a) != ContentFingerprint.of(c))
     }
 }
+
+@Suite struct SystemPromptsTests {
+    @Test func readsEitherPromptAndNamesBadFields() throws {
+        let prompts = try SystemPrompts(json: Array(#"{"university": "You coach students on using AI well."}"#.utf8))
+        #expect(prompts.university == "You coach students on using AI well.")
+        #expect(prompts.personal == SystemPrompts().personal)
+        #expect(ExampleBuilder(prompts: prompts).version != ExampleBuilder().version)
+        #expect(throws: SystemPromptsError.self) { try SystemPrompts(json: Array(#"{"personal": ""}"#.utf8)) }
+        do {
+            _ = try SystemPrompts(json: Array(#"{"sales": "x"}"#.utf8))
+            Issue.record("an unknown mode must be refused")
+        } catch {
+            #expect(error.message.hasPrefix("sales: unknown mode"))
+        }
+        #expect(throws: SystemPromptsError.self) { try SystemPrompts(json: Array("[1]".utf8)) }
+    }
+}

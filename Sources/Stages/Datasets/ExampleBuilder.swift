@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// One exchange of a conversation as the example builder sees it: redacted texts, the quality
 /// verdict and the latest feedback. Regenerations (several answers to one user turn) share a
@@ -72,12 +73,38 @@ public struct SystemPrompts: Sendable, Equatable {
 
     public init() {}
 
+    /// Reads `{"personal": "...", "university": "..."}` (either may be left out: the default
+    /// stays). Errors name the field and what was expected.
+    public init(json: [UInt8]) throws(SystemPromptsError) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else {
+            throw SystemPromptsError(message: "expected a JSON object {\"personal\": \"…\", \"university\": \"…\"}")
+        }
+        for key in object.keys where Mode(rawValue: key) == nil {
+            throw SystemPromptsError(message: "\(key): unknown mode; expected personal or university")
+        }
+        for mode in Mode.allCases {
+            guard let value = object[mode.rawValue] else { continue }
+            guard let text = value as? String, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw SystemPromptsError(message: "\(mode.rawValue): expected a non-empty string")
+            }
+            switch mode {
+            case .personal: personal = text
+            case .university: university = text
+            }
+        }
+    }
+
     public func prompt(for mode: Mode) -> String {
         switch mode {
         case .personal: personal
         case .university: university
         }
     }
+}
+
+public struct SystemPromptsError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }
 
 /// Turns a conversation (one session, or one interaction without a session) into fine-tuning

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Dataset export at scale: INTERACTIONS (1,000,000) synthetic interactions in two-turn sessions
+# of 10,000 users (90 % with training consent), ingested and prepared by workers (no embedding),
+# then `coachspool export` timed in each format with its peak memory (GNU time's max RSS), in a
+# database of its own on the embedded server (or DATABASE_URL's server). Prints a markdown table
+# and writes it to .coachspool/bench/export/export-results.md.
+#
+#   scripts/bench-export.sh                  # INTERACTIONS=1000000 FORMATS="openai sharegpt"
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+. "$REPO/scripts/lib/build.sh"
+
+INTERACTIONS=${INTERACTIONS:-1000000}
+FORMATS=${FORMATS:-openai sharegpt}
+OUT="$STATE_DIR/bench/export"
+mkdir -p "$OUT"
+
+ensure_build_deps
+ensure_packages time
+COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
+export COACHSPOOL_MODELS
+build_release
+use_database
+base=${DATABASE_URL%%\?*}
+query=""; [ "$base" != "$DATABASE_URL" ] && query="?${DATABASE_URL#*\?}"
+"$REPO/scripts/postgres.sh" psql -q -c "DROP DATABASE IF EXISTS coachspool_bench_export" -c "CREATE DATABASE coachspool_bench_export" >/dev/null
+export DATABASE_URL="${base%/*}/coachspool_bench_export$query"
+export COACHSPOOL_SCHEMA_DIR="$REPO/schema"
+"$COACHSPOOL" migrate >/dev/null
+
+input="$OUT/interactions.jsonl"
+python3 - "$INTERACTIONS" "$input" <<'PY'
+import json, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+topics = ["motivation", "studieteknik", "stress", "målsättning", "AI i undervisningen", "feedback", "sömn", "prokrastinering"]
+with open(path, "w") as f:
+    for i in range(n):
+        s, turn, user = i // 2, i % 2, (i // 2) % 10000
+        topic = topics[s % len(topics)]
+        line = {
+            "timestamp": f"2025-{1 + s % 12:02d}-{1 + s % 28:02d}T{8 + turn:02d}:{s % 60:02d}:00Z",
+            "session_id": f"bench-{s}", "turn_index": turn, "user_id": f"u{user}",
+            "mode": "university" if s % 3 == 0 else "personal", "language": "sv" if s % 2 else "en",
+            "user_input": f"Fråga {i} om {topic}: hur kommer jag vidare när det känns tungt den här veckan?",
+            "ai_response": f"Svar {i}: börja med ett litet steg inom {topic} i dag, skriv ner vad som hindrar dig och följ upp på fredag.",
+            "feedback": {"rating": 1 + (i * 7) % 5, "helpful": i % 3 != 0},
+            "consent": {"training": user % 10 != 0},
+        }
+        f.write(json.dumps(line, ensure_ascii=False) + "\n")
+PY
+echo "ingest $INTERACTIONS interactions" >&2
+start=$(date +%s.%N)
+"$COACHSPOOL" ingest "$input" >&2
+ingest_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
+echo "workers: prepare interactions and build examples" >&2
+start=$(date +%s.%N)
+"$COACHSPOOL" work --drain --concurrency 2 --no-embeddings --log-level warning >&2
+work_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
+examples=$("$REPO/scripts/postgres.sh" psql -Atq -c "SELECT count(*) FROM coachspool.examples")
+
+{
+  echo "$INTERACTIONS interactions in $((INTERACTIONS / 2)) two-turn sessions; ingest ${ingest_s} s; workers (2 loops, no embedding) ${work_s} s; $examples examples stored"
+  echo
+  echo "| format | examples written | seconds | examples/s | max RSS MB | train.jsonl MB |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  for format in $FORMATS; do
+    /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$COACHSPOOL" export --format "$format" --out "$OUT/$format" >"$OUT/$format.out" 2>"$OUT/$format.err"
+    read -r seconds rss <"$OUT/time.txt"
+    written=$(python3 -c "import json; m = json.load(open('$OUT/$format/manifest.json')); print(m['examples'])")
+    size=$(python3 -c "import os; print(round(os.path.getsize('$OUT/$format/train.jsonl') / 1e6, 1))")
+    rate=$(python3 -c "print(round($written / $seconds))")
+    echo "| $format | $written | $seconds | $rate | $((rss / 1024)) | $size |"
+  done
+  echo
+  echo "load average $(cut -d ' ' -f 1-3 /proc/loadavg), $(nproc) cores"
+} | tee "$OUT/export-results.md"
