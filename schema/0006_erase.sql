@@ -13,6 +13,9 @@ DECLARE
     v_conversations bigint[];
     v_remaining bigint[];
     v_count bigint;
+    v_table text;
+    v_column text;
+    v_ids bigint[];
 BEGIN
     IF p_user_id IS NULL OR btrim(p_user_id) = '' THEN
         RAISE EXCEPTION 'user id must not be empty' USING ERRCODE = 'invalid_parameter_value';
@@ -31,23 +34,22 @@ BEGIN
         OR (kind = 'conversation' AND source_id = ANY(v_conversations));
     GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'jobs'; removed := v_count; RETURN NEXT;
 
-    DELETE FROM coachspool.examples WHERE conversation_id = ANY(v_conversations);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'examples'; removed := v_count; RETURN NEXT;
-    DELETE FROM coachspool.preference_pairs WHERE conversation_id = ANY(v_conversations);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'preference_pairs'; removed := v_count; RETURN NEXT;
-    DELETE FROM coachspool.feedback_examples WHERE conversation_id = ANY(v_conversations);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'feedback_examples'; removed := v_count; RETURN NEXT;
-    DELETE FROM coachspool.conversation_builds WHERE conversation_id = ANY(v_conversations);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'conversation_builds'; removed := v_count; RETURN NEXT;
-
-    DELETE FROM coachspool.quality_verdicts WHERE interaction_id = ANY(v_interactions);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'quality_verdicts'; removed := v_count; RETURN NEXT;
-    DELETE FROM coachspool.interaction_texts WHERE interaction_id = ANY(v_interactions);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'interaction_texts'; removed := v_count; RETURN NEXT;
-    DELETE FROM coachspool.feedback WHERE interaction_id = ANY(v_interactions);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'feedback'; removed := v_count; RETURN NEXT;
-    DELETE FROM coachspool.interactions WHERE id = ANY(v_interactions);
-    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'interactions'; removed := v_count; RETURN NEXT;
+    -- Derived rows, then the sources (in this order: verdicts and texts reference interactions).
+    FOR v_table, v_column, v_ids IN
+        SELECT d.name, d.key, d.ids FROM (VALUES
+            (1, 'examples', 'conversation_id', v_conversations),
+            (2, 'preference_pairs', 'conversation_id', v_conversations),
+            (3, 'feedback_examples', 'conversation_id', v_conversations),
+            (4, 'conversation_builds', 'conversation_id', v_conversations),
+            (5, 'quality_verdicts', 'interaction_id', v_interactions),
+            (6, 'interaction_texts', 'interaction_id', v_interactions),
+            (7, 'feedback', 'interaction_id', v_interactions),
+            (8, 'interactions', 'id', v_interactions)) AS d(step, name, key, ids)
+         ORDER BY d.step
+    LOOP
+        EXECUTE format('DELETE FROM coachspool.%I WHERE %I = ANY($1)', v_table, v_column) USING v_ids;
+        GET DIAGNOSTICS v_count = ROW_COUNT; table_name := v_table; removed := v_count; RETURN NEXT;
+    END LOOP;
     DELETE FROM coachspool.consents WHERE user_id = p_user_id;
     GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'consents'; removed := v_count; RETURN NEXT;
 
