@@ -74,6 +74,8 @@ done
 
 step "PostgreSQL in $PREFIX-db, listening on every link"
 COACHSPOOL_STATE_DIR="$OUT/pg-state" "$REPO/scripts/postgres.sh" fetch   # the namespaces have no route to PyPI
+[ "$(readlink -f "$OUT/pg-state/pg")" != "$(readlink -f "$STATE_DIR/pg" 2>/dev/null)" ] \
+  || die "the chaos cluster would share $STATE_DIR/pg with the embedded default"
 pg up >/dev/null
 conf="$(readlink -f "$OUT/pg-state/pg")/data"
 grep -q "$NET.0.0/16" "$conf/pg_hba.conf" || echo "host all all $NET.0.0/16 trust" >>"$conf/pg_hba.conf"

@@ -38,13 +38,15 @@ ensure_run_user() {
 
 # PostgreSQL must be able to reach its binaries and data. When the repository sits under a
 # directory the run user cannot traverse (root's home is 0700), the cluster and the wheel live
-# under /var/lib/coachspool/<hash of the repo path> and .coachspool/pg links there.
+# under /var/lib/coachspool/<hash of the state path> and .coachspool/pg links there.
 place_state() {
   mkdir -p "$STATE_DIR"
   if [ -e "$PG_HOME" ] || [ -L "$PG_HOME" ]; then return 0; fi
   if [ "$(id -u)" = 0 ] && ! as_user test -x "$STATE_DIR"; then
     local away
-    away="/var/lib/coachspool/$(printf '%s' "$REPO" | sha256sum | cut -c1-12)"
+    # keyed by the state folder, not the repository: a second cluster of the same checkout
+    # (scripts/chaos.sh's, under COACHSPOOL_STATE_DIR) must not share the first one's
+    away="/var/lib/coachspool/$(printf '%s' "$PG_HOME" | sha256sum | cut -c1-12)"
     mkdir -p "$away"
     chmod 755 /var/lib/coachspool "$away"
     ln -s "$away" "$PG_HOME"

@@ -163,7 +163,7 @@ struct DatasetExport: Sendable {
         for part in DatasetSplit.Part.allCases {
             digests[part] = try files[part]!.commit(as: directory.appendingPathComponent("\(part.rawValue).jsonl"))
         }
-        try write(manifest(summary, version: reader.filter, digests: digests), to: "manifest.json")
+        try write(manifest(summary, filter: reader.filter, digests: digests), to: "manifest.json")
         if let info = datasetInfo { try write(info, to: "dataset_info.json") }
         let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
         return Result(trainExamples: train, summaryLine: """
@@ -172,7 +172,7 @@ struct DatasetExport: Sendable {
             """)
     }
 
-    private func manifest(_ summary: ExportSummary, version filter: DatasetReader.Filter, digests: [DatasetSplit.Part: String]) -> [String: Any] {
+    private func manifest(_ summary: ExportSummary, filter: DatasetReader.Filter, digests: [DatasetSplit.Part: String]) -> [String: Any] {
         let trainTokens = summary.tokens[.train] ?? 0
         var files: [String: Any] = [:]
         for part in DatasetSplit.Part.allCases {
