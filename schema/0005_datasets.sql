@@ -26,13 +26,19 @@ CREATE TABLE coachspool.conversations (
 );
 
 -- One row per conversation and example version that was built: the fingerprint of the inputs
--- lets a re-queued job see that nothing changed and write nothing.
+-- lets a re-queued job see that nothing changed and write nothing. Mode, language and time range
+-- of the conversation's usable interactions live here, once, for its examples, DPO pairs and
+-- KTO examples (NULL when no interaction is usable: no consent, nothing prepared yet).
 CREATE TABLE coachspool.conversation_builds (
     conversation_id  bigint NOT NULL REFERENCES coachspool.conversations (id) ON DELETE CASCADE,
     version          text COLLATE "C" NOT NULL,
     input_hash       bytea NOT NULL,
-    -- interactions used (consented, prepared) / in the conversation
+    -- interactions used (consented, prepared)
     interactions     integer NOT NULL,
+    mode             text,
+    language         text,
+    first_at         timestamptz,
+    last_at          timestamptz,
     worker           text NOT NULL,
     built_at         timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (conversation_id, version)
@@ -40,10 +46,8 @@ CREATE TABLE coachspool.conversation_builds (
 
 -- The OpenAI chat example of a conversation (absent when no assistant turn was accepted).
 CREATE TABLE coachspool.examples (
-    conversation_id  bigint NOT NULL REFERENCES coachspool.conversations (id) ON DELETE CASCADE,
+    conversation_id  bigint NOT NULL,
     version          text COLLATE "C" NOT NULL,
-    mode             text NOT NULL,
-    language         text,
     -- [{"role": …, "content": …, "weight": 0|1 (assistant only)}], redacted texts
     messages         jsonb NOT NULL,
     turns            integer NOT NULL,
@@ -52,21 +56,16 @@ CREATE TABLE coachspool.examples (
     tokens           integer NOT NULL,
     -- sha256 of the normalised messages: exact duplicates are exported once
     content_hash     bytea NOT NULL,
-    first_at         timestamptz NOT NULL,
-    last_at          timestamptz NOT NULL,
-    worker           text NOT NULL,
-    built_at         timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (conversation_id, version)
+    PRIMARY KEY (conversation_id, version),
+    FOREIGN KEY (conversation_id, version) REFERENCES coachspool.conversation_builds ON DELETE CASCADE
 );
 CREATE INDEX examples_content ON coachspool.examples (version, content_hash);
 
 -- DPO pairs: two answers of different ratings to one user turn (regenerations).
 CREATE TABLE coachspool.preference_pairs (
-    conversation_id        bigint NOT NULL REFERENCES coachspool.conversations (id) ON DELETE CASCADE,
+    conversation_id        bigint NOT NULL,
     version                text COLLATE "C" NOT NULL,
     turn_index             integer NOT NULL,
-    mode                   text NOT NULL,
-    language               text,
     input                  jsonb NOT NULL,
     preferred              text NOT NULL,
     non_preferred          text NOT NULL,
@@ -74,110 +73,97 @@ CREATE TABLE coachspool.preference_pairs (
     non_preferred_interaction bigint NOT NULL,
     tokens                 integer NOT NULL,
     content_hash           bytea NOT NULL,
-    first_at               timestamptz NOT NULL,
-    last_at                timestamptz NOT NULL,
-    PRIMARY KEY (conversation_id, version, turn_index)
+    PRIMARY KEY (conversation_id, version, turn_index),
+    FOREIGN KEY (conversation_id, version) REFERENCES coachspool.conversation_builds ON DELETE CASCADE
 );
 CREATE INDEX preference_pairs_content ON coachspool.preference_pairs (version, content_hash);
 
 -- KTO examples: one rated answer with `helpful` set.
 CREATE TABLE coachspool.feedback_examples (
-    conversation_id  bigint NOT NULL REFERENCES coachspool.conversations (id) ON DELETE CASCADE,
+    conversation_id  bigint NOT NULL,
     version          text COLLATE "C" NOT NULL,
     interaction_id   bigint NOT NULL,
-    mode             text NOT NULL,
-    language         text,
     prompt           jsonb NOT NULL,
     completion       text NOT NULL,
     label            boolean NOT NULL,
     tokens           integer NOT NULL,
     content_hash     bytea NOT NULL,
-    first_at         timestamptz NOT NULL,
-    last_at          timestamptz NOT NULL,
-    PRIMARY KEY (conversation_id, version, interaction_id)
+    PRIMARY KEY (conversation_id, version, interaction_id),
+    FOREIGN KEY (conversation_id, version) REFERENCES coachspool.conversation_builds ON DELETE CASCADE
 );
 CREATE INDEX feedback_examples_content ON coachspool.feedback_examples (version, content_hash);
 
--- Consent changes re-queue the user's conversations: revoking removes their examples at the
--- next processing, granting builds them.
-CREATE OR REPLACE FUNCTION coachspool.set_consent(p_user_id text, p_purpose text, p_granted boolean, p_source text DEFAULT 'app')
-RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-    v_changed boolean;
+-- Consent changes re-queue the user's conversations, whoever records them (set_consent, or an
+-- ingested line's consent field): revoking removes their examples at the next processing,
+-- granting builds them. Statement triggers, so that a backfill recording thousands of consents
+-- queues their conversations in one set-based statement.
+CREATE FUNCTION coachspool.requeue_conversations_of_changed_consents() RETURNS trigger
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF p_user_id IS NULL OR btrim(p_user_id) = '' THEN
-        RAISE EXCEPTION 'user id must not be empty' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    INSERT INTO coachspool.consents AS c (user_id, purpose, granted, source)
-    VALUES (p_user_id, p_purpose, p_granted, p_source)
-    ON CONFLICT (user_id, purpose) DO UPDATE
-       SET granted = excluded.granted, source = excluded.source, updated_at = now()
-     WHERE c.granted <> excluded.granted
-    RETURNING true INTO v_changed;
-    IF coalesce(v_changed, false) AND p_purpose = 'training' THEN
-        PERFORM coachspool.enqueue('conversation', c.id)
-           FROM coachspool.conversations c
-          WHERE c.id IN (SELECT cv.id FROM coachspool.interactions i
-                           JOIN coachspool.conversations cv
-                             ON cv.key = coachspool.conversation_key(i.session_id, i.idempotency_key)
-                          WHERE i.user_id = p_user_id);
-        PERFORM coachspool.wake_workers();
-    END IF;
-    RETURN coalesce(v_changed, false);
+    PERFORM coachspool.enqueue('conversation', c.id)
+       FROM (SELECT DISTINCT cv.id
+               FROM changed ch
+               JOIN coachspool.interactions i ON i.user_id = ch.user_id
+               JOIN coachspool.conversations cv ON cv.key = coachspool.conversation_key(i.session_id, i.idempotency_key)
+              WHERE ch.purpose = 'training') c;
+    IF FOUND THEN PERFORM coachspool.wake_workers(); END IF;
+    RETURN NULL;
 END
 $$;
+CREATE TRIGGER consents_inserted AFTER INSERT ON coachspool.consents
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
+    EXECUTE FUNCTION coachspool.requeue_conversations_of_changed_consents();
+CREATE TRIGGER consents_updated AFTER UPDATE ON coachspool.consents
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
+    EXECUTE FUNCTION coachspool.requeue_conversations_of_changed_consents();
 
 -- Admin views ----------------------------------------------------------------------------------
 
 -- Examples per version, mode, language and ISO week of the conversation's last turn; duplicates
--- (same normalised content as an example of a smaller key) are counted apart, since exports
--- keep them once.
+-- (the same normalised content as an example of a smaller conversation key) are counted apart,
+-- since exports keep them once.
 CREATE VIEW coachspool.dataset_overview AS
-SELECT e.version, e.mode, e.language, date_trunc('week', e.last_at)::date AS week,
+SELECT version, mode, language, date_trunc('week', last_at)::date AS week,
        count(*) AS examples,
-       count(*) FILTER (WHERE d.first_key IS DISTINCT FROM c.key) AS duplicates,
-       sum(e.tokens) AS tokens,
-       sum(e.trained_turns) AS trained_turns,
-       round(avg(e.tokens)) AS avg_tokens,
-       max(e.tokens) AS max_tokens
-  FROM coachspool.examples e
-  JOIN coachspool.conversations c ON c.id = e.conversation_id
-  LEFT JOIN LATERAL (SELECT min(c2.key COLLATE "C") AS first_key
-                       FROM coachspool.examples e2 JOIN coachspool.conversations c2 ON c2.id = e2.conversation_id
-                      WHERE e2.version = e.version AND e2.content_hash = e.content_hash) d ON true
+       count(*) FILTER (WHERE key <> first_key) AS duplicates,
+       sum(tokens) AS tokens,
+       sum(trained_turns) AS trained_turns,
+       round(avg(tokens)) AS avg_tokens,
+       max(tokens) AS max_tokens
+  FROM (SELECT e.version, b.mode, b.language, b.last_at, e.tokens, e.trained_turns, c.key,
+               min(c.key) OVER (PARTITION BY e.version, e.content_hash) AS first_key
+          FROM coachspool.examples e
+          JOIN coachspool.conversation_builds b USING (conversation_id, version)
+          JOIN coachspool.conversations c ON c.id = e.conversation_id) x
  GROUP BY 1, 2, 3, 4;
 
--- Preference and feedback data per version.
+-- Preference and feedback data per version and mode.
 CREATE VIEW coachspool.preference_overview AS
-SELECT 'dpo' AS kind, version, mode, count(*) AS examples, sum(tokens) AS tokens
-  FROM coachspool.preference_pairs GROUP BY version, mode
+SELECT 'dpo' AS kind, p.version, b.mode, count(*) AS examples, sum(p.tokens) AS tokens
+  FROM coachspool.preference_pairs p JOIN coachspool.conversation_builds b USING (conversation_id, version)
+ GROUP BY p.version, b.mode
 UNION ALL
-SELECT 'kto', version, mode, count(*), sum(tokens)
-  FROM coachspool.feedback_examples GROUP BY version, mode;
+SELECT 'kto', f.version, b.mode, count(*), sum(f.tokens)
+  FROM coachspool.feedback_examples f JOIN coachspool.conversation_builds b USING (conversation_id, version)
+ GROUP BY f.version, b.mode;
 
--- Pipeline progress by stage: how many source rows each stage has finished, and what waits.
+-- Pipeline progress by stage: source rows, how many each stage has finished, and its jobs
+-- (from queue_status_by_kind). 'done' for embed:N counts documents whose current content has
+-- chunks in space N.
 CREATE VIEW coachspool.pipeline_progress AS
-SELECT 'interaction' AS stage,
-       (SELECT count(*) FROM coachspool.interactions) AS total,
-       (SELECT count(DISTINCT interaction_id) FROM coachspool.quality_verdicts) AS done,
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction' AND state = 'ready') AS ready,
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction' AND state = 'running') AS running,
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction' AND state = 'dead') AS dead
-UNION ALL
-SELECT 'conversation',
-       (SELECT count(*) FROM coachspool.conversations),
-       (SELECT count(DISTINCT conversation_id) FROM coachspool.conversation_builds),
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'conversation' AND state = 'ready'),
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'conversation' AND state = 'running'),
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'conversation' AND state = 'dead')
-UNION ALL
-SELECT 'embed:' || s.id,
-       (SELECT count(*) FROM coachspool.documents),
-       (SELECT count(DISTINCT document_id) FROM coachspool.chunks c WHERE c.space_id = s.id),
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'embed:' || s.id AND state = 'ready'),
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'embed:' || s.id AND state = 'running'),
-       (SELECT count(*) FROM coachspool.jobs WHERE kind = 'embed:' || s.id AND state = 'dead')
-  FROM coachspool.embedding_spaces s;
+WITH stages (stage, total, done) AS (
+    SELECT 'interaction', (SELECT count(*) FROM coachspool.interactions),
+           (SELECT count(DISTINCT interaction_id) FROM coachspool.quality_verdicts)
+    UNION ALL
+    SELECT 'conversation', (SELECT count(*) FROM coachspool.conversations),
+           (SELECT count(DISTINCT conversation_id) FROM coachspool.conversation_builds)
+    UNION ALL
+    SELECT 'embed:' || id, documents, documents_current FROM coachspool.embedding_space_status
+)
+SELECT s.stage, s.total, s.done,
+       coalesce(q.ready, 0) AS ready, coalesce(q.running, 0) AS running,
+       coalesce(q.retrying, 0) AS retrying, coalesce(q.dead, 0) AS dead
+  FROM stages s LEFT JOIN coachspool.queue_status_by_kind q ON q.kind = s.stage;
 
 -- Quality rejections by reason, per pipeline version (one interaction can have several reasons).
 CREATE VIEW coachspool.quality_rejections AS

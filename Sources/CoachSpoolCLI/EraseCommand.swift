@@ -32,7 +32,7 @@ struct EraseCommand: AsyncParsableCommand {
                 .query("SELECT table_name, removed FROM coachspool.erase_user(\(user))")
                 .map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
         }
-        let digest = SHA256.hash(data: Array(user.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Array(user.utf8)).prefix(8).hexString
         let summary = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
         logger.info("erased a user", metadata: ["user.sha256": "\(digest)", "removed": "\(summary)"])
         print("erased user sha256:\(digest): \(summary)")

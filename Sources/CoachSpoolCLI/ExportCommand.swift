@@ -131,23 +131,26 @@ struct DatasetExport: Sendable {
         var summary = ExportSummary()
         var progress = ExportProgress()
         var chat = JSONWriter()
-        var line = JSONWriter()
         try reader.forEach(conn) { row in
             progress.tick()
             if row.isDuplicate { return summary.excluded("duplicate") }
             chat.clear()
             DatasetRecord.conversation(messages: row.record.chatForm).write(as: .openai, into: &chat)
             let verdict = validator.validate(line: chat.bytes)
-            if verdict.reasons.contains(.overTokenLimit) { summary.overLimit() }
             guard verdict.isValid, let tokens = verdict.tokens else {
                 for reason in verdict.reasons.map(\.rawValue).sorted() { summary.excluded(reason) }
                 return
             }
-            line.clear()
-            row.record.write(as: format, into: &line)
-            line.newline()
+            // An openai line is the very bytes just checked; other formats render the record.
+            if format == .openai {
+                chat.newline()
+            } else {
+                chat.clear()
+                row.record.write(as: format, into: &chat)
+                chat.newline()
+            }
             let part = split.part(forConversation: row.conversation)
-            try files[part]!.write(line.bytes)
+            try files[part]!.write(chat.bytes)
             summary.add(part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt)
         }
         progress.finish()
@@ -168,7 +171,7 @@ struct DatasetExport: Sendable {
         let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
         return Result(trainExamples: train, summaryLine: """
             \(format.rawValue): \(train) train + \(validation) validation examples, \(tokens) tokens, \
-            excluded \(summary.excluded.values.reduce(0, +)); \(directory.path)
+            excluded \(summary.totalExcluded); \(directory.path)
             """)
     }
 
@@ -181,7 +184,7 @@ struct DatasetExport: Sendable {
                 "tokens": summary.tokens[part] ?? 0, "sha256": digests[part]!,
             ]
         }
-        var tokens: [String: Any] = ["total": summary.totalTokens, "limit": validator.maxTokens, "over_limit": summary.overTokenLimit,
+        var tokens: [String: Any] = ["total": summary.totalTokens, "limit": validator.maxTokens, "over_limit": summary.excluded[ChatFormatValidator.Reason.overTokenLimit.rawValue] ?? 0,
                                      "counting": "cl100k_base, OpenAI cookbook formula"]
         if let statistics = summary.tokenStatistics {
             tokens.merge(["min": statistics.min, "median": statistics.median, "p95": statistics.p95, "max": statistics.max]) { $1 }
@@ -196,7 +199,7 @@ struct DatasetExport: Sendable {
             "examples": summary.totalExamples,
             "conversations": summary.conversations.values.reduce(0, +),
             "examples_by_mode": summary.examplesByMode,
-            "excluded": ["total": summary.excluded.values.reduce(0, +), "by_reason": summary.excluded],
+            "excluded": ["total": summary.totalExcluded, "by_reason": summary.excluded],
             "tokens": tokens,
             "cost_estimate": [
                 "training_tokens": trainTokens, "epochs": cost.epochs, "usd_per_1k_tokens": cost.pricePer1KTokens,
@@ -275,7 +278,7 @@ final class DatasetFile {
         try handle.close()
         if FileManager.default.fileExists(atPath: destination.path) { try FileManager.default.removeItem(at: destination) }
         try FileManager.default.moveItem(at: url, to: destination)
-        return hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return Array(hasher.finalize()).hexString
     }
 
     /// Removes the temporary file if it was not committed.

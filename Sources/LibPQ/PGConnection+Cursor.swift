@@ -8,13 +8,13 @@ extension PGConnection {
         try execute(unsafeSQL: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         do {
             // DECLARE cannot be a prepared statement: sent once with its parameters.
-            let declare = "DECLARE coachspool_export NO SCROLL CURSOR FOR " + query.sql
+            let declare = "DECLARE coachspool_pages NO SCROLL CURSOR FOR " + query.sql
             let result = withCStrings(query.binds) { values in
                 PQexecParams(handle, declare, Int32(values.count), nil, values, nil, nil, 0)
             }
             _ = try consume(result, sql: declare)
             while true {
-                let page = try self.query(PGQuery(unsafeSQL: "FETCH \(max(1, pageSize)) FROM coachspool_export"))
+                let page = try self.query(PGQuery(unsafeSQL: "FETCH \(max(1, pageSize)) FROM coachspool_pages"))
                 if page.count == 0 { break }
                 try body(page)
             }

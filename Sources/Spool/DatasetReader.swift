@@ -79,16 +79,17 @@ public struct DatasetReader: Sendable {
         }
         let since = filter.since.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) }
         return PGQuery(unsafeSQL: """
-            SELECT c.key, x.\(json)::text, x.mode,
-                   (extract(epoch FROM x.first_at) * 1000000)::bigint, (extract(epoch FROM x.last_at) * 1000000)::bigint,
+            SELECT c.key, x.\(json)::text, b.mode,
+                   (extract(epoch FROM b.first_at) * 1000000)::bigint, (extract(epoch FROM b.last_at) * 1000000)::bigint,
                    EXISTS (SELECT 1 FROM coachspool.\(table) d JOIN coachspool.conversations dc ON dc.id = d.conversation_id
                             WHERE d.version = x.version AND d.content_hash = x.content_hash
                               AND (dc.key < c.key OR (dc.key = c.key AND d.\(within) < x.\(within))))\(extra)
               FROM coachspool.\(table) x
+              JOIN coachspool.conversation_builds b USING (conversation_id, version)
               JOIN coachspool.conversations c ON c.id = x.conversation_id
              WHERE x.version = $1
-               AND ($2::text IS NULL OR x.mode = $2)
-               AND ($3::bigint IS NULL OR x.last_at >= timestamptz 'epoch' + $3::bigint * interval '1 microsecond')
+               AND ($2::text IS NULL OR b.mode = $2)
+               AND ($3::bigint IS NULL OR b.last_at >= timestamptz 'epoch' + $3::bigint * interval '1 microsecond')
              ORDER BY c.key, x.\(within)
             """, binds: [filter.version, filter.mode?.rawValue, since.map(String.init)])
     }

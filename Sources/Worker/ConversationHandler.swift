@@ -33,11 +33,10 @@ struct ConversationHandler: JobHandler {
         var rebuilt: [Int64] = []
         for id in Set(ids) {
             let conversation = turns[id] ?? []
-            let fingerprint = Self.hex(Self.fingerprint(conversation, version: builder.version))
+            let fingerprint = Self.fingerprint(conversation, version: builder.version).hexString
             if stored[id] == fingerprint { continue }
             rebuilt.append(id)
-            rows.builds.append(BuildRow(conversation_id: id, input_hash: fingerprint, interactions: conversation.count))
-            add(conversation, id: id, to: &rows)
+            add(conversation, id: id, fingerprint: fingerprint, to: &rows)
         }
         let retired = try conn.transaction { conn -> Set<Int64> in
             let completed = try conn.query(PGQuery(
@@ -58,39 +57,41 @@ struct ConversationHandler: JobHandler {
 
     // MARK: - building
 
-    private func add(_ conversation: [Turn], id: Int64, to rows: inout Rows) {
-        guard let first = conversation.first else { return }
-        let mode = first.mode
-        let language = conversation.lazy.compactMap(\.language).first
-        let firstAt = conversation.map(\.turn.occurredAt).min()!
-        let lastAt = conversation.map(\.turn.occurredAt).max()!
+    /// The build row (fingerprint, and mode, language and time range of the usable turns) and
+    /// whatever examples the turns give.
+    private func add(_ conversation: [Turn], id: Int64, fingerprint: String, to rows: inout Rows) {
+        let times = conversation.map(\.turn.occurredAt)
+        rows.builds.append(BuildRow(
+            conversation_id: id, input_hash: fingerprint, interactions: conversation.count,
+            mode: conversation.first?.mode.rawValue, language: conversation.lazy.compactMap(\.language).first,
+            first_at: times.min(), last_at: times.max()))
+        guard let mode = conversation.first?.mode else { return }
         let output = builder.build(mode: mode, turns: conversation.map(\.turn))
         if let messages = output.messages {
             rows.examples.append(ExampleRow(
-                conversation_id: id, mode: mode.rawValue, language: language, messages: messages,
+                conversation_id: id, messages: messages,
                 turns: messages.count { $0.role == .assistant },
                 trained_turns: messages.count { $0.weight == 1 },
                 tokens: counter.count(Self.counted(messages)),
-                content_hash: Self.hex(ContentFingerprint.of(messages)), first_at: firstAt, last_at: lastAt))
+                content_hash: ContentFingerprint.of(messages).hexString))
         }
         for pair in output.preferences {
-            let input = pair.input
             let preferred = ChatMessage(role: .assistant, content: pair.preferred)
             let other = ChatMessage(role: .assistant, content: pair.nonPreferred)
             rows.pairs.append(PairRow(
-                conversation_id: id, turn_index: pair.turnIndex, mode: mode.rawValue, language: language, input: input,
+                conversation_id: id, turn_index: pair.turnIndex, input: pair.input,
                 preferred: pair.preferred, non_preferred: pair.nonPreferred,
                 preferred_interaction: pair.interactionIDs[0], non_preferred_interaction: pair.interactionIDs[1],
-                tokens: counter.count(Self.counted(input + [preferred])) + counter.count(Self.counted([other])),
-                content_hash: Self.hex(ContentFingerprint.of(input + [preferred, other])), first_at: firstAt, last_at: lastAt))
+                tokens: counter.count(Self.counted(pair.input + [preferred])) + counter.count(Self.counted([other])),
+                content_hash: ContentFingerprint.of(pair.input + [preferred, other]).hexString))
         }
         for example in output.binaryFeedback {
             let completion = ChatMessage(role: .assistant, content: example.completion, weight: example.label ? 1 : 0)
             rows.feedback.append(FeedbackRow(
-                conversation_id: id, interaction_id: example.interactionID, mode: mode.rawValue, language: language,
+                conversation_id: id, interaction_id: example.interactionID,
                 prompt: example.prompt, completion: example.completion, label: example.label,
                 tokens: counter.count(Self.counted(example.prompt + [completion])),
-                content_hash: Self.hex(ContentFingerprint.of(example.prompt + [completion])), first_at: firstAt, last_at: lastAt))
+                content_hash: ContentFingerprint.of(example.prompt + [completion]).hexString))
         }
     }
 
@@ -186,40 +187,39 @@ struct ConversationHandler: JobHandler {
         ]))
     }
 
+    /// Times are microseconds since the epoch, converted once here.
     private static let insertSQL = """
         WITH builds AS (
-            INSERT INTO coachspool.conversation_builds (conversation_id, version, input_hash, interactions, worker)
-            SELECT b.conversation_id, $1, decode(b.input_hash, 'hex'), b.interactions, $2
-              FROM jsonb_to_recordset($3::jsonb) AS b(conversation_id bigint, input_hash text, interactions integer)
+            INSERT INTO coachspool.conversation_builds
+                   (conversation_id, version, input_hash, interactions, mode, language, first_at, last_at, worker)
+            SELECT b.conversation_id, $1, decode(b.input_hash, 'hex'), b.interactions, b.mode, b.language,
+                   timestamptz 'epoch' + b.first_at * interval '1 microsecond',
+                   timestamptz 'epoch' + b.last_at * interval '1 microsecond', $2
+              FROM jsonb_to_recordset($3::jsonb) AS b(conversation_id bigint, input_hash text, interactions integer,
+                   mode text, language text, first_at bigint, last_at bigint)
             ON CONFLICT (conversation_id, version) DO UPDATE
-               SET input_hash = excluded.input_hash, interactions = excluded.interactions,
+               SET input_hash = excluded.input_hash, interactions = excluded.interactions, mode = excluded.mode,
+                   language = excluded.language, first_at = excluded.first_at, last_at = excluded.last_at,
                    worker = excluded.worker, built_at = now()
         ), examples AS (
-            INSERT INTO coachspool.examples (conversation_id, version, mode, language, messages, turns, trained_turns,
-                                             tokens, content_hash, first_at, last_at, worker)
-            SELECT e.conversation_id, $1, e.mode, e.language, e.messages, e.turns, e.trained_turns, e.tokens,
-                   decode(e.content_hash, 'hex'), timestamptz 'epoch' + e.first_at * interval '1 microsecond',
-                   timestamptz 'epoch' + e.last_at * interval '1 microsecond', $2
-              FROM jsonb_to_recordset($4::jsonb) AS e(conversation_id bigint, mode text, language text, messages jsonb,
-                   turns integer, trained_turns integer, tokens integer, content_hash text, first_at bigint, last_at bigint)
+            INSERT INTO coachspool.examples (conversation_id, version, messages, turns, trained_turns, tokens, content_hash)
+            SELECT e.conversation_id, $1, e.messages, e.turns, e.trained_turns, e.tokens, decode(e.content_hash, 'hex')
+              FROM jsonb_to_recordset($4::jsonb) AS e(conversation_id bigint, messages jsonb, turns integer,
+                   trained_turns integer, tokens integer, content_hash text)
         ), pairs AS (
-            INSERT INTO coachspool.preference_pairs (conversation_id, version, turn_index, mode, language, input, preferred,
-                   non_preferred, preferred_interaction, non_preferred_interaction, tokens, content_hash, first_at, last_at)
-            SELECT p.conversation_id, $1, p.turn_index, p.mode, p.language, p.input, p.preferred, p.non_preferred,
-                   p.preferred_interaction, p.non_preferred_interaction, p.tokens, decode(p.content_hash, 'hex'),
-                   timestamptz 'epoch' + p.first_at * interval '1 microsecond',
-                   timestamptz 'epoch' + p.last_at * interval '1 microsecond'
-              FROM jsonb_to_recordset($5::jsonb) AS p(conversation_id bigint, turn_index integer, mode text, language text,
-                   input jsonb, preferred text, non_preferred text, preferred_interaction bigint,
-                   non_preferred_interaction bigint, tokens integer, content_hash text, first_at bigint, last_at bigint)
+            INSERT INTO coachspool.preference_pairs (conversation_id, version, turn_index, input, preferred, non_preferred,
+                   preferred_interaction, non_preferred_interaction, tokens, content_hash)
+            SELECT p.conversation_id, $1, p.turn_index, p.input, p.preferred, p.non_preferred, p.preferred_interaction,
+                   p.non_preferred_interaction, p.tokens, decode(p.content_hash, 'hex')
+              FROM jsonb_to_recordset($5::jsonb) AS p(conversation_id bigint, turn_index integer, input jsonb,
+                   preferred text, non_preferred text, preferred_interaction bigint, non_preferred_interaction bigint,
+                   tokens integer, content_hash text)
         )
-        INSERT INTO coachspool.feedback_examples (conversation_id, version, interaction_id, mode, language, prompt,
-               completion, label, tokens, content_hash, first_at, last_at)
-        SELECT f.conversation_id, $1, f.interaction_id, f.mode, f.language, f.prompt, f.completion, f.label, f.tokens,
-               decode(f.content_hash, 'hex'), timestamptz 'epoch' + f.first_at * interval '1 microsecond',
-               timestamptz 'epoch' + f.last_at * interval '1 microsecond'
-          FROM jsonb_to_recordset($6::jsonb) AS f(conversation_id bigint, interaction_id bigint, mode text, language text,
-               prompt jsonb, completion text, label boolean, tokens integer, content_hash text, first_at bigint, last_at bigint)
+        INSERT INTO coachspool.feedback_examples (conversation_id, version, interaction_id, prompt, completion, label,
+               tokens, content_hash)
+        SELECT f.conversation_id, $1, f.interaction_id, f.prompt, f.completion, f.label, f.tokens, decode(f.content_hash, 'hex')
+          FROM jsonb_to_recordset($6::jsonb) AS f(conversation_id bigint, interaction_id bigint, prompt jsonb,
+               completion text, label boolean, tokens integer, content_hash text)
         """
 
     // MARK: - rows
@@ -244,26 +244,24 @@ struct ConversationHandler: JobHandler {
         var conversation_id: Int64
         var input_hash: String
         var interactions: Int
+        var mode: String?
+        var language: String?
+        var first_at: Int64?
+        var last_at: Int64?
     }
 
     private struct ExampleRow: Encodable {
         var conversation_id: Int64
-        var mode: String
-        var language: String?
         var messages: [ChatMessage]
         var turns: Int
         var trained_turns: Int
         var tokens: Int
         var content_hash: String
-        var first_at: Int64
-        var last_at: Int64
     }
 
     private struct PairRow: Encodable {
         var conversation_id: Int64
         var turn_index: Int
-        var mode: String
-        var language: String?
         var input: [ChatMessage]
         var preferred: String
         var non_preferred: String
@@ -271,25 +269,15 @@ struct ConversationHandler: JobHandler {
         var non_preferred_interaction: Int64
         var tokens: Int
         var content_hash: String
-        var first_at: Int64
-        var last_at: Int64
     }
 
     private struct FeedbackRow: Encodable {
         var conversation_id: Int64
         var interaction_id: Int64
-        var mode: String
-        var language: String?
         var prompt: [ChatMessage]
         var completion: String
         var label: Bool
         var tokens: Int
         var content_hash: String
-        var first_at: Int64
-        var last_at: Int64
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

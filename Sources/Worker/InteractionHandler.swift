@@ -93,10 +93,10 @@ struct InteractionHandler: JobHandler {
                       JOIN ours ON ours.id = t.job_id
                     ON CONFLICT (interaction_id, text_version) DO NOTHING
                 ), touched AS (
-                    SELECT DISTINCT ON (k.key) k.key, i.session_id, CASE WHEN i.session_id IS NULL THEN i.id END AS interaction_id
+                    -- one row per key: a session's rows agree, a key of its own has one interaction
+                    SELECT DISTINCT coachspool.conversation_key(i.session_id, i.idempotency_key) AS key, i.session_id,
+                           CASE WHEN i.session_id IS NULL THEN i.id END AS interaction_id
                       FROM ours JOIN coachspool.interactions i ON i.id = ours.source_id
-                     CROSS JOIN LATERAL (SELECT coachspool.conversation_key(i.session_id, i.idempotency_key) AS key) k
-                     ORDER BY k.key
                 ), conversations AS (
                     INSERT INTO coachspool.conversations AS c (key, session_id, interaction_id)
                     SELECT key, session_id, interaction_id FROM touched ORDER BY key

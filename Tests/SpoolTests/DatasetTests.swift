@@ -83,6 +83,22 @@ extension DatabaseTests {
                 #expect(try db.scalar("SELECT label::text FROM coachspool.feedback_examples", as: String.self) == "false")
             }
         }
+
+        /// Consent recorded by an ingested line (a backfill) rebuilds the user's earlier
+        /// conversations too, not only the one the line belongs to.
+        @Test func consentFromABackfillRebuildsEarlierConversations() async throws {
+            try await TestDatabase.with { db in
+                try await Self.prepare(db)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.examples e JOIN coachspool.conversations c ON c.id = e.conversation_id WHERE c.key = 's:s-erik'", as: Int.self) == 0)
+                let file = temporaryFile("erik-backfill.jsonl")
+                try #"{"timestamp": "2025-10-05T09:00:00Z", "user_id": "erik", "consent": {"training": true}, "user_input": "Hur håller jag fast vid träningen?", "ai_response": "Boka in passen i kalendern och följ upp varje söndag.", "feedback": {"rating": 4, "helpful": true}}"#
+                    .appending("\n").write(to: file, atomically: true, encoding: .utf8)
+                let ingest = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+                #expect(ingest.status == 0, "\(ingest.err)")
+                try await Self.drain(db)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.examples e JOIN coachspool.conversations c ON c.id = e.conversation_id WHERE c.key = 's:s-erik'", as: Int.self) == 1)
+            }
+        }
     }
 }
 

@@ -132,7 +132,7 @@ public struct ExampleBuilder: Sendable {
     public var version: String {
         let parts = [prompts.personal, prompts.university] + sourceVersions
         let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8))
-        return "examples-v1:" + digest.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return "examples-v1:" + digest.prefix(6).hexString
     }
 
     public struct Output: Sendable, Equatable {

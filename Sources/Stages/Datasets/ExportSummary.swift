@@ -7,8 +7,6 @@ public struct ExportSummary: Sendable {
     /// Excluded examples by reason: the validator's reasons, and `duplicate`.
     public private(set) var excluded: [String: Int] = [:]
     public private(set) var tokens: [DatasetSplit.Part: Int] = [:]
-    /// Over the limit are excluded (`over_token_limit`) and counted here as well.
-    public private(set) var overTokenLimit = 0
     /// Microseconds since the epoch: the earliest and latest exchange exported.
     public private(set) var firstAt: Int64?
     public private(set) var lastAt: Int64?
@@ -19,10 +17,6 @@ public struct ExportSummary: Sendable {
 
     public mutating func excluded(_ reason: String) {
         excluded[reason, default: 0] += 1
-    }
-
-    public mutating func overLimit() {
-        overTokenLimit += 1
     }
 
     /// Records are added in conversation order, so a new key is a new conversation.
@@ -41,6 +35,7 @@ public struct ExportSummary: Sendable {
 
     public var totalExamples: Int { examples.values.reduce(0, +) }
     public var totalTokens: Int { tokens.values.reduce(0, +) }
+    public var totalExcluded: Int { excluded.values.reduce(0, +) }
 
     public struct TokenStatistics: Sendable, Equatable {
         public var min: Int
