@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Only the HTTP/1 server: no swift-configuration support, no full-Foundation extras.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // Tests only: parse deploy/'s compose file and Kubernetes manifests.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Debian's libpq (libpq-dev), found through pkg-config.
@@ -66,6 +72,18 @@ let package = Package(
                 "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The worker's HTTP endpoint: Prometheus metrics and a readiness probe (Hummingbird).
+        .target(
+            name: "MetricsEndpoint",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -73,7 +91,7 @@ let package = Package(
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker",
+                "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "MetricsEndpoint",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,6 +107,7 @@ let package = Package(
             dependencies: [
                 "LibPQ", "Spool", "Stages", "Embeddings", "Worker", "CoachSpoolCLI",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ],

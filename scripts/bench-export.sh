@@ -15,18 +15,9 @@ FORMATS=${FORMATS:-openai sharegpt}
 OUT="$STATE_DIR/bench/export"
 mkdir -p "$OUT"
 
-ensure_build_deps
-ensure_packages time
-COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
-export COACHSPOOL_MODELS
-build_release
-use_database
-base=${DATABASE_URL%%\?*}
-query=""; [ "$base" != "$DATABASE_URL" ] && query="?${DATABASE_URL#*\?}"
-"$REPO/scripts/postgres.sh" psql -q -c "DROP DATABASE IF EXISTS coachspool_bench_export" -c "CREATE DATABASE coachspool_bench_export" >/dev/null
-export DATABASE_URL="${base%/*}/coachspool_bench_export$query"
-export COACHSPOOL_SCHEMA_DIR="$REPO/schema"
-"$COACHSPOOL" migrate >/dev/null
+bench_setup
+DATABASE_URL=$(bench_database coachspool_bench_export)
+export DATABASE_URL
 
 input="$OUT/interactions.jsonl"
 python3 "$REPO/scripts/lib/generate_interactions.py" "$INTERACTIONS" "$input"

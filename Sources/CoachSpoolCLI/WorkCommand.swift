@@ -2,6 +2,7 @@ import ArgumentParser
 import Embeddings
 import Foundation
 import Logging
+import MetricsEndpoint
 import ServiceLifecycle
 import Spool
 import Stages
@@ -59,6 +60,15 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Knowledge chunks embedded per forward pass (minilm) or request (openai).")
     var embedBatchSize = 32
 
+    @Option(help: "Serve Prometheus metrics on http://HOST:PORT/metrics and a readiness probe on /ready (off when not given; 0 picks a free port).")
+    var metricsPort: Int?
+
+    @Option(help: "Address the metrics endpoint listens on.")
+    var metricsHost = "0.0.0.0"
+
+    @Option(help: "Seconds between refreshes of the queue-depth gauges (one scan of the jobs table each), with --metrics-port.")
+    var queueDepthInterval = 15.0
+
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -69,6 +79,8 @@ struct WorkCommand: AsyncParsableCommand {
             throw ValidationError("--chunk-overlap must be at least 0 and less than --chunk-size")
         }
         guard embedBatchSize > 0 else { throw ValidationError("--embed-batch-size must be positive") }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0…65535") }
+        guard queueDepthInterval >= 1 else { throw ValidationError("--queue-depth-interval must be at least 1 second") }
     }
 
     /// Loads the embedder (a missing model stops the worker before it claims anything) and
@@ -92,6 +104,8 @@ struct WorkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = LoggingSetup.logger("coachspool.work", level: common.logLevel)
+        // Before any metric is made: one made earlier would stay a no-op.
+        let registry = metricsPort.map { _ in MetricsEndpoint.bootstrap() }
         // Without the tokenizer there is no text stage: refuse to start rather than claim jobs.
         var config = WorkerConfiguration(conninfo: try DatabaseURL.resolve(), text: TextPreparation(encoding: try ModelFiles.cl100k()))
         config.concurrency = concurrency
@@ -110,13 +124,22 @@ struct WorkCommand: AsyncParsableCommand {
                 throw ValidationError("--system-prompts: \(path): \(error)")
             }
         }
+        config.queueDepthSeconds = registry == nil ? nil : queueDepthInterval
         let knowledge = try await knowledgeWork(logger: logger)
         config.knowledge = knowledge
         let worker = WorkerService(configuration: config, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let registry, let metricsPort {
+            // First in the group, so that it stops last: scrapes see the final counts.
+            let statistics = worker.statistics
+            services.append(.init(service: MetricsEndpoint.service(
+                host: metricsHost, port: metricsPort, registry: registry, isReady: { statistics.isConnected },
+                logger: logger,
+                onListening: { port in logger.info("metrics on http://\(metricsHost):\(port)/metrics", metadata: ["metrics.port": "\(port)"]) })))
+        }
+        services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         let s = worker.statistics.snapshot
         print("worker \(config.workerID): completed \(s.completed) jobs in \(s.batches) batches, failed \(s.failed), lost leases \(s.lostLeases)")

@@ -92,22 +92,38 @@ public enum JobQueue {
         return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 
+    /// What `fail` did with the failures that were still ours.
+    public struct Failed: Sendable, Equatable {
+        /// Put back to be retried after their delay.
+        public var retrying = 0
+        /// Failed their last attempt.
+        public var dead = 0
+
+        public init(retrying: Int = 0, dead: Int = 0) {
+            self.retrying = retrying
+            self.dead = dead
+        }
+    }
+
     /// Puts failed jobs back with a backoff delay, or marks them dead after their last attempt.
     @discardableResult
-    public static func fail(_ conn: PGConnection, owner: String, failures: [(job: ClaimedJob, error: String, delaySeconds: Double)]) throws -> Int {
-        guard !failures.isEmpty else { return 0 }
+    public static func fail(_ conn: PGConnection, owner: String, failures: [(job: ClaimedJob, error: String, delaySeconds: Double)]) throws -> Failed {
+        guard !failures.isEmpty else { return Failed() }
         struct Failure: Encodable { var id: Int64; var attempt: Int32; var delay: Double; var error: String }
         let payload = try jsonText(failures.map {
             Failure(id: $0.job.id, attempt: $0.job.attempt, delay: $0.delaySeconds, error: $0.error)
         })
-        return try conn.query("""
+        let states = try conn.query("""
             UPDATE coachspool.jobs j
                SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
                    run_at = now() + make_interval(secs => r.delay), last_error = r.error,
                    lease_owner = NULL, lease_expires_at = NULL, rerun = false
               FROM jsonb_to_recordset(\(payload)::jsonb) AS r(id bigint, attempt integer, delay float8, error text)
              WHERE j.id = ANY(\(failures.map(\.job.id))::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
-            """).affectedRows
+            RETURNING j.state
+            """).map { try $0.decode(String.self, at: 0) }
+        let dead = states.count { $0 == "dead" }
+        return Failed(retrying: states.count - dead, dead: dead)
     }
 
     /// Gives jobs back without counting an attempt against them (graceful shutdown mid-batch).
@@ -129,9 +145,9 @@ public enum JobQueue {
     /// Every worker calls this; one at a time does the work (a transaction-level advisory lock),
     /// because the search for expired leases scans the running jobs without an index of its own.
     @discardableResult
-    public static func reapExpiredLeases(_ conn: PGConnection, limit: Int = 1000) throws -> Int {
+    public static func reapExpiredLeases(_ conn: PGConnection, limit: Int = 1000) throws -> [Reaped] {
         try conn.transaction { conn in
-            guard try conn.query("SELECT pg_try_advisory_xact_lock(\(reaperLockKey))").scalar(Bool.self) else { return 0 }
+            guard try conn.query("SELECT pg_try_advisory_xact_lock(\(reaperLockKey))").scalar(Bool.self) else { return [] }
             return try conn.query("""
                 UPDATE coachspool.jobs j
                    SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
@@ -141,7 +157,19 @@ public enum JobQueue {
                         SELECT id FROM coachspool.jobs
                          WHERE state = 'running' AND lease_expires_at < now()
                          LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-                """).affectedRows
+                RETURNING j.kind, j.state = 'dead'
+                """).map { Reaped(kind: try $0.decode(String.self, at: 0), dead: try $0.decode(Bool.self, at: 1)) }
+        }
+    }
+
+    /// A job the reaper took back from an expired lease: ready again, or dead after its last attempt.
+    public struct Reaped: Sendable, Equatable {
+        public var kind: String
+        public var dead: Bool
+
+        public init(kind: String, dead: Bool) {
+            self.kind = kind
+            self.dead = dead
         }
     }
 

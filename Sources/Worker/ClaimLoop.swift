@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Logging
+import Metrics
 import Spool
 import Tokenizers
 
@@ -14,6 +15,7 @@ final class ClaimLoop: Sendable {
     /// The kinds this loop claims: exactly those it has a handler for.
     private var kinds: [JobKind] { Array(handlers.keys) }
     private let statistics: WorkerStatistics
+    private let metrics: [JobKind: WorkerMetrics.Stage]
     private let logger: Logger
 
     init(
@@ -37,6 +39,7 @@ final class ClaimLoop: Sendable {
                 space: knowledge.space, embedder: knowledge.embedder, splitter: knowledge.splitter, redactor: knowledge.redactor)
         }
         self.handlers = handlers
+        self.metrics = Dictionary(uniqueKeysWithValues: handlers.keys.map { ($0, WorkerMetrics.Stage($0)) })
         var logger = logger
         logger[metadataKey: "worker.slot"] = "\(slot)"
         self.logger = logger
@@ -86,9 +89,11 @@ final class ClaimLoop: Sendable {
     private func process(_ jobs: [ClaimedJob], on conn: PGConnection, until deadline: Date) throws -> PGConnection {
         var conn = conn
         for (kind, batch) in Dictionary(grouping: jobs, by: \.kind) {
-            guard let handler = handlers[kind] else {
+            guard let handler = handlers[kind], let metrics = metrics[kind] else {
                 throw SpoolError(.input, "claimed a job of kind \(kind.rawValue), which this worker has no handler for")
             }
+            metrics.claimed.increment(by: batch.count)
+            let started = ContinuousClock.now
             var outcome: BatchOutcome
             while true {
                 do {
@@ -107,26 +112,36 @@ final class ClaimLoop: Sendable {
                     break
                 }
             }
-            try record(outcome, batch: batch, on: conn)
+            try record(outcome, batch: batch, metrics: metrics, on: conn)
+            metrics.batchDuration.record(duration: ContinuousClock.now - started)
         }
         statistics.batches.add(1, ordering: .relaxed)
         return conn
     }
 
-    private func record(_ outcome: BatchOutcome, batch: [ClaimedJob], on conn: PGConnection) throws {
+    private func record(_ outcome: BatchOutcome, batch: [ClaimedJob], metrics: WorkerMetrics.Stage, on conn: PGConnection) throws {
         if !outcome.failures.isEmpty {
-            try JobQueue.fail(conn, owner: configuration.workerID, failures: outcome.failures.map {
+            let failed = try JobQueue.fail(conn, owner: configuration.workerID, failures: outcome.failures.map {
                 ($0.job, $0.error, configuration.retry.delay(afterAttempt: $0.job.attempt))
             })
             statistics.failed.add(outcome.failures.count, ordering: .relaxed)
-            logger.warning("jobs failed", metadata: ["jobs.count": "\(outcome.failures.count)", "error": "\(outcome.failures[0].error)"])
+            metrics.failed.increment(by: outcome.failures.count)
+            metrics.dead.increment(by: failed.dead)
+            logger.warning("jobs failed", metadata: [
+                "stage": "\(batch[0].kind.rawValue)", "jobs.count": "\(outcome.failures.count)", "jobs.dead": "\(failed.dead)",
+                "job.id": "\(outcome.failures[0].job.id)", "error": "\(outcome.failures[0].error)",
+            ])
         }
         let lost = batch.count - outcome.retired.count - outcome.failures.count
         if lost > 0 {
             statistics.lostLeases.add(lost, ordering: .relaxed)
-            logger.notice("lost leases: another worker owns these jobs now; our results were not written", metadata: ["jobs.count": "\(lost)"])
+            metrics.leaseLosses.increment(by: lost)
+            logger.notice("lost leases: another worker owns these jobs now; our results were not written", metadata: [
+                "stage": "\(batch[0].kind.rawValue)", "jobs.count": "\(lost)",
+            ])
         }
         statistics.completed.add(outcome.retired.count, ordering: .relaxed)
+        metrics.completed.increment(by: outcome.retired.count)
     }
 
     private func connect() throws -> PGConnection {

@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import Metrics
 import LibPQ
 import Spool
 import Stages
@@ -15,6 +16,15 @@ struct DocumentHandler: JobHandler {
     let embedder: any Embedder
     let splitter: RecursiveCharacterSplitter
     let redactor: Redactor
+    let metrics: WorkerMetrics.Embedding
+
+    init(space: Int32, embedder: any Embedder, splitter: RecursiveCharacterSplitter, redactor: Redactor) {
+        self.space = space
+        self.embedder = embedder
+        self.splitter = splitter
+        self.redactor = redactor
+        self.metrics = WorkerMetrics.Embedding(space: space)
+    }
 
     private struct Document {
         var body: String
@@ -56,7 +66,10 @@ struct DocumentHandler: JobHandler {
             }
         }
         guard !done.isEmpty else { return outcome }
+        let started = ContinuousClock.now
         let embeddings = try embedder.embed(chunks.map(\.text))
+        metrics.duration.record(duration: ContinuousClock.now - started)
+        metrics.texts.increment(by: chunks.count)
         outcome.retired = try conn.transaction { conn in
             let retired = try conn.query(PGQuery(
                 unsafeSQL: JobQueue.completionPrelude + " SELECT id FROM ours",

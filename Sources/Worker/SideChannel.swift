@@ -9,17 +9,22 @@ import Synchronization
 /// - extends the leases of the batches in hand (every third of the lease),
 /// - records the worker's heartbeat in `coachspool.workers`,
 /// - LISTENs for new work and wakes idle claim loops,
-/// - returns expired leases of crashed or partitioned workers to the queue.
+/// - returns expired leases of crashed or partitioned workers to the queue,
+/// - refreshes the queue-depth gauges, when metrics are exported.
 final class SideChannel: Sendable {
     private let configuration: WorkerConfiguration
     private let signal: WakeSignal
+    private let statistics: WorkerStatistics
     private let logger: Logger
     /// The batch each claim loop holds now, by slot.
     private let inHand = Mutex<[Int: [ClaimedJob]]>([:])
+    private let connected = WorkerMetrics.databaseConnected()
+    private let queueDepth = QueueDepthGauges()
 
-    init(configuration: WorkerConfiguration, signal: WakeSignal, logger: Logger) {
+    init(configuration: WorkerConfiguration, signal: WakeSignal, statistics: WorkerStatistics, logger: Logger) {
         self.configuration = configuration
         self.signal = signal
+        self.statistics = statistics
         self.logger = logger
     }
 
@@ -38,7 +43,9 @@ final class SideChannel: Sendable {
         var connection: PGConnection?
         var nextHeartbeat = Date()
         var nextReap = Date()
+        var nextQueueDepth = Date()
         var backoff = 0.2
+        defer { setConnected(false) }
         while !signal.isStopped {
             do {
                 let conn: PGConnection
@@ -47,6 +54,7 @@ final class SideChannel: Sendable {
                 } else {
                     conn = try connect()
                     connection = conn
+                    setConnected(true)
                     backoff = 0.2
                     nextHeartbeat = Date()
                     signal.wake()  // notifications may have been missed while disconnected
@@ -59,11 +67,15 @@ final class SideChannel: Sendable {
                 }
                 if now >= nextReap {
                     let reaped = try JobQueue.reapExpiredLeases(conn)
-                    if reaped > 0 {
-                        logger.info("returned expired leases to the queue", metadata: ["jobs.count": "\(reaped)"])
+                    if !reaped.isEmpty {
+                        record(reaped)
                         signal.wake()
                     }
                     nextReap = now.addingTimeInterval(reapEvery)
+                }
+                if let every = configuration.queueDepthSeconds, now >= nextQueueDepth {
+                    try queueDepth.refresh(conn)
+                    nextQueueDepth = now.addingTimeInterval(every)
                 }
                 let wait = max(0.01, min(1.0, nextHeartbeat.timeIntervalSinceNow, nextReap.timeIntervalSinceNow))
                 if !(try conn.waitForNotifications(timeout: .milliseconds(Int(wait * 1000)), interruptFD: signal.stopFD)).isEmpty {
@@ -72,6 +84,7 @@ final class SideChannel: Sendable {
             } catch {
                 logger.warning("side channel lost the database; reconnecting", metadata: ["error": "\(error)"])
                 connection = nil
+                setConnected(false)
                 signal.wait(seconds: backoff)
                 backoff = min(backoff * 2, 5)
             }
@@ -79,6 +92,21 @@ final class SideChannel: Sendable {
         if let connection, connection.isHealthy {
             try? WorkerRegistry.markStopped(connection, id: configuration.workerID)
         }
+    }
+
+    private func setConnected(_ value: Bool) {
+        statistics.connected.store(value, ordering: .relaxed)
+        connected.record(value ? 1 : 0)
+    }
+
+    private func record(_ reaped: [JobQueue.Reaped]) {
+        for (kind, jobs) in Dictionary(grouping: reaped, by: \.kind) {
+            WorkerMetrics.leasesReaped(stage: kind).increment(by: jobs.count)
+            WorkerMetrics.jobsDead(stage: kind).increment(by: jobs.count { $0.dead })
+        }
+        logger.info("returned expired leases to the queue", metadata: [
+            "jobs.count": "\(reaped.count)", "jobs.dead": "\(reaped.count { $0.dead })",
+        ])
     }
 
     private func connect() throws -> PGConnection {

@@ -28,6 +28,9 @@ public struct WorkerConfiguration: Sendable {
     /// Chunking and embedding of knowledge documents for one registered space (`embed:N` jobs);
     /// `nil`: this worker does not embed.
     public var knowledge: KnowledgeWork?
+    /// Seconds between refreshes of the queue-depth gauges (a scan of the jobs table per
+    /// refresh); `nil`: not measured, as when no metrics are exported.
+    public var queueDepthSeconds: Double?
     /// Unique per process: the lease owner written into claimed jobs.
     public var workerID: String
 

@@ -22,7 +22,7 @@ public struct WorkerService: Service {
 
     public func run() async throws {
         let signal = WakeSignal()
-        let side = SideChannel(configuration: configuration, signal: signal, logger: logger)
+        let side = SideChannel(configuration: configuration, signal: signal, statistics: statistics, logger: logger)
         let loops = ThreadGroup()
         let sideThread = ThreadGroup()
         sideThread.spawn(name: "coachspool-side") { side.run() }

@@ -6,6 +6,10 @@ public final class WorkerStatistics: Sendable {
     let failed = Atomic<Int>(0)
     let lostLeases = Atomic<Int>(0)
     let batches = Atomic<Int>(0)
+    let connected = Atomic<Bool>(false)
+
+    /// The side channel holds a connection to the database (the readiness probe's answer).
+    public var isConnected: Bool { connected.load(ordering: .relaxed) }
 
     public init() {}
 

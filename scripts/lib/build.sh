@@ -21,3 +21,26 @@ use_database() {
   DATABASE_URL=$("$REPO/scripts/postgres.sh" up | tail -n 1)
   export DATABASE_URL
 }
+
+# bench_setup: what every end-to-end benchmark needs: build tools, the tokenizer, the release
+# binary and a database server. Sets COACHSPOOL, COACHSPOOL_MODELS, COACHSPOOL_SCHEMA_DIR and
+# SERVER_URL (the server's URL; each benchmark works in a database of its own on it).
+bench_setup() {
+  ensure_build_deps
+  ensure_packages time
+  COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
+  export COACHSPOOL_MODELS COACHSPOOL_SCHEMA_DIR="$REPO/schema"
+  build_release
+  use_database
+  SERVER_URL=$DATABASE_URL
+}
+
+# bench_database NAME: drops and re-creates database NAME on SERVER_URL's server, migrates it,
+# and prints its URL.
+bench_database() {
+  local base=${SERVER_URL%%\?*} query=""
+  [ "$base" != "$SERVER_URL" ] && query="?${SERVER_URL#*\?}"
+  DATABASE_URL=$SERVER_URL "$REPO/scripts/postgres.sh" psql -q -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+  DATABASE_URL="${base%/*}/$1$query" "$COACHSPOOL" migrate >/dev/null 2>&1 || die "migrate of database $1 failed"
+  echo "${base%/*}/$1$query"
+}

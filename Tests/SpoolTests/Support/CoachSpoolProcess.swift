@@ -94,13 +94,13 @@ func runShell(_ command: String) async throws -> Int32 {
 }
 
 /// Polls `condition` until it holds (true) or `timeout` passes (false).
-func eventually(timeout: Double = 60, interval: Double = 0.05, _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Double = 60, interval: Double = 0.05, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date(timeIntervalSinceNow: timeout)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .seconds(interval))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// Writes `count` seed log lines with unique texts; every `ratedEvery`-th has feedback.

@@ -1,0 +1,56 @@
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// A worker's HTTP endpoint for operators: `/metrics` in Prometheus's text format (everything the
+/// process recorded through swift-metrics) and `/ready` (200 while the worker holds a database
+/// connection, 503 otherwise: a readiness probe).
+public enum MetricsEndpoint {
+    /// Batches take milliseconds (interactions) to many seconds (embedding a batch of long
+    /// documents); the default buckets of swift-prometheus stop too early for the latter.
+    static let durationBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        .seconds(30), .seconds(60),
+    ]
+
+    /// Installs Prometheus as the process's swift-metrics backend. Once per process, before any
+    /// metric is made (a metric made earlier stays a no-op).
+    public static func bootstrap() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = durationBuckets
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
+
+    /// The HTTP server, as a service for the process's ServiceGroup. `onListening` gets the
+    /// bound port (useful with port 0).
+    public static func service(
+        host: String, port: Int, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool,
+        logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) -> some Service {
+        let router = Router()
+        router.get("metrics") { _, _ -> Response in
+            var text: [UInt8] = []
+            text.reserveCapacity(16 << 10)
+            registry.emit(into: &text)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+        }
+        router.get("ready") { _, _ -> Response in
+            Response(
+                status: isReady() ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: isReady() ? "ready\n" : "no database connection\n")))
+        }
+        var serverLogger = logger
+        serverLogger.logLevel = max(logger.logLevel, .notice)  // no line per scrape
+        return Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
+            logger: serverLogger)
+    }
+}
