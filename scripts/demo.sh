@@ -138,3 +138,37 @@ step "the same export again is byte-identical (deterministic split, order and by
 "$COACHSPOOL" export --format openai --out "$exports/openai-again" >/dev/null 2>&1
 (cd "$exports" && sha256sum openai/train.jsonl openai-again/train.jsonl openai/validation.jsonl openai-again/validation.jsonl)
 
+
+step "a worker's metrics endpoint (Prometheus text on /metrics, readiness on /ready) while it processes a new exchange"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$COACHSPOOL" work --no-embeddings --metrics-port "$port" --metrics-host 127.0.0.1 --queue-depth-interval 1 \
+  --log-level warning &
+metrics_worker=$!
+"$REPO/scripts/postgres.sh" psql -qAt -c "SELECT coachspool.log_interaction(
+    p_user_input => 'Hur planerar jag en vecka med tre tentor utan att tappa sömnen?',
+    p_ai_response => 'Börja med att skriva ner tentadatumen och fördela repetitionen i korta pass varje dag, med fasta sovtider.',
+    p_rating => 5, p_helpful => true, p_mode => 'university', p_language => 'sv', p_user_id => 'user-1')" >/dev/null
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}"
+def get(path):
+    try:
+        with urllib.request.urlopen(base + path, timeout=2) as r:
+            return r.status, r.read().decode()
+    except Exception as e:
+        return getattr(e, "code", None), ""
+deadline = time.time() + 30
+while time.time() < deadline:
+    status, _ = get("/ready")
+    _, text = get("/metrics")
+    if status == 200 and 'coachspool_jobs_completed_total{stage="conversation"} 1' in text \
+            and 'coachspool_queue_jobs{stage="conversation",state="ready"} 0' in text:
+        break
+    time.sleep(0.3)
+print(f"GET /ready -> {status}")
+for line in text.splitlines():
+    if line.startswith("coachspool_") and "_bucket" not in line and "noop" not in line and "embed" not in line:
+        print("  " + line)
+PY
+kill -TERM "$metrics_worker"
+wait "$metrics_worker" || true
