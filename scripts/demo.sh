@@ -162,7 +162,7 @@ while time.time() < deadline:
     status, _ = get("/ready")
     _, text = get("/metrics")
     if status == 200 and 'coachspool_jobs_completed_total{stage="conversation"} 1' in text \
-            and 'coachspool_queue_jobs{stage="conversation",state="ready"} 0' in text:
+            and 'coachspool_queue_jobs{stage="interaction",state="ready"} 0' in text:
         break
     time.sleep(0.3)
 print(f"GET /ready -> {status}")
