@@ -42,9 +42,10 @@ public enum MetricsEndpoint {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         router.get("ready") { _, _ -> Response in
-            Response(
-                status: isReady() ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: isReady() ? "ready\n" : "no database connection\n")))
+            let ready = isReady()
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "no database connection\n")))
         }
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // no line per scrape

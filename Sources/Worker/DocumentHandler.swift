@@ -1,7 +1,7 @@
 import Embeddings
 import Foundation
-import Metrics
 import LibPQ
+import Metrics
 import Spool
 import Stages
 
