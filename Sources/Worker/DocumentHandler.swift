@@ -127,23 +127,12 @@ struct DocumentHandler: JobHandler {
             """)
         var documents: [Int64: Document] = [:]
         for row in rows {
-            documents[try row.decode(Int64.self, at: 0)] = Document(
-                body: try row.decode(String.self, at: 1), hash: Self.bytes(hex: try row.decode(String.self, at: 2)),
-                isCurrent: try row.decode(Bool.self, at: 3))
+            let id = try row.decode(Int64.self, at: 0)
+            guard let hash = [UInt8](hexadecimal: try row.decode(String.self, at: 2)) else {
+                throw SpoolError(.input, "document \(id): content_hash is not hexadecimal")
+            }
+            documents[id] = Document(body: try row.decode(String.self, at: 1), hash: hash, isCurrent: try row.decode(Bool.self, at: 3))
         }
         return documents
-    }
-
-    private static func bytes(hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var iterator = hex.utf8.makeIterator()
-        while let high = iterator.next(), let low = iterator.next() {
-            bytes.append(UInt8(hexDigit(high) << 4 | hexDigit(low)))
-        }
-        return bytes
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8 {
-        byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : (byte | 0x20) - UInt8(ascii: "a") + 10
     }
 }

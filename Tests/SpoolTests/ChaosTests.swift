@@ -7,12 +7,11 @@ extension DatabaseTests {
     /// restart and a SIGSTOP past the lease; the script exits 0 only with nothing lost, nothing
     /// duplicated, no job left or dead, and an export identical to a calm run's. Needs root.
     @Suite struct ChaosTests {
-        static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
         @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"), "needs root and iproute2"))
         func theShortChaosRunLosesNothingAndDoublesNothing() async throws {
-            let script = Self.repository.appendingPathComponent("scripts/chaos.sh").path
-            let dir = Self.repository.appendingPathComponent(".coachspool/chaos-test").path
+            let script = Repository.path("scripts/chaos.sh").path
+            let dir = Repository.path(".coachspool/chaos-test").path
             let status = try await runShell("""
                 CHAOS_DIR='\(dir)' CHAOS_PREFIX=cst INTERACTIONS=3000 HOSTS=2 WORKERS_PER_HOST=2 LEASE=3 KILL_EVERY=2 \
                 COACHSPOOL_BIN='\(CoachSpoolProcess.binary.path)' '\(script)' > '\(dir).log' 2>&1

@@ -9,9 +9,7 @@ import Yams
 /// at the metrics port, and KEDA's query runs on the real schema.
 extension DatabaseTests {
     @Suite struct DeployFilesTests {
-        static let repository = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        static let deploy = repository.appendingPathComponent("deploy")
+        static let deploy = Repository.path("deploy")
 
         /// A `coachspool` invocation found in a deploy file: where, its arguments, its environment.
         struct Invocation: CustomStringConvertible {
@@ -113,9 +111,9 @@ extension DatabaseTests {
         @Test func everyEnvironmentVariableIsOneTheCodeReads() throws {
             var names = Set(try Self.invocations().flatMap { $0.environment.keys })
             names.formUnion(try Self.envFile("systemd/worker.env.example").keys)
-            let sources = try FileManager.default.subpathsOfDirectory(atPath: Self.repository.appendingPathComponent("Sources").path)
+            let sources = try FileManager.default.subpathsOfDirectory(atPath: Repository.path("Sources").path)
                 .filter { $0.hasSuffix(".swift") }
-                .map { try String(contentsOf: Self.repository.appendingPathComponent("Sources/\($0)"), encoding: .utf8) }
+                .map { try String(contentsOf: Repository.path("Sources/\($0)"), encoding: .utf8) }
                 .joined()
             // Read by the CLI itself, or only substituted into ExecStart by systemd.
             let execStartOnly: Set = ["COACHSPOOL_CONCURRENCY", "COACHSPOOL_BATCH_SIZE", "COACHSPOOL_LEASE"]

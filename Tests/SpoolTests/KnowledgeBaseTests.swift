@@ -6,8 +6,7 @@ extension DatabaseTests {
     /// Documents → chunks → vectors → search, through the real binary, the real model and
     /// pgvector.
     @Suite struct KnowledgeBaseTests {
-        static let knowledge = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/sample-data/knowledge").path
+        static let knowledge = Repository.path("scripts/sample-data/knowledge").path
 
         /// Questions whose right document is known, Swedish and English.
         static let questions: [(String, String)] = [

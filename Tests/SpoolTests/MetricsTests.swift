@@ -49,7 +49,7 @@ extension DatabaseTests {
             try await TestDatabase.with { db in
                 let (worker, base) = try await startWorker(db)
                 defer { worker.signal(SIGKILL) }
-                #expect(try await eventually(timeout: 30) { worker.stderr.contains("worker started") })
+                #expect(await eventually(timeout: 30) { worker.stderr.contains("worker started") })
                 try await ingest(200, into: db)
                 #expect(try await eventually(timeout: 60) {
                     try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 0

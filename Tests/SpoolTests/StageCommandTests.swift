@@ -4,8 +4,7 @@ import Testing
 /// The stage commands through the real binary: JSON Lines in, one object per line out, in order,
 /// bad lines answered in place with an error object and exit status 3.
 @Suite struct StageCommandTests {
-    static let reference = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/reference")
+    static let reference = Repository.path("Tests/Fixtures/reference")
 
     func jsonLines(_ texts: [String], badLineAt bad: Int? = nil) throws -> URL {
         var lines = try texts.map { String(decoding: try JSONSerialization.data(withJSONObject: ["text": $0]), as: UTF8.self) }

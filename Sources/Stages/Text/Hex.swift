@@ -10,6 +10,32 @@ extension Sequence where Element == UInt8 {
     }
 }
 
+extension Array where Element == UInt8 {
+    /// The bytes of a hexadecimal string (two digits per byte, either case), as written by
+    /// `hexString` or PostgreSQL's `encode(…, 'hex')`; `nil` for anything else.
+    public init?(hexadecimal text: String) {
+        let digits = Array(text.utf8)
+        guard digits.count.isMultiple(of: 2) else { return nil }
+        self.init()
+        reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = Hex.value(digits[index]), let low = Hex.value(digits[index + 1]) else { return nil }
+            append(high << 4 | low)
+            index += 2
+        }
+    }
+}
+
 enum Hex {
     static let digits = Array("0123456789abcdef".utf8)
+
+    static func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
 }

@@ -22,15 +22,13 @@ extension InteractionRecord {
             buffer[1] = UInt8(ascii: ":")
             var index = 2
             for byte in digest {
-                buffer[index] = Self.hexDigits[Int(byte >> 4)]
-                buffer[index + 1] = Self.hexDigits[Int(byte & 0x0F)]
+                buffer[index] = Hex.digits[Int(byte >> 4)]
+                buffer[index + 1] = Hex.digits[Int(byte & 0x0F)]
                 index += 2
             }
             return index
         }
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 extension SHA256 {

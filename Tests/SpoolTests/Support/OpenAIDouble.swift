@@ -10,8 +10,7 @@ final class OpenAIDouble: @unchecked Sendable {  // immutable after init
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     init(_ arguments: [String] = []) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures/openai/openai_double.py")
+        let script = Repository.path("Tests/Fixtures/openai/openai_double.py")
         log = temporaryFile("openai-log.jsonl")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "--log", log.path] + arguments
