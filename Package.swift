@@ -31,12 +31,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        // Debian's OpenBLAS (libopenblas-dev, the pthreads build): cblas_sgemm for the encoder.
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // CPUID: the processor's features and brand string (for choosing OpenBLAS's kernels).
+        .target(name: "CCPUInfo"),
         // Our Swift layer over libpq: connections, parameterized queries, typed rows, COPY, LISTEN/NOTIFY.
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
         // Tokenizers, pure: OpenAI's cl100k_base (byte-level BPE, identical to tiktoken).
@@ -53,11 +49,12 @@ let package = Package(
             name: "CEncoderKernels",
             cSettings: [.unsafeFlags(["-O2"])]
         ),
-        // Embedders behind one protocol: all-MiniLM-L6-v2 in process (WordPiece, BERT on OpenBLAS),
-        // OpenAI-compatible endpoints, and a deterministic hashing embedder.
+        // Embedders behind one protocol: all-MiniLM-L6-v2 in process (WordPiece, BERT on Debian's
+        // OpenBLAS, opened at run time: see BLAS/OpenBLAS.swift), OpenAI-compatible endpoints, and a
+        // deterministic hashing embedder.
         .target(
             name: "Embeddings",
-            dependencies: ["COpenBLAS", "CEncoderKernels"],
+            dependencies: ["CCPUInfo", "CEncoderKernels"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // The spool engine: schema migrations, ingest, claim/complete SQL, status.

@@ -28,4 +28,6 @@ COACHSPOOL_BIN="$(swift build --show-bin-path)/coachspool"
 export COACHSPOOL_BIN
 export COACHSPOOL_SCHEMA_DIR="$REPO/schema"
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
+# The kernel tests check CoachSpool's own choice of OpenBLAS kernels (and force each in turn).
+unset OPENBLAS_CORETYPE
 swift test --skip-build "$@"

@@ -71,6 +71,7 @@ struct RetrievalOptions: ParsableArguments {
             let conn = try openConnection(application: "coachspool-search")
             let space = try KnowledgeBase.space(conn, id: spaceID)
             let embedder = try EmbedderFactory.make(space: space)
+            KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search", level: nil))
             let vector = try embedder.embed([question])[0].vector
             return (space, try KnowledgeBase.search(conn, vector: vector, k: k, space: space.id))
         }

@@ -134,6 +134,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let embedder = try embedder.make(batchSize: batchSize)
+        KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.embed", level: nil))
         // MiniLM computes `threads` batches at once: hand it enough lines to keep them all busy.
         let parallelBatches = (embedder as? MiniLMEmbedder)?.threads ?? 1
         // An endpoint that keeps failing stops the command (with its message): no line is skipped.

@@ -87,6 +87,10 @@ struct WorkCommand: AsyncParsableCommand {
     /// registers its space, which queues the backfill of documents the space lacks.
     private func knowledgeWork(logger: Logger) async throws -> KnowledgeWork? {
         let embedder: (any Embedder)? = noEmbeddings ? nil : try embedding.make(batchSize: embedBatchSize)
+        if let embedder {
+            KernelLog.announce(embedder, logger: logger)
+            WorkerMetrics.recordKernels(of: embedder)
+        }
         let chunker = ChunkerSettings(unit: .chars, size: chunkSize, overlap: chunkOverlap)
         let space = try await onDedicatedThread { () -> Int32? in
             let conn = try openConnection(application: "coachspool-worker")

@@ -1,3 +1,4 @@
+import Embeddings
 import Metrics
 import Spool
 
@@ -7,7 +8,7 @@ import Spool
 /// Names follow Prometheus conventions (`_total` counters, `_seconds` durations); every job
 /// metric has a `stage` label, the job kind (`interaction`, `conversation`, `embed:1`, …).
 /// docs/operations.md says what each one means.
-enum WorkerMetrics {
+public enum WorkerMetrics {
     /// The per-stage instruments of one claim loop, made once per kind (making an instrument
     /// takes the backend's lock; using one does not).
     struct Stage: Sendable {
@@ -52,6 +53,17 @@ enum WorkerMetrics {
     /// attempt expired elsewhere and this worker's reaper found it.
     static func jobsDead(stage: String) -> Counter {
         Counter(label: "coachspool_jobs_dead_total", dimensions: [("stage", stage)])
+    }
+
+    /// `coachspool_blas_info{cpu_model, blas_core, blas_family, blas_choice}` = 1 when the worker
+    /// embeds in process (MiniLM): which CPU and which OpenBLAS kernels, for dashboards that
+    /// compare hosts (a generic family on an AVX2/AVX-512 CPU is several times slower).
+    public static func recordKernels(of embedder: any Embedder) {
+        guard embedder is MiniLMEmbedder, let status = try? OpenBLAS.shared().status else { return }
+        Gauge(label: "coachspool_blas_info", dimensions: [
+            ("cpu_model", status.cpu.model), ("blas_core", status.core),
+            ("blas_family", status.family?.name ?? "native"), ("blas_choice", status.choice.name),
+        ]).record(1)
     }
 
     /// 1 while the worker's side channel holds a connection to the database, else 0.

@@ -25,7 +25,7 @@ ensure_packages() {
 
 # The build and runtime needs of CoachSpool itself.
 ensure_build_deps() {
-  ensure_packages libpq-dev libopenblas-dev pkg-config unzip
+  ensure_packages libpq-dev libopenblas0-pthread pkg-config unzip
   if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then PATH="/opt/swift/usr/bin:$PATH"; fi
   command -v swift >/dev/null || die "swift is not on PATH (Swift 6.1 or newer is needed)"
   python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip

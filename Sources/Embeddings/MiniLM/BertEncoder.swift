@@ -8,6 +8,7 @@ internal import CEncoderKernels
 /// (masked positions get zero weight and are left out of the mean), without the work on padding.
 struct BertEncoder: Sendable {
     let weights: BertWeights
+    let blas: OpenBLAS
 
     /// One unit-length vector per sequence (`[CLS] … [SEP]` ids, each at most `maxPositions`).
     /// `workspace` is scratch memory reused across calls; one per thread.
@@ -71,12 +72,12 @@ struct BertEncoder: Sendable {
                 let query = rows + head * headSize
                 let key = query + hidden
                 let value = query + 2 * hidden
-                BLAS.multiply(
+                blas.multiply(
                     query, rows: length, inner: headSize, strideA: 3 * hidden,
                     key, columns: length, strideB: 3 * hidden, transposeB: true,
                     into: scores, strideC: length, alpha: scale)
                 cs_softmax_rows(scores, length, length, length)
-                BLAS.multiply(
+                blas.multiply(
                     scores, rows: length, inner: length, strideA: length,
                     value, columns: headSize, strideB: 3 * hidden, transposeB: false,
                     into: context + offset * hidden + head * headSize, strideC: hidden)
@@ -117,7 +118,7 @@ struct BertEncoder: Sendable {
         outputs: Int, into output: UnsafeMutablePointer<Float>
     ) {
         for row in 0..<rows { (output + row * outputs).update(from: bias, count: outputs) }
-        BLAS.multiply(
+        blas.multiply(
             input, rows: rows, inner: width, strideA: width, weight, columns: outputs, strideB: width, transposeB: true,
             into: output, strideC: outputs, beta: 1)
     }

@@ -35,10 +35,11 @@ public final class MiniLMEmbedder: Embedder {
         let weights = try BertWeights(file: try SafeTensorsFile(path: directory + "/model.safetensors"), configuration: configuration)
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads > 0 else { throw EmbeddingError.invalidConfiguration("threads must be positive, not \(threads)") }
-        BLAS.setThreads(1)
+        let blas = try OpenBLAS.shared()
+        blas.setThreads(1)
         self.threads = threads
         self.tokenizer = BertTokenizer(vocabulary: vocabulary, maxLength: maxLength)
-        self.encoder = BertEncoder(weights: weights)
+        self.encoder = BertEncoder(weights: weights, blas: blas)
         self.batchSize = batchSize
         self.identity = EmbedderIdentity(kind: "minilm", model: "sentence-transformers/all-MiniLM-L6-v2", dimensions: configuration.hiddenSize)
     }

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Embeddings
+import Foundation
+import Logging
+import Stages
+
+/// `coachspool hardware`: what the embedder runs on. Benchmarks print it beside their figures.
+struct HardwareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hardware",
+        abstract: "The CPU, its features and the matrix kernels the in-process embedder runs (OpenBLAS core and how it was chosen).",
+        discussion: """
+            OpenBLAS's kernels are chosen from the CPU's features (AVX-512 → COOPERLAKE or SKYLAKEX, \
+            AVX2+FMA → HASWELL, …) unless OPENBLAS_CORETYPE is set. Exit 0; a warning on stderr when \
+            the kernels in use are older than the CPU allows.
+            """)
+
+    @Flag(help: "One JSON object instead of lines of text.")
+    var json = false
+
+    func run() throws {
+        let status = try OpenBLAS.shared().status
+        if json {
+            var out = JSONWriter()
+            out.object {
+                $0.field("cpu_model") { $0.string(status.cpu.model) }
+                $0.field("cpu_features") { $0.array(status.cpu.features.names) { $0.string($1) } }
+                $0.field("blas_library") { $0.string(status.configuration) }
+                $0.field("blas_version") { $0.string(status.version) }
+                $0.field("blas_core") { $0.string(status.core) }
+                $0.field("blas_family") { out in if let family = status.family { out.string(family.name) } else { out.null() } }
+                $0.field("blas_choice") { $0.string(status.choice.name) }
+                $0.field("cpu_best_family") { out in if let family = status.bestFamily { out.string(family.name) } else { out.null() } }
+                $0.field("encoder_kernels") { $0.string(MiniLMEmbedder.instructionSet) }
+                $0.field("warning") { out in if let warning = status.warning { out.string(warning) } else { out.null() } }
+            }
+            out.newline()
+            try out.flush(to: STDOUT_FILENO)
+        } else {
+            print("cpu: \(status.cpu.model)")
+            print("cpu features: \(status.cpu.features.names.joined(separator: " "))")
+            print("blas: \(status.configuration)")
+            print("blas core: \(status.core) (\(status.family?.description ?? "native"); \(status.choice.name))")
+            print("encoder kernels: \(MiniLMEmbedder.instructionSet)")
+        }
+        if let warning = status.warning { printError("warning: \(warning)") }
+    }
+}
+
+/// The kernels in use, said once when a command loads the in-process embedder.
+enum KernelLog {
+    /// Logs CPU model and OpenBLAS core (`cpu.model`, `blas.core`… metadata) when `embedder` is
+    /// MiniLM, and a warning when the kernels are older than the CPU allows.
+    static func announce(_ embedder: any Embedder, logger: Logger) {
+        guard embedder is MiniLMEmbedder, let status = try? OpenBLAS.shared().status else { return }
+        let metadata: Logger.Metadata = [
+            "cpu.model": "\(status.cpu.model)",
+            "blas.core": "\(status.core)",
+            "blas.family": "\(status.family?.name ?? "native")",
+            "blas.choice": "\(status.choice.name)",
+            "blas.version": "\(status.version)",
+        ]
+        logger.info("matrix kernels: \(status.summary)", metadata: metadata)
+        if let warning = status.warning { logger.warning("\(warning)", metadata: metadata) }
+    }
+}
