@@ -32,6 +32,8 @@ work_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
 examples=$("$REPO/scripts/postgres.sh" psql -Atq -c "SELECT count(*) FROM coachspool.examples")
 
 {
+  machine_line
+  echo
   echo "$INTERACTIONS interactions in $((INTERACTIONS / 2)) two-turn sessions; ingest ${ingest_s} s; workers (2 loops, no embedding) ${work_s} s; $examples examples stored"
   echo
   echo "| format | examples written | seconds | examples/s | max RSS MB | train.jsonl MB |"

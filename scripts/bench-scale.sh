@@ -9,7 +9,8 @@
 # Workers are started together with --drain. Each row shows where the CPU went: the workers' own
 # (user + sys of their processes) and the rest of the machine's busy time, which on this setup is
 # PostgreSQL (the embedded server runs on the same cores). Writes
-# .coachspool/bench/scale/scale-results.md. DOCUMENTS=0 skips the second table.
+# .coachspool/bench/scale/scale-results.md. INTERACTIONS=0 skips the first table, DOCUMENTS=0 the
+# second. Every table is headed by the CPU model and OpenBLAS core (`coachspool hardware`).
 #
 #   scripts/bench-scale.sh            # INTERACTIONS=50000 DOCUMENTS=1200 WORKERS="1 2 4 8"
 set -euo pipefail
@@ -24,7 +25,9 @@ mkdir -p "$OUT"
 
 bench_setup
 input="$OUT/interactions.jsonl"
-[ -s "$input" ] && [ "$(wc -l <"$input")" = "$INTERACTIONS" ] || python3 "$REPO/scripts/lib/generate_interactions.py" "$INTERACTIONS" "$input"
+if [ "$INTERACTIONS" -gt 0 ] && ! { [ -s "$input" ] && [ "$(wc -l <"$input")" = "$INTERACTIONS" ]; }; then
+  python3 "$REPO/scripts/lib/generate_interactions.py" "$INTERACTIONS" "$input"
+fi
 
 busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }   # user nice system irq softirq
 ticks_per_s=$(getconf CLK_TCK)
@@ -59,18 +62,22 @@ import os
 print(f'{w:.1f} | {max(0.0, m - w):.1f} | {100 * m / (s * os.cpu_count()):.0f} %')"
 }
 
-{
-  echo "$INTERACTIONS interactions in two-turn sessions ($((INTERACTIONS * 3 / 2)) jobs: interaction + conversation), no embedding; $(nproc) cores; PostgreSQL on the same machine"
-  echo
-  echo "| worker processes | seconds | interactions/s | workers CPU s | rest of the machine CPU s (≈ PostgreSQL) | machine busy |"
-  echo "| --- | --- | --- | --- | --- | --- |"
-} | tee "$OUT/scale-results.md"
-for w in $WORKERS; do
-  fresh_database
-  DATABASE_URL="$bench_url" "$COACHSPOOL" ingest "$input" >/dev/null 2>&1
-  drain_with "$w" --no-embeddings
-  echo "| $w | $SECONDS_TAKEN | $(python3 -c "print(f'{$INTERACTIONS / $SECONDS_TAKEN:,.0f}')") | $(cpu_columns) |" | tee -a "$OUT/scale-results.md"
-done
+machine_line | tee "$OUT/scale-results.md"
+if [ "$INTERACTIONS" -gt 0 ]; then
+  {
+    echo
+    echo "$INTERACTIONS interactions in two-turn sessions ($((INTERACTIONS * 3 / 2)) jobs: interaction + conversation), no embedding; $(nproc) cores; PostgreSQL on the same machine"
+    echo
+    echo "| worker processes | seconds | interactions/s | workers CPU s | rest of the machine CPU s (≈ PostgreSQL) | machine busy |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+  } | tee -a "$OUT/scale-results.md"
+  for w in $WORKERS; do
+    fresh_database
+    DATABASE_URL="$bench_url" "$COACHSPOOL" ingest "$input" >/dev/null 2>&1
+    drain_with "$w" --no-embeddings
+    echo "| $w | $SECONDS_TAKEN | $(python3 -c "print(f'{$INTERACTIONS / $SECONDS_TAKEN:,.0f}')") | $(cpu_columns) |" | tee -a "$OUT/scale-results.md"
+  done
+fi
 
 if [ "$DOCUMENTS" -gt 0 ]; then
   "$REPO/scripts/fetch-model.sh" >/dev/null

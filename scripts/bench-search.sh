@@ -26,7 +26,8 @@ query=""; [ "$base" != "$DATABASE_URL" ] && query="?${DATABASE_URL#*\?}"
 export DATABASE_URL="${base%/*}/coachspool_bench_search$query"
 COACHSPOOL_SCHEMA_DIR="$REPO/schema" "$COACHSPOOL" migrate >/dev/null
 "$BENCH" search --vectors "$VECTORS" --queries "$QUERIES" --k "$K" > "$OUT/search.json"
-python3 - "$OUT/search.json" <<'PY' | tee "$OUT/search-results.md"
+machine_line | tee "$OUT/search-results.md"
+python3 - "$OUT/search.json" <<'PY' | tee -a "$OUT/search-results.md"
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 print(f"{d['vectors']:,} vectors of {d['dimensions']} dimensions (hashing embedder), {d['queries']} queries, k = {d['k']}; "

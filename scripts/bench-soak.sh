@@ -49,6 +49,8 @@ sample() {
 
 start_ts=$("$REPO/scripts/postgres.sh" psql -At -c "SELECT now()")
 {
+  machine_line
+  echo
   echo "$RATE interactions/s for $DURATION s ($total interactions, $((total * 3 / 2)) jobs), $WORKERS worker processes, $(nproc) cores, PostgreSQL on the same machine"
   echo
   echo "| s | jobs heap KiB | jobs indexes KiB | live tuples | dead tuples | autovacuums | ready backlog | interactions stored |"

@@ -124,4 +124,8 @@ peers_section() {
 }
 
 for s in $SECTIONS; do "${s}_section"; done
-python3 "$REPO/scripts/lib/bench_report.py" "$RESULTS" "$OUT/floor/results.csv" "$OUT/pgqueuer/pgqueuer.csv" | tee "$OUT/spool-results.md"
+{
+  machine_line
+  echo
+  python3 "$REPO/scripts/lib/bench_report.py" "$RESULTS" "$OUT/floor/results.csv" "$OUT/pgqueuer/pgqueuer.csv"
+} | tee "$OUT/spool-results.md"

@@ -12,6 +12,7 @@
 # Environment: PEERS_DIR (REPO/../shared/peers), RUNS (3), THREADS (2).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+. "$REPO/scripts/lib/build.sh"
 
 PEERS_DIR=${PEERS_DIR:-$REPO/../shared/peers}
 RUNS=${RUNS:-3}
@@ -63,5 +64,9 @@ say "CoachSpool: coachspool-bench text"
 "$BENCH" text --corpus "$CORPUS" --runs "$RUNS" --threads "$THREADS" \
   --tiktoken-ids "$OUT/tiktoken-ids.u32" --langchain-chunks "$OUT/langchain-chunks.json" > "$OUT/coachspool.json"
 
-python3 "$REPO/scripts/lib/bench_text_report.py" "$OUT/coachspool.json" "$OUT/peers-ml/results/tiktoken.json" \
-  "$OUT/peers-ml/results/splitter.json" | tee "$OUT/text-results.md"
+{
+  machine_line
+  echo
+  python3 "$REPO/scripts/lib/bench_text_report.py" "$OUT/coachspool.json" "$OUT/peers-ml/results/tiktoken.json" \
+    "$OUT/peers-ml/results/splitter.json"
+} | tee "$OUT/text-results.md"

@@ -59,7 +59,10 @@ printf '%s\n' '{"text": "Jag har svårt att hålla mig motiverad."}' '{"text": 4
 printf '%s\n' '{"text": "Första stycket om mål.\n\nAndra stycket, om vanor och sömn.\r\nTredje raden."}' \
   | "$COACHSPOOL" chunk --size 30 --overlap 10 --jsonl
 
-step "embeddings as a command (all-MiniLM-L6-v2 in Swift; the first 6 of 384 values shown)"
+step "the CPU and the matrix kernels the embedder runs (OpenBLAS's core chosen from the CPU's features, not its model number)"
+"$COACHSPOOL" hardware
+
+step "embeddings as a command (all-MiniLM-L6-v2 in Swift; the first 6 of 384 values shown; the kernels are logged on stderr)"
 printf '%s\n' '{"text": "Jag har svårt att hålla mig motiverad."}' '{"text": ""}' \
   | "$COACHSPOOL" embed --jsonl | python3 -c 'import json, sys
 for line in sys.stdin:

@@ -27,6 +27,18 @@ unsigned cs_cpu_features(void) {
     return bits;
 }
 
+void cs_cpu_signature(unsigned *family, unsigned *model) {
+    *family = 0;
+    *model = 0;
+#if defined(__x86_64__)
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return;
+    unsigned base_family = (eax >> 8) & 0xf, base_model = (eax >> 4) & 0xf;
+    *family = base_family == 0xf ? base_family + ((eax >> 20) & 0xff) : base_family;
+    *model = (base_family == 0x6 || base_family == 0xf) ? base_model | (((eax >> 16) & 0xf) << 4) : base_model;
+#endif
+}
+
 void cs_cpu_brand(char *out, size_t size) {
     if (size == 0) return;
     out[0] = 0;

@@ -24,6 +24,8 @@ struct HardwareCommand: ParsableCommand {
             var out = JSONWriter()
             out.object {
                 $0.field("cpu_model") { $0.string(status.cpu.model) }
+                $0.field("cpu_family") { $0.integer(status.cpu.family) }
+                $0.field("cpu_model_number") { $0.integer(status.cpu.modelNumber) }
                 $0.field("cpu_features") { $0.array(status.cpu.features.names) { $0.string($1) } }
                 $0.field("blas_library") { $0.string(status.configuration) }
                 $0.field("blas_version") { $0.string(status.version) }
@@ -37,7 +39,7 @@ struct HardwareCommand: ParsableCommand {
             out.newline()
             try out.flush(to: STDOUT_FILENO)
         } else {
-            print("cpu: \(status.cpu.model)")
+            print("cpu: \(status.cpu)")
             print("cpu features: \(status.cpu.features.names.joined(separator: " "))")
             print("blas: \(status.configuration)")
             print("blas core: \(status.core) (\(status.family?.description ?? "native"); \(status.choice.name))")
@@ -54,7 +56,7 @@ enum KernelLog {
     static func announce(_ embedder: any Embedder, logger: Logger) {
         guard embedder is MiniLMEmbedder, let status = try? OpenBLAS.shared().status else { return }
         let metadata: Logger.Metadata = [
-            "cpu.model": "\(status.cpu.model)",
+            "cpu.model": "\(status.cpu)",
             "blas.core": "\(status.core)",
             "blas.family": "\(status.family?.name ?? "native")",
             "blas.choice": "\(status.choice.name)",

@@ -61,7 +61,7 @@ public enum WorkerMetrics {
     public static func recordKernels(of embedder: any Embedder) {
         guard embedder is MiniLMEmbedder, let status = try? OpenBLAS.shared().status else { return }
         Gauge(label: "coachspool_blas_info", dimensions: [
-            ("cpu_model", status.cpu.model), ("blas_core", status.core),
+            ("cpu_model", status.cpu.description), ("blas_core", status.core),
             ("blas_family", status.family?.name ?? "native"), ("blas_choice", status.choice.name),
         ]).record(1)
     }

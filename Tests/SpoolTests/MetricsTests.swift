@@ -1,3 +1,4 @@
+import Embeddings
 import Foundation
 import LibPQ
 import Testing
@@ -25,9 +26,9 @@ func prometheusSamples(_ text: String) -> [String: Double] {
 extension DatabaseTests {
     @Suite struct MetricsTests {
         /// A worker started with `--metrics-port 0`, and the port it logged.
-        func startWorker(_ db: TestDatabase) async throws -> (CoachSpoolProcess, URL) {
+        func startWorker(_ db: TestDatabase, embedding: [String] = ["--no-embeddings"]) async throws -> (CoachSpoolProcess, URL) {
             let worker = try CoachSpoolProcess(
-                ["work", "--no-embeddings", "--metrics-port", "0", "--metrics-host", "127.0.0.1",
+                ["work"] + embedding + ["--metrics-port", "0", "--metrics-host", "127.0.0.1",
                  "--queue-depth-interval", "1", "--lease", "3", "--log-level", "info"],
                 database: db)
             var port: Int?
@@ -84,11 +85,16 @@ extension DatabaseTests {
         }
 
         /// Readiness follows the database connection: 503 while the database refuses the worker,
-        /// 200 again once it is back, without a restart.
+        /// 200 again once it is back, without a restart. The worker embeds in process, so it also
+        /// logs and exports the CPU and OpenBLAS kernels it runs.
         @Test func readinessFollowsTheDatabaseConnection() async throws {
             try await TestDatabase.with { db in
-                let (worker, base) = try await startWorker(db)
+                let (worker, base) = try await startWorker(db, embedding: ["--embedder", "minilm", "--threads", "1"])
                 defer { worker.signal(SIGKILL) }
+                let kernels = try OpenBLAS.shared().status
+                #expect(worker.stderr.contains("blas.core=\(kernels.core)"), "\(worker.stderr)")
+                let info = try await scrape(base).keys.filter { $0.hasPrefix("coachspool_blas_info{") }
+                #expect(info.count == 1 && info.allSatisfy { $0.contains(#"blas_core="\#(kernels.core)""#) }, "\(info)")
                 let ready = base.appendingPathComponent("ready")
                 #expect(try await eventually(timeout: 30, interval: 0.2) { try await httpGet(ready).0 == 200 })
                 let admin = try PGConnection(conninfo: try TestDatabase.serverURL)

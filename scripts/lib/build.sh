@@ -9,6 +9,17 @@ build_release() {
   export COACHSPOOL
 }
 
+# machine_line: the CPU and the BLAS kernels, one line; every benchmark table starts with it,
+# since hosts of one machine kind differ in CPU (builds the release binary if COACHSPOOL is unset).
+machine_line() {
+  [ -n "${COACHSPOOL:-}" ] || build_release
+  "$COACHSPOOL" hardware --json | python3 -c '
+import json, os, sys
+h = json.load(sys.stdin)
+print(f"CPU: {h['"'"'cpu_model'"'"']} (family {h['"'"'cpu_family'"'"']}, model {h['"'"'cpu_model_number'"'"']}; {os.cpu_count()} cores); BLAS: {h['"'"'blas_library'"'"']}, "
+      f"core {h['"'"'blas_core'"'"']} ({h['"'"'blas_choice'"'"']}); encoder kernels: {h['"'"'encoder_kernels'"'"']}")'
+}
+
 # use_database: uses $DATABASE_URL when set, else starts the embedded server.
 # Sets STARTED_EMBEDDED=1 when this call started it.
 use_database() {

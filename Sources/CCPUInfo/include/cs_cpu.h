@@ -22,6 +22,9 @@ enum {
 // The CS_CPU_* bits this CPU and OS support; 0 on other architectures than x86-64.
 unsigned cs_cpu_features(void);
 
+// CPUID's display family and model (e.g. 6 and 207); both 0 where there is no CPUID.
+void cs_cpu_signature(unsigned *family, unsigned *model);
+
 // The processor's brand string (CPUID 0x80000002–4), without padding; "" where there is none.
 void cs_cpu_brand(char *out, size_t size);
 #endif

@@ -33,20 +33,35 @@ public struct CPUFeatures: OptionSet, Sendable, Hashable {
 }
 
 /// The processor this process runs on.
-public struct CPU: Sendable {
+public struct CPU: Sendable, CustomStringConvertible {
     /// The brand string, e.g. "Intel(R) Xeon(R) Processor" or "AMD EPYC 9R14 96-Core Processor".
     public let model: String
+    /// CPUID's display family and model numbers (6 and 207 on an Emerald Rapids Xeon); 0 off x86-64.
+    /// Brand strings of cloud CPUs are often generic ("Intel(R) Xeon(R) Processor"): these tell them apart.
+    public let family: Int
+    public let modelNumber: Int
     public let features: CPUFeatures
+
+    /// Brand string with family and model, for logs and benchmark tables.
+    public var description: String {
+        family == 0 ? model : "\(model) (family \(family), model \(modelNumber))"
+    }
 
     public static let current: CPU = {
         var brand = [CChar](repeating: 0, count: 64)
         cs_cpu_brand(&brand, brand.count)
         let model = String(decoding: brand.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return CPU(model: model.isEmpty ? "unknown" : model, features: CPUFeatures(rawValue: UInt32(cs_cpu_features())))
+        var family: UInt32 = 0, number: UInt32 = 0
+        cs_cpu_signature(&family, &number)
+        return CPU(
+            model: model.isEmpty ? "unknown" : model, family: Int(family), modelNumber: Int(number),
+            features: CPUFeatures(rawValue: UInt32(cs_cpu_features())))
     }()
 
-    public init(model: String, features: CPUFeatures) {
+    public init(model: String, family: Int = 0, modelNumber: Int = 0, features: CPUFeatures) {
         self.model = model
+        self.family = family
+        self.modelNumber = modelNumber
         self.features = features
     }
 }

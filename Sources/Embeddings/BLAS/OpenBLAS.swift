@@ -55,7 +55,7 @@ public final class OpenBLAS: @unchecked Sendable {  // immutable: C function poi
         public var warning: String? {
             guard let family, let bestFamily, family < bestFamily else { return nil }
             let cause = if case .environment(let core) = choice { "OPENBLAS_CORETYPE=\(core) asks for it" } else { "OpenBLAS chose it" }
-            return "OpenBLAS runs its \(family) kernels (\(core)) on a CPU with \(bestFamily) (\(cpu.model)); \(cause). "
+            return "OpenBLAS runs its \(family) kernels (\(core)) on a CPU with \(bestFamily) (\(cpu)); \(cause). "
                 + "Embeddings run slower (SSE kernels: 4–5×); unset OPENBLAS_CORETYPE or set it to \(OpenBLASCore.best(for: cpu.features)?.name ?? "a newer core")."
         }
 
@@ -66,7 +66,7 @@ public final class OpenBLAS: @unchecked Sendable {  // immutable: C function poi
             case .environment: "set by OPENBLAS_CORETYPE"
             case .library: "chosen by OpenBLAS"
             }
-            return "\(cpu.model); OpenBLAS \(version) \(core) kernels (\(family?.description ?? "native"), \(how))"
+            return "\(cpu); OpenBLAS \(version) \(core) kernels (\(family?.description ?? "native"), \(how))"
         }
 
         /// The version word of `configuration` ("0.3.21"), or the whole string if it has another shape.
@@ -158,7 +158,7 @@ public final class OpenBLAS: @unchecked Sendable {  // immutable: C function poi
     /// `C[m×n] = alpha · A[m×k] · op(B) + beta · C`, where `op(B)` is `B[k×n]`, or the transpose
     /// of `B[n×k]` when `transposeB` (PyTorch's `Linear` weights are `[out, in]`). Row-major.
     @inline(__always)
-    func multiply(
+    public func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, inner k: Int, strideA: Int,
         _ b: UnsafePointer<Float>, columns n: Int, strideB: Int, transposeB: Bool,
         into c: UnsafeMutablePointer<Float>, strideC: Int, alpha: Float = 1, beta: Float = 0
