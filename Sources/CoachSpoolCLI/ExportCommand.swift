@@ -16,11 +16,13 @@ struct ExportCommand: AsyncParsableCommand {
             (invalid ones are excluded and counted by reason), and splits by conversation with a \
             hash of the seed and the conversation, so a rerun writes byte-identical files. \
             Fails (exit 4, nothing written) when fewer than 10 valid examples are left for \
-            training; warns under 50. sharegpt and alpaca also get LLaMA-Factory's \
-            dataset_info.json.
+            training; warns under 50. trl-sft, sharegpt and alpaca write one example per trained \
+            answer (rejected answers only as context). sharegpt and alpaca also get LLaMA-Factory's \
+            dataset_info.json and llamafactory_sft.yaml (mask_history: true); openai gets \
+            axolotl.yaml (message_field_training: weight).
             """)
 
-    @Option(help: "openai | openai-dpo | kto | sharegpt | alpaca.")
+    @Option(help: "openai | trl-sft | openai-dpo | trl-dpo | kto | sharegpt | alpaca.")
     var format: DatasetFormat
 
     @Option(help: "Directory for the files (created if missing; existing files are replaced).")
@@ -131,27 +133,33 @@ struct DatasetExport: Sendable {
         var summary = ExportSummary()
         var progress = ExportProgress()
         var chat = JSONWriter()
+        // Expanded records of different conversations can be equal (a shared first exchange).
+        var expandedSeen = Set<Data>()
         try reader.forEach(conn) { row in
             progress.tick()
             if row.isDuplicate { return summary.excluded("duplicate") }
-            chat.clear()
-            DatasetRecord.conversation(messages: row.record.chatForm).write(as: .openai, into: &chat)
-            let verdict = validator.validate(line: chat.bytes)
-            guard verdict.isValid, let tokens = verdict.tokens else {
-                for reason in verdict.reasons.map(\.rawValue).sorted() { summary.excluded(reason) }
-                return
-            }
-            // An openai line is the very bytes just checked; other formats render the record.
-            if format == .openai {
-                chat.newline()
-            } else {
+            for record in row.record.records(for: format) {
                 chat.clear()
-                row.record.write(as: format, into: &chat)
+                DatasetRecord.conversation(messages: record.chatForm).write(as: .openai, into: &chat)
+                let verdict = validator.validate(line: chat.bytes)
+                guard verdict.isValid, let tokens = verdict.tokens else {
+                    for reason in verdict.reasons.map(\.rawValue).sorted() { summary.excluded(reason) }
+                    continue
+                }
+                // An openai line is the very bytes just checked; other formats render the record.
+                if format != .openai {
+                    chat.clear()
+                    record.write(as: format, into: &chat)
+                }
                 chat.newline()
+                if format.expandsConversations, !expandedSeen.insert(Data(SHA256.hash(data: chat.bytes))).inserted {
+                    summary.excluded("duplicate")
+                    continue
+                }
+                let part = split.part(forConversation: row.conversation)
+                try files[part]!.write(chat.bytes)
+                summary.add(part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt)
             }
-            let part = split.part(forConversation: row.conversation)
-            try files[part]!.write(chat.bytes)
-            summary.add(part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt)
         }
         progress.finish()
         let train = summary.examples[.train] ?? 0
@@ -167,7 +175,13 @@ struct DatasetExport: Sendable {
             digests[part] = try files[part]!.commit(as: directory.appendingPathComponent("\(part.rawValue).jsonl"))
         }
         try write(manifest(summary, filter: reader.filter, digests: digests), to: "manifest.json")
-        if let info = datasetInfo { try write(info, to: "dataset_info.json") }
+        if let info = datasetInfo {
+            try write(info, to: "dataset_info.json")
+            try TrainerConfigs.llamaFactory(format: format).write(to: directory.appendingPathComponent(TrainerConfigs.llamaFactoryFile), atomically: true, encoding: .utf8)
+        }
+        if format == .openai {
+            try TrainerConfigs.axolotl.write(to: directory.appendingPathComponent(TrainerConfigs.axolotlFile), atomically: true, encoding: .utf8)
+        }
         let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
         return Result(trainExamples: train, summaryLine: """
             \(format.rawValue): \(train) train + \(validation) validation examples, \(tokens) tokens, \
@@ -226,7 +240,7 @@ struct DatasetExport: Sendable {
                 "formatting": "alpaca",
                 "columns": ["prompt": "instruction", "query": "input", "response": "output", "system": "system", "history": "history"],
             ]
-        case .openai, .openaiDPO, .kto:
+        case .openai, .trlSFT, .openaiDPO, .trlDPO, .kto:
             return nil
         }
         return Dictionary(uniqueKeysWithValues: DatasetSplit.Part.allCases.map { part in

@@ -199,16 +199,17 @@ extension DatabaseTests.DatasetTests {
             let (kto, _) = try await Self.export(db, "kto", ["--val-fraction", "0"])
             let feedback = try Self.lines(kto.appendingPathComponent("train.jsonl"))
             #expect(feedback.allSatisfy { Set($0.keys) == ["prompt", "completion", "label"] && $0["label"] as? Bool == true })
+            // One example per trained answer, ending with it: the first exchange, then both.
             let (sharegpt, _) = try await Self.export(db, "sharegpt")
-            let conversation = try #require(try Self.lines(sharegpt.appendingPathComponent("train.jsonl")).first)
-            #expect((conversation["conversations"] as! [[String: String]]).map { $0["from"]! } == ["human", "gpt", "human", "gpt"])
-            #expect((conversation["system"] as? String)?.hasPrefix("Du är en AI-coach") == true)
+            let conversations = try Self.lines(sharegpt.appendingPathComponent("train.jsonl")).prefix(2)
+            #expect(conversations.map { ($0["conversations"] as! [[String: String]]).map { $0["from"]! } } == [["human", "gpt"], ["human", "gpt", "human", "gpt"]])
+            #expect(conversations.allSatisfy { ($0["system"] as? String)?.hasPrefix("Du är en AI-coach") == true })
             let info = try JSONSerialization.jsonObject(with: Data(contentsOf: sharegpt.appendingPathComponent("dataset_info.json"))) as! [String: [String: Any]]
             #expect(info["coachspool_train"]?["file_name"] as? String == "train.jsonl")
             let (alpaca, _) = try await Self.export(db, "alpaca")
-            let record = try #require(try Self.lines(alpaca.appendingPathComponent("train.jsonl")).first)
-            #expect((record["instruction"] as! String).hasPrefix("Och om jag inte hinner"))
-            #expect((record["history"] as! [[String]]).count == 1)
+            let records = try Self.lines(alpaca.appendingPathComponent("train.jsonl")).prefix(2)
+            #expect(records.map { ($0["instruction"] as! String).hasPrefix("Hur kommer jag vidare") } == [true, false])
+            #expect(records.map { ($0["history"] as! [[String]]).count } == [0, 1])
 
             // University: sessions 0, 3, …, 18 minus u3's: fewer than 10.
             let (few, fewRun) = try await Self.export(db, "openai", ["--mode", "university"])

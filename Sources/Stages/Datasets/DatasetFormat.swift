@@ -1,16 +1,25 @@
 /// The export formats, and how one stored record becomes one JSON line in each.
 public enum DatasetFormat: String, Sendable, CaseIterable {
-    /// OpenAI chat fine-tuning (`{"messages": [...]}` with per-message `weight`); also what TRL's
-    /// SFT trainer and Axolotl's `chat_template` datasets read.
+    /// OpenAI chat fine-tuning (`{"messages": [...]}` with per-message `weight`): OpenAI-compatible
+    /// services, and Axolotl's `chat_template` datasets with `message_field_training: weight`.
+    /// TRL does not read `weight` (it would train rejected answers too): use `trlSFT` for TRL.
     case openai
+    /// TRL's conversational prompt–completion rows, one per trained answer: `prompt` (system,
+    /// earlier turns, the user turn) and `completion` (that answer). Rejected answers appear only
+    /// inside prompts, where TRL computes no loss.
+    case trlSFT = "trl-sft"
+    /// TRL's conversational preference rows: `prompt`, `chosen`, `rejected` (one assistant message each).
+    case trlDPO = "trl-dpo"
     /// OpenAI preference fine-tuning (DPO): `input.messages`, `preferred_output`,
     /// `non_preferred_output`.
     case openaiDPO = "openai-dpo"
     /// TRL's KTO trainer, conversational form: `prompt` messages, `completion`, `label`.
     case kto
-    /// LLaMA-Factory's ShareGPT form: `conversations` of `from`/`value`, `system` apart.
+    /// LLaMA-Factory's ShareGPT form: `conversations` of `from`/`value`, `system` apart; one
+    /// example per trained answer, ending with it (train with `mask_history: true`).
     case sharegpt
-    /// LLaMA-Factory's Alpaca form: `instruction`, `input`, `output`, `system`, `history`.
+    /// LLaMA-Factory's Alpaca form: `instruction`, `input`, `output`, `system`, `history`; one
+    /// example per trained answer, earlier turns as `history` (train with `mask_history: true`).
     case alpaca
 
     /// Which stored records the format is made from.
@@ -18,9 +27,18 @@ public enum DatasetFormat: String, Sendable, CaseIterable {
 
     public var source: Source {
         switch self {
-        case .openai, .sharegpt, .alpaca: .examples
-        case .openaiDPO: .preferencePairs
+        case .openai, .trlSFT, .sharegpt, .alpaca: .examples
+        case .openaiDPO, .trlDPO: .preferencePairs
         case .kto: .feedbackExamples
+        }
+    }
+
+    /// Formats whose trainers cannot be told which assistant turns to learn from: a stored
+    /// conversation becomes one record per trained answer, ending with it.
+    public var expandsConversations: Bool {
+        switch self {
+        case .trlSFT, .sharegpt, .alpaca: true
+        case .openai, .openaiDPO, .trlDPO, .kto: false
         }
     }
 }
@@ -44,12 +62,30 @@ public enum DatasetRecord: Sendable, Equatable {
         }
     }
 
+    /// The records `format` writes for this one: a conversation, for a format that
+    /// `expandsConversations`, becomes one conversation per trained assistant answer (weight 1
+    /// or none), made of the turns before it (weights dropped: they are context) and the answer.
+    /// A rejected answer (weight 0) is never the last message of a record.
+    public func records(for format: DatasetFormat) -> [DatasetRecord] {
+        guard format.expandsConversations, case .conversation(let messages) = self else { return [self] }
+        return messages.indices.compactMap { index in
+            let message = messages[index]
+            guard message.role == .assistant, message.weight != 0 else { return nil }
+            return .conversation(messages: messages[..<index].map(\.withoutWeight) + [message])
+        }
+    }
+
     /// Appends the record as one JSON line (without the newline) in `format`. The format must
     /// be one made from this kind of record (`DatasetFormat.source`).
     public func write(as format: DatasetFormat, into json: inout JSONWriter) {
         switch (self, format) {
         case (.conversation(let messages), .openai):
             json.object { $0.field("messages") { Self.write(messages, into: &$0) } }
+        case (.conversation(let messages), .trlSFT):
+            json.object {
+                $0.field("prompt") { Self.write(Array(messages.dropLast()), into: &$0) }
+                $0.field("completion") { Self.write([messages[messages.count - 1].withoutWeight], into: &$0) }
+            }
         case (.conversation(let messages), .sharegpt):
             Self.writeShareGPT(messages, into: &json)
         case (.conversation(let messages), .alpaca):
@@ -59,6 +95,12 @@ public enum DatasetRecord: Sendable, Equatable {
                 $0.field("input") { $0.object { $0.field("messages") { Self.write(input.map(\.withoutWeight), into: &$0) } } }
                 $0.field("preferred_output") { Self.write([ChatMessage(role: .assistant, content: preferred)], into: &$0) }
                 $0.field("non_preferred_output") { Self.write([ChatMessage(role: .assistant, content: nonPreferred)], into: &$0) }
+            }
+        case (.preference(let input, let preferred, let nonPreferred), .trlDPO):
+            json.object {
+                $0.field("prompt") { Self.write(input.map(\.withoutWeight), into: &$0) }
+                $0.field("chosen") { Self.write([ChatMessage(role: .assistant, content: preferred)], into: &$0) }
+                $0.field("rejected") { Self.write([ChatMessage(role: .assistant, content: nonPreferred)], into: &$0) }
             }
         case (.feedback(let prompt, let completion, let label), .kto):
             json.object {
@@ -81,8 +123,8 @@ public enum DatasetRecord: Sendable, Equatable {
         }
     }
 
-    /// ShareGPT has no per-message weight: rejected answers inside a conversation appear as
-    /// ordinary turns (train with LLaMA-Factory's `mask_history` to learn from the last only).
+    /// ShareGPT has no per-message weight: an expanded record ends with its one trained answer,
+    /// and LLaMA-Factory's `mask_history: true` (in the generated YAML) learns from the last turn only.
     private static func writeShareGPT(_ messages: [ChatMessage], into json: inout JSONWriter) {
         let system = messages.first { $0.role == .system }?.content
         json.object {
