@@ -120,8 +120,14 @@ struct DatasetExport: Sendable {
 
     struct Result: Sendable {
         var trainExamples: Int
+        /// The keys of the conversations in train.jsonl (also written to `trainConversationsFile`).
+        var trainConversations: [String]
         var summaryLine: String
     }
+
+    /// The conversation keys of the train split, one per line: a training run's lineage (keys
+    /// only, no text), read by `coachspool train --export`.
+    static let trainConversationsFile = "train_conversations.txt"
 
     func run(_ reader: DatasetReader, on conn: PGConnection) throws -> Result {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -135,6 +141,7 @@ struct DatasetExport: Sendable {
         var chat = JSONWriter()
         // Expanded records of different conversations can be equal (a shared first exchange).
         var expandedSeen = Set<Data>()
+        var trainConversations: [String] = []
         try reader.forEach(conn) { row in
             progress.tick()
             if row.isDuplicate { return summary.excluded("duplicate") }
@@ -157,6 +164,7 @@ struct DatasetExport: Sendable {
                     continue
                 }
                 let part = split.part(forConversation: row.conversation)
+                if part == .train, trainConversations.last != row.conversation { trainConversations.append(row.conversation) }
                 try files[part]!.write(chat.bytes)
                 summary.add(part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt)
             }
@@ -174,6 +182,8 @@ struct DatasetExport: Sendable {
         for part in DatasetSplit.Part.allCases {
             digests[part] = try files[part]!.commit(as: directory.appendingPathComponent("\(part.rawValue).jsonl"))
         }
+        try Data(trainConversations.map { $0 + "\n" }.joined().utf8)
+            .write(to: directory.appendingPathComponent(Self.trainConversationsFile), options: .atomic)
         try write(manifest(summary, filter: reader.filter, digests: digests), to: "manifest.json")
         if let info = datasetInfo {
             try write(info, to: "dataset_info.json")
@@ -183,7 +193,7 @@ struct DatasetExport: Sendable {
             try TrainerConfigs.axolotl.write(to: directory.appendingPathComponent(TrainerConfigs.axolotlFile), atomically: true, encoding: .utf8)
         }
         let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
-        return Result(trainExamples: train, summaryLine: """
+        return Result(trainExamples: train, trainConversations: trainConversations, summaryLine: """
             \(format.rawValue): \(train) train + \(validation) validation examples, \(tokens) tokens, \
             excluded \(summary.totalExcluded); \(directory.path)
             """)
