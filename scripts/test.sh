@@ -13,6 +13,9 @@ ensure_build_deps
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
 "$REPO/scripts/fetch-model.sh" >/dev/null
+# The trainer's environment (TRL + PEFT, ~6 GB from PyPI, cached in .coachspool/pip-cache).
+COACHSPOOL_TRAINER_PYTHON=$("$REPO/scripts/fetch-trainer.sh" | tail -n 1)
+export COACHSPOOL_TRAINER_PYTHON
 use_database
 if [ "$STARTED_EMBEDDED" = 1 ]; then
   trap '"$REPO/scripts/postgres.sh" down || true' EXIT

@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
             (scripts/fetch-trainer.sh) as a child process, and writes OUT/adapter/ (PEFT), \
             OUT/training_report.json and OUT/training_report.md. The run is recorded in \
             coachspool.training_runs with the conversations of its train split (coachspool runs). \
-            Exit 4: too few examples; 5: the trainer's environment, the model folder, its chat \
+            Exit 4: too few examples (or none for validation); 5: the trainer's environment, the model folder, its chat \
             template or the export is missing or unusable; 6: training failed or was interrupted.
             """)
 
@@ -46,8 +46,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train on this export folder instead of exporting the current data.")
     var export: String?
 
-    @Option(help: "Share of conversations in validation when exporting.")
-    var valFraction = 0.1
+    @Option(help: "Share of conversations in validation when exporting (the baseline and the adapter are measured on it).")
+    var valFraction = 0.2
 
     @Option(help: "LoRA rank (the seed's r).")
     var loraR = 16
@@ -116,6 +116,10 @@ struct TrainCommand: ParsableCommand {
         guard manifest.format == method.format.rawValue else {
             printError("error: \(dataset.path) holds a \(manifest.format) export; --method \(method.rawValue) needs \(method.format.rawValue)")
             throw ExitCode(Self.unusableExitCode)
+        }
+        guard manifest.validationExamples > 0 else {
+            printError("error: \(dataset.path) has no validation examples, so nothing can be measured against the base model: export with a larger --val-fraction")
+            throw ExitCode(ExportError.exitCode)
         }
         let run = try TrainingRuns.start(conn, TrainingRuns.Start(
             method: method.rawValue, baseModel: model.name, baseModelConfigSHA256: model.configSHA256,

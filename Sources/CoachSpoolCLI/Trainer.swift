@@ -69,6 +69,7 @@ struct ExportManifest {
     let pipelineVersion: String?
     let sha256: String
     let filesSHA256JSON: String
+    let validationExamples: Int
 
     init(directory: URL) throws {
         let file = directory.appendingPathComponent("manifest.json")
@@ -78,7 +79,9 @@ struct ExportManifest {
         self.format = format
         pipelineVersion = object["pipeline_version"] as? String
         sha256 = Array(SHA256.hash(data: data)).hexString
-        let files = (object["files"] as? [String: [String: Any]] ?? [:]).compactMapValues { $0["sha256"] as? String }
+        let entries = object["files"] as? [String: [String: Any]] ?? [:]
+        validationExamples = entries["validation.jsonl"]?["examples"] as? Int ?? 0
+        let files = entries.compactMapValues { $0["sha256"] as? String }
         filesSHA256JSON = String(decoding: try JSONSerialization.data(withJSONObject: files, options: [.sortedKeys]), as: UTF8.self)
     }
 }
@@ -134,19 +137,11 @@ enum TrainerProcess {
         childEnvironment["TRANSFORMERS_OFFLINE"] = "1"
         childEnvironment["HF_DATASETS_OFFLINE"] = "1"
         process.environment = childEnvironment
-        let received = SignalFlag()
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                received.set(number)
-                if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        // A plain handler, not SIG_IGN + a dispatch source: an ignored signal is discarded by the
+        // kernel before any source sees it, and the child would inherit the SIG_IGN.
+        receivedSignal = 0
+        for number in [SIGTERM, SIGINT] { signal(number) { receivedSignal = $0 } }
+        defer { for number in [SIGTERM, SIGINT] { signal(number, SIG_DFL) } }
         fflush(nil)  // our buffered lines before the trainer's, which share the stream
         do {
             try process.run()
@@ -155,8 +150,15 @@ enum TrainerProcess {
             return .unusable(127)
         }
         // Polled: waitUntilExit() can miss the exit when called from a concurrency thread.
-        while process.isRunning { usleep(100_000) }
-        if let number = received.value { return .interrupted(number) }
+        var forwarded = false
+        while process.isRunning {
+            if receivedSignal != 0, !forwarded {
+                kill(process.processIdentifier, SIGTERM)
+                forwarded = true
+            }
+            usleep(100_000)
+        }
+        if receivedSignal != 0 { return .interrupted(receivedSignal) }
         let status = process.terminationStatus
         switch (process.terminationReason, status) {
         case (.exit, 0): return .finished
@@ -166,10 +168,6 @@ enum TrainerProcess {
     }
 }
 
-/// The signal that arrived, set from a signal handler's queue.
-private final class SignalFlag: @unchecked Sendable {  // state guarded by `lock`
-    private let lock = NSLock()
-    private var number: Int32?
-    func set(_ value: Int32) { lock.withLock { number = value } }
-    var value: Int32? { lock.withLock { number } }
-}
+/// The last SIGTERM/SIGINT received while the trainer runs (0: none). Written only by the signal
+/// handler, read by the polling loop: a single aligned word, as C's sig_atomic_t.
+nonisolated(unsafe) private var receivedSignal: Int32 = 0

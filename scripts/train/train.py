@@ -12,7 +12,7 @@ kto for kto). Writes OUT/adapter/ (PEFT's format), OUT/training_report.json and
 OUT/training_report.md. Prints progress as lines `progress {json}` on stdout.
 Exit status: 0 done; 3 the model folder, its chat template or the export is unusable; 1 failed.
 """
-import argparse, hashlib, json, math, os, shutil, sys, time
+import argparse, hashlib, json, math, os, shutil, signal, sys, time
 
 FORMAT_OF = {"sft": "trl-sft", "dpo": "trl-dpo", "kto": "kto"}
 # LoRA targets by architecture (PEFT's model_type): attention and MLP projections.
@@ -210,6 +210,11 @@ def exit_with_parent():
 
 def main(argv):
     args = parse_args(argv)
+    # `coachspool train` forwards SIGTERM/SIGINT to us, but Foundation's Process starts us with
+    # the signal mask of the thread that spawned us, where they are blocked: unblock them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     exit_with_parent()
     started = time.time()
     manifest = check_inputs(args)
