@@ -3,7 +3,9 @@
 # ingest the sample data (with a few bad lines) and the knowledge base, workers until the queue
 # is drained (interactions prepared, documents chunked and embedded with all-MiniLM-L6-v2), what
 # happened, a RAG query with its sources, consent and erasure, and the fine-tuning datasets
-# exported in every format (openai, openai-dpo, kto, sharegpt, alpaca). Set DATABASE_URL to use another server instead (it must have pgvector available).
+# exported in every format (openai, trl-sft, openai-dpo, trl-dpo, kto, sharegpt, alpaca), a
+# worker's metrics, and a LoRA adapter trained with TRL + PEFT on a tiny model, measured against
+# the base model. Set DATABASE_URL to use another server instead (it must have pgvector available).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
@@ -125,12 +127,12 @@ step "admin SQL: the fine-tuning data the workers built (per mode and language; 
 
 step "export the datasets in every format (train/validation split by conversation, validated, with a manifest)"
 exports="$STATE_DIR/exports"
-for format in openai openai-dpo kto sharegpt alpaca; do
+for format in openai trl-sft openai-dpo trl-dpo kto sharegpt alpaca; do
   "$COACHSPOOL" export --format "$format" --out "$exports/$format" 2>&1
 done
 echo
 echo "first line of each train.jsonl:"
-for format in openai openai-dpo kto sharegpt alpaca; do
+for format in openai trl-sft openai-dpo trl-dpo kto sharegpt alpaca; do
   printf '  %-11s %s...\n' "$format" "$(head -n 1 "$exports/$format/train.jsonl" | cut -c 1-150)"
 done
 echo
@@ -175,3 +177,27 @@ for line in text.splitlines():
 PY
 kill -TERM "$metrics_worker"
 wait "$metrics_worker" || true
+
+step "train a LoRA adapter with TRL + PEFT (a tiny random Llama made from the data's own texts; a real run names a local model folder)"
+COACHSPOOL_TRAINER_PYTHON=$("$REPO/scripts/fetch-trainer.sh" | tail -n 1)
+export COACHSPOOL_TRAINER_PYTHON
+tiny="$STATE_DIR/demo/tiny-model"
+rm -rf "$tiny" "$STATE_DIR/demo/train"
+HF_HUB_OFFLINE=1 "$COACHSPOOL_TRAINER_PYTHON" "$REPO/scripts/train/tiny_model.py" "$tiny" --from-export "$exports/trl-sft" 2>/dev/null >/dev/null
+"$COACHSPOOL" train --base-model "$tiny" --out "$STATE_DIR/demo/train" --max-steps 40 --learning-rate 5e-3 --log-level warning 2>&1 \
+  | grep -v "^{'" | grep -v "Warning\|warn(" || true
+python3 - "$STATE_DIR/demo/train/training_report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"baseline (base model) validation loss {r['baseline_eval_loss']:.4f} -> adapter {r['eval_loss']:.4f}; "
+      f"{r['steps']} steps, {r['trained_tokens']} tokens with loss, {r['device']}, {r['seconds']} s")
+PY
+"$COACHSPOOL" runs list
+
+step "erasure names the training runs that learnt from a person, and flags them"
+learner=$("$REPO/scripts/postgres.sh" psql -Atc "SELECT i.user_id FROM coachspool.training_run_conversations l
+  JOIN coachspool.conversations c ON c.id = l.conversation_id
+  JOIN coachspool.interactions i ON coachspool.conversation_key(i.session_id, i.idempotency_key) = c.key
+ WHERE i.user_id IS NOT NULL ORDER BY i.user_id LIMIT 1")
+"$COACHSPOOL" erase --user "$learner" --log-level warning
+"$COACHSPOOL" runs list

@@ -4,6 +4,7 @@ ChatML-style chat template with {% generation %} blocks (so TRL can also mask by
 Saved with save_pretrained into OUT; nothing is downloaded.
 
 usage: python tiny_model.py OUT TEXTS.jsonl [--seed 0]     (TEXTS.jsonl: lines {"text": ...})
+       python tiny_model.py OUT --from-export DIR        (the message texts of an export's files)
 """
 import argparse, json, os
 
@@ -22,13 +23,30 @@ CHAT_TEMPLATE = (
 SPECIAL = ["<|pad|>", "<|bos|>", "<|im_start|>", "<|im_end|>"]
 
 
+def export_texts(folder):
+    """Every message's content in an export's train and validation files (any chat format)."""
+    texts = []
+    for part in ("train", "validation"):
+        for line in open(os.path.join(folder, f"{part}.jsonl"), encoding="utf-8"):
+            for value in json.loads(line).values():
+                if isinstance(value, list):
+                    texts += [m["content"] for m in value if isinstance(m, dict) and "content" in m]
+    return texts
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("texts")
+    parser.add_argument("texts", nargs="?")
+    parser.add_argument("--from-export")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    texts = [json.loads(line)["text"] for line in open(args.texts, encoding="utf-8") if line.strip()]
+    if args.from_export:
+        texts = export_texts(args.from_export)
+    elif args.texts:
+        texts = [json.loads(line)["text"] for line in open(args.texts, encoding="utf-8") if line.strip()]
+    else:
+        parser.error("give TEXTS.jsonl or --from-export DIR")
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()

@@ -45,23 +45,8 @@ enum Trainer {
 
     /// A tiny random Llama with a tokenizer trained on the texts of an export's files.
     static func tinyModel(fromExport export: URL) async throws -> URL {
-        var texts = ""
-        for part in ["train", "validation"] {
-            let content = try String(contentsOf: export.appendingPathComponent("\(part).jsonl"), encoding: .utf8)
-            for line in content.split(separator: "\n") {
-                let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-                for case let messages as [[String: Any]] in row.values {
-                    for message in messages {
-                        let line = try JSONSerialization.data(withJSONObject: ["text": message["content"] as! String])
-                        texts += String(decoding: line, as: UTF8.self) + "\n"
-                    }
-                }
-            }
-        }
-        let textsFile = temporaryFile("texts.jsonl")
-        try texts.write(to: textsFile, atomically: true, encoding: .utf8)
         let model = temporaryFile("tiny-model")
-        let made = try await run([script("tiny_model.py"), model.path, textsFile.path])
+        let made = try await run([script("tiny_model.py"), model.path, "--from-export", export.path])
         #expect(made.status == 0, "\(made.err)")
         return model
     }
