@@ -130,7 +130,7 @@ extension DatabaseTests {
             }
         }
 
-        @Test func dpoTrainsOnThePreferencePairsAndIsRecorded() async throws {
+        @Test func dpoAndKTOTrainOnTheirExportsAndAreRecorded() async throws {
             try await TestDatabase.with { db in
                 try await Datasets.prepareGenerated(db, sessions: 20)
                 let (dpo, run) = try await Datasets.export(db, "trl-dpo", ["--val-fraction", "0.2"])
@@ -141,6 +141,10 @@ extension DatabaseTests {
                 #expect(await train.wait(timeout: 300) == 0, "\(train.stderr)")
                 #expect(try db.scalar("SELECT method || ' ' || status || ' ' || dataset_format FROM coachspool.training_runs", as: String.self) == "dpo succeeded trl-dpo")
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.training_run_conversations", as: Int.self) > 0)
+                // KTO exports its own data (train without --export) on the same tiny model.
+                let kto = try Self.train(db, ["--base-model", model.path, "--out", temporaryFile("kto-out").path, "--method", "kto", "--max-steps", "4"])
+                #expect(await kto.wait(timeout: 300) == 0, "\(kto.stderr)")
+                #expect(try db.scalar("SELECT method || ' ' || status || ' ' || dataset_format FROM coachspool.training_runs WHERE id = 2", as: String.self) == "kto succeeded kto")
                 // An export of the wrong format for the method is refused before anything runs.
                 let wrong = try await CoachSpoolProcess.run(
                     ["train", "--base-model", model.path, "--out", temporaryFile("wrong").path, "--method", "sft", "--export", dpo.path], database: db)
