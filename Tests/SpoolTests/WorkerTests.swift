@@ -62,8 +62,16 @@ extension DatabaseTests {
         @Test func twoWorkerProcessesDrainEverythingExactlyOnce() async throws {
             try await TestDatabase.with { db in
                 try await ingest(3000, into: db, ratedEvery: 3)
-                let a = try CoachSpoolProcess(["work", "--drain", "--concurrency", "2", "--batch-size", "50"], database: db)
-                let b = try CoachSpoolProcess(["work", "--drain", "--concurrency", "2", "--batch-size", "50"], database: db)
+                // Both start claiming at the same moment: the jobs table stays locked until both
+                // processes are up, so a slow start of one cannot leave it nothing to do.
+                let gate = try db.connect()
+                try gate.execute(unsafeSQL: "BEGIN")
+                try gate.execute(unsafeSQL: "LOCK TABLE coachspool.jobs IN EXCLUSIVE MODE")
+                let arguments = ["work", "--drain", "--concurrency", "2", "--batch-size", "50", "--no-embeddings", "--log-level", "info"]
+                let a = try CoachSpoolProcess(arguments, database: db)
+                let b = try CoachSpoolProcess(arguments, database: db)
+                #expect(await eventually(timeout: 60) { a.stderr.contains("worker started") && b.stderr.contains("worker started") })
+                try gate.execute(unsafeSQL: "COMMIT")
                 #expect(await a.wait() == 0, "\(a.stderr)")
                 #expect(await b.wait() == 0, "\(b.stderr)")
                 try expectExactlyOnce(db, total: 3000)
