@@ -13,7 +13,7 @@ ensure_build_deps
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
 "$REPO/scripts/fetch-model.sh" >/dev/null
-# The trainer's environment (TRL + PEFT, ~6 GB from PyPI, cached in .coachspool/pip-cache).
+# The trainer's environment (TRL + PEFT, ~6 GB from PyPI; wheels kept in .coachspool/wheels).
 COACHSPOOL_TRAINER_PYTHON=$("$REPO/scripts/fetch-trainer.sh" | tail -n 1)
 export COACHSPOOL_TRAINER_PYTHON
 use_database
