@@ -129,21 +129,27 @@ struct TrainCommand: ParsableCommand {
         logger.info("training run \(run.id) started", metadata: ["run.id": "\(run.id)", "run.conversations": "\(run.conversations)"])
         print("training run \(run.id): \(method.rawValue) LoRA on \(model.name), \(run.conversations) train conversations recorded")
 
-        let outcome = TrainerProcess.run(trainer, arguments: trainerArguments(dataset: dataset, out: outDirectory))
+        // `conn` holds the run's advisory lock: it must live as long as the trainer does.
+        let outcome = withExtendedLifetime(conn) {
+            TrainerProcess.run(trainer, arguments: trainerArguments(dataset: dataset, out: outDirectory))
+        }
+        // The end is written on a new connection: the one holding the lock may have been lost
+        // during a long training (the run then reads `interrupted` until this update).
+        let ending = try openConnection(application: "coachspool-train")
         switch outcome {
         case .finished:
             let report = try TrainingReport(file: outDirectory.appendingPathComponent("training_report.json"))
             try TrainingRuns.finish(
-                conn, id: run.id, status: .succeeded, metrics: report.metricsJSON, adapterPath: report.adapterPath,
+                ending, id: run.id, status: .succeeded, metrics: report.metricsJSON, adapterPath: report.adapterPath,
                 adapterSHA256: try? TrainingReport.sha256(ofFile: URL(fileURLWithPath: report.adapterPath).appendingPathComponent("adapter_model.safetensors")))
             print(String(format: "training run %lld: validation loss %.4f (base model) → %.4f (adapter); %@",
                          run.id, report.baselineEvalLoss, report.evalLoss, outDirectory.appendingPathComponent("training_report.md").path))
         case .unusable(let status), .failed(let status):
-            try TrainingRuns.finish(conn, id: run.id, status: .failed, error: "the trainer exited with status \(status)")
+            try TrainingRuns.finish(ending, id: run.id, status: .failed, error: "the trainer exited with status \(status)")
             printError("error: training run \(run.id) failed (the trainer exited with status \(status))")
             throw ExitCode(outcome == .unusable(status) ? Self.unusableExitCode : Self.failedExitCode)
         case .interrupted(let signal):
-            try TrainingRuns.finish(conn, id: run.id, status: .interrupted, error: "stopped by signal \(signal)")
+            try TrainingRuns.finish(ending, id: run.id, status: .interrupted, error: "stopped by signal \(signal)")
             printError("training run \(run.id) interrupted (signal \(signal))")
             throw ExitCode(Self.failedExitCode)
         }

@@ -49,7 +49,8 @@ public enum TrainingRuns {
     }
 
     /// Records a running run and its lineage, and takes the run's advisory lock on `conn`, which
-    /// must stay open until `finish` (its loss marks the run interrupted for the next `reap`).
+    /// must stay open until the run is finished (its loss marks the run interrupted for the next
+    /// `reap`; the lock goes with the connection).
     /// Returns the run id and how many train conversations were recorded.
     public static func start(_ conn: PGConnection, _ run: Start) throws -> (id: Int64, conversations: Int) {
         try reap(conn)
@@ -76,6 +77,7 @@ public enum TrainingRuns {
     }
 
     /// Ends a run: its status, the report's figures (JSON object text) or the error, the adapter.
+    /// Any connection will do: a run reaped as interrupted meanwhile gets its real end.
     public static func finish(
         _ conn: PGConnection, id: Int64, status: Status, metrics: String? = nil, error: String? = nil,
         adapterPath: String? = nil, adapterSHA256: String? = nil
@@ -86,7 +88,6 @@ public enum TrainingRuns {
                    adapter_sha256 = \(adapterSHA256), finished_at = now()
              WHERE id = \(id)
             """)
-        _ = try conn.query("SELECT pg_advisory_unlock(\(lockClass), \(Int32(truncatingIfNeeded: id)))")
     }
 
     /// One line of `coachspool runs list` (the `training_run_overview` view).
