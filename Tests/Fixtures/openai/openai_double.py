@@ -12,7 +12,7 @@ Errors use OpenAI's body: {"error": {"message", "type", "code"}}. The first N re
 with --fail-status (429 with Retry-After when given). Vectors are deterministic per text.
 Prints the port on the first line of stdout; appends one JSON line per request to --log.
 """
-import argparse, hashlib, json, struct, sys, threading, time
+import argparse, hashlib, json, signal, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ap = argparse.ArgumentParser()
@@ -24,6 +24,9 @@ ap.add_argument("--delay", type=float, default=0)
 ap.add_argument("--dimensions", type=int, default=8)
 ap.add_argument("--log")
 args = ap.parse_args()
+# Foundation's Process starts us with its spawning thread's signal mask, where SIGTERM is blocked:
+# unblock it, or the tests' terminate() would leave this server running.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 lock = threading.Lock()
 state = {"requests": 0}
 
