@@ -33,14 +33,17 @@ let package = Package(
         ),
         // CPUID: the processor's features and brand string (for choosing OpenBLAS's kernels).
         .target(name: "CCPUInfo"),
+        // What every target shares: the one error shape, the log metadata keys, and the one way
+        // to run blocking work off Swift's cooperative pool.
+        .target(name: "CoachSpoolCore"),
         // Our Swift layer over libpq: connections, parameterized queries, typed rows, COPY, LISTEN/NOTIFY.
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
         // Tokenizers, pure: OpenAI's cl100k_base (byte-level BPE, identical to tiktoken).
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["CoachSpoolCore"]),
         // Pure processing stages: input validation, quality filter, PII redaction, chunking. No I/O.
         .target(
             name: "Stages",
-            dependencies: ["Tokenizers", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CoachSpoolCore", "Tokenizers", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The encoder's element-wise kernels (softmax, exact GELU, LayerNorm) in C with clang vector
         // types, compiled for AVX-512, AVX2 and baseline x86-64 and chosen at run time. Always
@@ -54,20 +57,34 @@ let package = Package(
         // deterministic hashing embedder.
         .target(
             name: "Embeddings",
-            dependencies: ["CCPUInfo", "CEncoderKernels"],
+            dependencies: ["CoachSpoolCore", "CCPUInfo", "CEncoderKernels"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
-        // The spool engine: schema migrations, ingest, claim/complete SQL, status.
+        // The product on the database: schema migrations, ingest, the job queue and its stage
+        // graph, status, the knowledge base and embedder construction, exports, consent, erasure.
         .target(
             name: "Spool",
-            dependencies: ["LibPQ", "Stages", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CoachSpoolCore", "LibPQ", "Stages", "Tokenizers", "Embeddings",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Training: an export, TRL + PEFT in the trainer's Python environment as a child process,
+        // and the run with its lineage recorded.
+        .target(
+            name: "Training",
+            dependencies: [
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The worker runtime: claim loops, heartbeats, LISTEN wake-ups, graceful shutdown.
         .target(
             name: "Worker",
             dependencies: [
-                "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,12 +101,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The commands, as a library so that tests can run the same code.
+        // The commands: parse arguments, call one library function, print.
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "MetricsEndpoint",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "Training", "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,12 +113,12 @@ let package = Package(
         ),
         .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
         // Benchmarks of the pure stages (scripts/bench-text.sh runs it beside the Python peers).
-        .executableTarget(name: "coachspool-bench", dependencies: ["Stages", "Tokenizers", "Embeddings", "LibPQ", "Spool"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Tokenizers", "Embeddings"]),
+        .executableTarget(name: "coachspool-bench", dependencies: ["CoachSpoolCore", "Stages", "Tokenizers", "Embeddings", "LibPQ", "Spool"]),
+        .testTarget(name: "StagesTests", dependencies: ["CoachSpoolCore", "Stages", "Tokenizers", "Embeddings"]),
         .testTarget(
             name: "SpoolTests",
             dependencies: [
-                "LibPQ", "Spool", "Stages", "Embeddings", "Worker", "CoachSpoolCLI",
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -144,6 +144,25 @@ step "the same export again is byte-identical (deterministic split, order and by
 (cd "$exports" && sha256sum openai/train.jsonl openai-again/train.jsonl openai/validation.jsonl openai-again/validation.jsonl)
 
 
+step "no message is dropped: a session that opens with the coach's greeting and has two user messages in a row"
+"$COACHSPOOL" ingest --format sessions "$SAMPLES/greeting-session.jsonl"
+"$COACHSPOOL" work --drain --no-embeddings --log-level warning
+"$REPO/scripts/postgres.sh" psql -c "SELECT m.ord AS n, m.msg->>'role' AS role, m.msg->>'weight' AS weight, left(m.msg->>'content', 70) AS content
+  FROM coachspool.examples e JOIN coachspool.conversations c ON c.id = e.conversation_id
+ CROSS JOIN LATERAL jsonb_array_elements(e.messages) WITH ORDINALITY AS m(msg, ord)
+ WHERE c.key = 's:sess_greeting' ORDER BY e.version DESC, m.ord LIMIT 4"
+
+step "the producer API names a bad argument (SQLSTATE 22023), never a raw constraint error"
+"$REPO/scripts/postgres.sh" psql -c "SELECT coachspool.log_interaction(p_user_input => 'Hej', p_ai_response => NULL)" 2>&1 | head -n 1 || true
+
+step "status tells a killed worker from a live one (live = heartbeat younger than the lease)"
+"$COACHSPOOL" work --no-embeddings --lease 2 --log-level warning &
+doomed=$!
+sleep 1.5
+kill -KILL "$doomed"; wait "$doomed" 2>/dev/null || true
+sleep 2.5
+"$COACHSPOOL" status | grep -A2 "^workers"
+
 step "a worker's metrics endpoint (Prometheus text on /metrics, readiness on /ready) while it processes a new exchange"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$COACHSPOOL" work --no-embeddings --metrics-port "$port" --metrics-host 127.0.0.1 --queue-depth-interval 1 \

@@ -1,4 +1,8 @@
 import ArgumentParser
+import CoachSpoolCore
+import Foundation
+import LibPQ
+import Logging
 
 /// The `coachspool` command line.
 public struct CoachSpoolCommand: AsyncParsableCommand {
@@ -17,10 +21,38 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
         ])
 
     public init() {}
+
+    /// Runs the command line. A `CoachSpoolError` ends the process with its code's documented
+    /// exit status and one `error:` line; usage errors stay ArgumentParser's (exit 64).
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            LoggingSetup.bootstrap(level: LoggingSetup.level(of: command))
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CoachSpoolError {
+            printError("error: \(error)")
+            Foundation.exit(error.code.exitStatus)
+        } catch let error as PGError {
+            printError("error: database: \(error)")
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every database command shares.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "trace|debug|info|notice|warning|error (or COACHSPOOL_LOG_LEVEL).")
+    @Option(name: .long, help: "trace|debug|info|notice|warning|error (or COACHSPOOL_LOG_LEVEL); logs go to stderr.")
     var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
+            throw ValidationError("--log-level: expected trace, debug, info, notice, warning, error or critical")
+        }
+    }
 }

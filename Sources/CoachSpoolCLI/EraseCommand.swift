@@ -1,7 +1,6 @@
 import ArgumentParser
-import Crypto
+import CoachSpoolCore
 import Foundation
-import LibPQ
 import Spool
 
 struct EraseCommand: AsyncParsableCommand {
@@ -25,24 +24,15 @@ struct EraseCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = LoggingSetup.logger("coachspool.erase", level: common.logLevel)
+        let logger = LoggingSetup.logger("coachspool.erase")
         let user = self.user
-        let (counts, runs) = try await onDedicatedThread {
-            try openConnection(application: "coachspool-erase").transaction { conn in
-                // Named before the erasure removes the lineage; erase_user's trigger flags them.
-                let runs = try TrainingRuns.runs(ofUser: user, conn)
-                let counts = try conn.query("SELECT table_name, removed FROM coachspool.erase_user(\(user))")
-                    .map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
-                return (counts, runs)
-            }
-        }
-        let digest = SHA256.hash(data: Array(user.utf8)).prefix(8).hexString
-        let summary = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-        logger.info("erased a user", metadata: ["user.sha256": "\(digest)", "removed": "\(summary)"])
-        print("erased user sha256:\(digest): \(summary)")
-        if !runs.isEmpty {
-            let ids = runs.map(String.init).joined(separator: ", ")
-            logger.notice("erased data was used by training runs", metadata: ["runs": "\(ids)"])
+        let erased = try await Blocking.run { try Erasure.erase(openConnection(application: "coachspool-erase"), user: user) }
+        let summary = erased.removed.map { "\($0.table) \($0.rows)" }.joined(separator: ", ")
+        logger.info("erased a user", metadata: [LogKey.userDigest: "\(erased.userDigest)", LogKey.removed: "\(summary)"])
+        print("erased user sha256:\(erased.userDigest): \(summary)")
+        if !erased.trainingRuns.isEmpty {
+            let ids = erased.trainingRuns.map(String.init).joined(separator: ", ")
+            logger.notice("erased data was used by training runs", metadata: [LogKey.runIDs: "\(ids)"])
             print("training runs that learnt from this user's conversations (now flagged contains_erased_data; retrain without them): \(ids)")
         }
     }

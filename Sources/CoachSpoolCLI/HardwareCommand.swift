@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import ArgumentParser
 import Embeddings
 import Foundation
@@ -6,6 +7,7 @@ import Stages
 
 /// `coachspool hardware`: what the embedder runs on. Benchmarks print it beside their figures.
 struct HardwareCommand: ParsableCommand {
+    @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "hardware",
         abstract: "The CPU, its features and the matrix kernels the in-process embedder runs (OpenBLAS core and how it was chosen).",
@@ -56,11 +58,11 @@ enum KernelLog {
     static func announce(_ embedder: any Embedder, logger: Logger) {
         guard embedder is MiniLMEmbedder, let status = try? OpenBLAS.shared().status else { return }
         let metadata: Logger.Metadata = [
-            "cpu.model": "\(status.cpu)",
-            "blas.core": "\(status.core)",
-            "blas.family": "\(status.family?.name ?? "native")",
-            "blas.choice": "\(status.choice.name)",
-            "blas.version": "\(status.version)",
+            LogKey.cpuModel: "\(status.cpu)",
+            LogKey.blasCore: "\(status.core)",
+            LogKey.blasFamily: "\(status.family?.name ?? "native")",
+            LogKey.blasChoice: "\(status.choice.name)",
+            LogKey.blasVersion: "\(status.version)",
         ]
         logger.info("matrix kernels: \(status.summary)", metadata: metadata)
         if let warning = status.warning { logger.warning("\(warning)", metadata: metadata) }

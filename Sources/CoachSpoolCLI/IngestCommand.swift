@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoachSpoolCore
 import Foundation
 import Spool
 import Stages
@@ -45,7 +46,17 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let lineFormat = format.lineFormat else {
-            let total = try await DocumentIngest(rejectsPath: rejects).run(paths: files)
+            let (files, rejectsPath) = (files, rejects)
+            let total = try await Blocking.run {
+                let rejects = try RejectFile(path: rejectsPath)
+                defer { rejects.finish() }
+                return try DocumentIngest().run(paths: files, on: openConnection(application: "coachspool-ingest"), rejects: rejects) {
+                    print("\($0): stored \($1.stored), unchanged \($1.unchanged), rejected \($1.rejected)")
+                }
+            }
+            if files.count > 1 {
+                print("total: stored \(total.stored), unchanged \(total.unchanged), rejected \(total.rejected)")
+            }
             if total.rejected > 0 { throw ExitCode(Self.rejectedExitCode) }
             return
         }
@@ -53,9 +64,9 @@ struct IngestCommand: AsyncParsableCommand {
             parser: LineParser(format: lineFormat, defaultMode: defaultMode), batchSize: batchSize, writers: writers)
         let files = files
         let rejectsPath = rejects
-        let total = try await onDedicatedThread { () -> IngestSummary in
+        let total = try await Blocking.run { () -> IngestSummary in
             try Migrator.requireSchema(try openConnection(application: "coachspool-ingest"))
-            let rejectSink = try RejectSink(path: rejectsPath)
+            let rejectSink = try RejectFile(path: rejectsPath)
             var total = IngestSummary()
             for file in files {
                 let summary = try ingest(file: file, pipeline: pipeline, rejectSink: rejectSink)
@@ -71,14 +82,14 @@ struct IngestCommand: AsyncParsableCommand {
         if total.rejected > 0 { throw ExitCode(Self.rejectedExitCode) }
     }
 
-    private func ingest(file: String, pipeline: IngestPipeline, rejectSink: RejectSink) throws -> IngestSummary {
+    private func ingest(file: String, pipeline: IngestPipeline, rejectSink: RejectFile) throws -> IngestSummary {
         let handle: FileHandle
         var size = 0
         if file == "-" {
             handle = .standardInput
         } else {
             guard let opened = FileHandle(forReadingAtPath: file) else {
-                throw ValidationError("cannot open \(file)")
+                throw CoachSpoolError(.io, "cannot open the file (missing, or no permission)", file: file)
             }
             handle = opened
             size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
@@ -104,50 +115,6 @@ enum IngestFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension Mode: ExpressibleByArgument {}
-
-/// Reports rejected lines: the first few on stderr, every one in the --rejects file.
-/// Called by the ingest writer threads one at a time (the pipeline serialises the calls).
-final class RejectSink: @unchecked Sendable {
-    private let handle: FileHandle?
-    private var shown = 0
-    private var hidden = 0
-    private static let shownLimit = 20
-
-    init(path: String?) throws {
-        if let path {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw ValidationError("cannot write the rejects file \(path)")
-            }
-            self.handle = handle
-        } else {
-            self.handle = nil
-        }
-    }
-
-    func reject(file: String, error: LineError, raw: ArraySlice<UInt8>) throws {
-        if shown < Self.shownLimit {
-            printError("\(file): \(error)")
-            shown += 1
-        } else {
-            hidden += 1
-        }
-        guard let handle else { return }
-        struct Rejected: Encodable { var file: String; var line: Int; var error: String; var raw: String }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        var data = try encoder.encode(Rejected(
-            file: file, line: error.line, error: error.description, raw: String(decoding: raw, as: UTF8.self)))
-        data.append(0x0A)
-        try handle.write(contentsOf: data)
-    }
-
-    func finish() {
-        if hidden > 0 {
-            printError("… and \(hidden) more rejected lines\(handle == nil ? " (use --rejects FILE to keep them all)" : "")")
-        }
-        try? handle?.close()
-    }
-}
 
 /// A progress line on stderr when it is a terminal, refreshed at most twice a second.
 final class Progress {

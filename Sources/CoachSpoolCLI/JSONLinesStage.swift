@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoachSpoolCore
 import Foundation
 import Stages
 
@@ -44,13 +45,7 @@ enum JSONLinesStage {
             for line in lines {
                 switch line {
                 case .text:
-                    do {
-                        try write(next.next()!, &writer)
-                    } catch let error as StageInputError {
-                        badLines += 1
-                        printError(error.message)
-                        writer.object { $0.field("error") { $0.string(error.message) } }
-                    }
+                    try write(next.next()!, &writer)
                 case .bad(let message):
                     writer.object { $0.field("error") { $0.string(message) } }
                 }
@@ -65,7 +60,7 @@ enum JSONLinesStage {
             let count = block.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ValidationError("cannot read stdin: \(String(cString: strerror(errno)))")
+                throw CoachSpoolError(.io, "cannot read stdin: \(String(cString: strerror(errno)))")
             }
             if count == 0 {
                 finished = true
@@ -117,11 +112,6 @@ enum JSONLinesStage {
     }
 }
 
-/// A problem with one input line; the command goes on with the next line.
-struct StageInputError: Error {
-    var message: String
-}
-
 extension JSONWriter {
     mutating func flush(to descriptor: Int32) throws {
         var offset = 0
@@ -129,7 +119,7 @@ extension JSONWriter {
             let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw ValidationError("cannot write stdout: \(String(cString: strerror(errno)))")
+                throw CoachSpoolError(.io, "cannot write stdout: \(String(cString: strerror(errno)))")
             }
             offset += written
         }

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import ArgumentParser
 import Foundation
 import Spool
@@ -29,7 +30,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let limit = limit
-            let entries = try await onDedicatedThread { try DeadJobs.list(try openConnection(application: "coachspool-jobs"), limit: limit) }
+            let entries = try await Blocking.run { try DeadJobs.list(try openConnection(application: "coachspool-jobs"), limit: limit) }
             if entries.isEmpty { print("no dead jobs") }
             for e in entries {
                 print("\(e.id)  \(e.kind)  source \(e.sourceID)  attempts \(e.attempt)  \(e.lastError ?? "")")
@@ -45,7 +46,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (ids, attempts) = (selection.selected, attempts)
-            let count = try await onDedicatedThread { try DeadJobs.retry(try openConnection(application: "coachspool-jobs"), ids: ids, attempts: attempts) }
+            let count = try await Blocking.run { try DeadJobs.retry(try openConnection(application: "coachspool-jobs"), ids: ids, attempts: attempts) }
             print("retrying \(count) jobs")
         }
     }
@@ -57,7 +58,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let ids = selection.selected
-            let count = try await onDedicatedThread { try DeadJobs.discard(try openConnection(application: "coachspool-jobs"), ids: ids) }
+            let count = try await Blocking.run { try DeadJobs.discard(try openConnection(application: "coachspool-jobs"), ids: ids) }
             print("discarded \(count) jobs")
         }
     }

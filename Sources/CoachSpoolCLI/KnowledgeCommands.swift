@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import ArgumentParser
 import Embeddings
 import Foundation
@@ -12,10 +13,12 @@ struct SpacesCommand: AsyncParsableCommand {
         subcommands: [List.self, Activate.self])
 
     struct List: AsyncParsableCommand {
+
+        @OptionGroup var common: CommonOptions
         static let configuration = CommandConfiguration(abstract: "Each space, its progress and whether search uses it.")
 
         func run() async throws {
-            let spaces = try await onDedicatedThread { try KnowledgeBase.spaces(try openConnection(application: "coachspool-spaces")) }
+            let spaces = try await Blocking.run { try KnowledgeBase.spaces(try openConnection(application: "coachspool-spaces")) }
             if spaces.isEmpty { print("no embedding spaces yet: a worker registers its own when it starts") }
             for status in spaces {
                 let space = status.space
@@ -30,6 +33,8 @@ struct SpacesCommand: AsyncParsableCommand {
     }
 
     struct Activate: AsyncParsableCommand {
+
+        @OptionGroup var common: CommonOptions
         static let configuration = CommandConfiguration(
             abstract: "Make search use space ID (only once every document has current chunks in it).")
 
@@ -41,7 +46,7 @@ struct SpacesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, force) = (id, force)
-            try await onDedicatedThread {
+            try await Blocking.run {
                 try KnowledgeBase.activate(try openConnection(application: "coachspool-spaces"), space: id, force: force)
             }
             print("search now uses embedding space \(id)")
@@ -67,11 +72,11 @@ struct RetrievalOptions: ParsableArguments {
     /// Embeds the question with the space's own embedder and returns the top-k chunks.
     func retrieve() async throws -> (space: EmbeddingSpace, hits: [SearchHit]) {
         let (question, k, spaceID) = (question, k, space)
-        return try await onDedicatedThread {
+        return try await Blocking.run {
             let conn = try openConnection(application: "coachspool-search")
             let space = try KnowledgeBase.space(conn, id: spaceID)
             let embedder = try EmbedderFactory.make(space: space)
-            KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search", level: nil))
+            KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search"))
             let vector = try embedder.embed([question])[0].vector
             return (space, try KnowledgeBase.search(conn, vector: vector, k: k, space: space.id))
         }
@@ -79,6 +84,8 @@ struct RetrievalOptions: ParsableArguments {
 }
 
 struct SearchCommand: AsyncParsableCommand {
+
+    @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "The knowledge chunks nearest to a question (cosine similarity, HNSW index).")
@@ -123,6 +130,8 @@ struct SearchCommand: AsyncParsableCommand {
 }
 
 struct RagCommand: AsyncParsableCommand {
+
+    @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "rag",
         abstract: "The seed's rag_query: the coaching prompt built from the top-k chunks, with its sources.",
@@ -156,7 +165,7 @@ struct RagCommand: AsyncParsableCommand {
             print("  [\(rank + 1)] \(hit.title)\(hit.source.map { " — \($0)" } ?? "") (score \(String(format: "%.3f", hit.score)))")
         }
         guard let chat else { return }
-        let answer = try await onDedicatedThread { try chat.complete(prompt) }
+        let answer = try await Blocking.run { try chat.complete(prompt) }
         print("\nAnswer (\(chat.model)):\n\(answer)")
     }
 }

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import ArgumentParser
 import Foundation
 import Spool
@@ -14,9 +15,9 @@ struct MigrateCommand: AsyncParsableCommand {
     var schemaDir: String?
 
     func run() async throws {
-        let logger = LoggingSetup.logger("coachspool.migrate", level: common.logLevel)
+        let logger = LoggingSetup.logger("coachspool.migrate")
         let directory = try SchemaLocator.locate(explicit: schemaDir)
-        let applied = try await onDedicatedThread {
+        let applied = try await Blocking.run {
             let conn = try openConnection(application: "coachspool-migrate")
             return try Migrator(directory: directory, logger: logger).migrate(conn)
         }

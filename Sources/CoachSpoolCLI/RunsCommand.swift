@@ -10,6 +10,8 @@ struct RunsCommand: ParsableCommand {
         subcommands: [List.self, Show.self])
 
     struct List: ParsableCommand {
+
+        @OptionGroup var common: CommonOptions
         static let configuration = CommandConfiguration(abstract: "One line per run, newest first (runs whose process is gone are marked interrupted).")
 
         func run() throws {
@@ -24,6 +26,8 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
+
+        @OptionGroup var common: CommonOptions
         static let configuration = CommandConfiguration(abstract: "One run, every recorded field, as JSON.")
 
         @Argument(help: "The run id.")

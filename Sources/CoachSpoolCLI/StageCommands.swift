@@ -1,22 +1,12 @@
 import ArgumentParser
 import Embeddings
 import Foundation
+import Spool
 import Stages
 import Tokenizers
 
-/// Where the tokenizer and model files are (see `scripts/fetch-tokenizer.sh`).
-enum ModelFiles {
-    static var directory: String {
-        ProcessInfo.processInfo.environment["COACHSPOOL_MODELS"] ?? FileManager.default.currentDirectoryPath + "/.coachspool/models"
-    }
-
-    /// A missing file is reported as is (not as a usage error): it names the script to run.
-    static func cl100k() throws -> CL100K {
-        try CL100K(modelsDirectory: directory)
-    }
-}
-
 struct TokensCommand: ParsableCommand {
+    @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "tokens",
         abstract: "cl100k_base token ids of each line's text, identical to tiktoken's encode.",
@@ -42,6 +32,8 @@ struct TokensCommand: ParsableCommand {
 }
 
 struct ChunkCommand: ParsableCommand {
+
+    @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "chunk",
         abstract: "Splits each line's text like LangChain's RecursiveCharacterTextSplitter.",
@@ -58,17 +50,20 @@ struct ChunkCommand: ParsableCommand {
     var overlap: Int = 0
     @Option(help: "chars (Python len) or tokens (cl100k).")
     var unit: Unit = .chars
+
+    func validate() throws {
+        do {
+            _ = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap)
+        } catch {
+            throw ValidationError("--size, --overlap: \(error.message)")
+        }
+    }
     @Flag(help: "JSON Lines in and out (the default and only format).")
     var jsonl = false
 
     func run() throws {
-        let splitter: RecursiveCharacterSplitter
-        do {
-            splitter = try RecursiveCharacterSplitter(
-                chunkSize: size, chunkOverlap: overlap, unit: unit == .chars ? .characters : .tokens(try ModelFiles.cl100k()))
-        } catch let error as ChunkingError {
-            throw ValidationError(error.description)
-        }
+        let splitter = try RecursiveCharacterSplitter(
+            chunkSize: size, chunkOverlap: overlap, unit: unit == .chars ? .characters : .tokens(try ModelFiles.cl100k()))
         try JSONLinesStage.run { text, out in
             let chunks = splitter.split(text)
             out.object { $0.field("chunks") { $0.array(chunks) { $0.string($1) } } }
@@ -77,6 +72,8 @@ struct ChunkCommand: ParsableCommand {
 }
 
 struct RedactCommand: ParsableCommand {
+
+    @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "redact",
         abstract: "Replaces personal identifiers and secrets in each line's text with <TYPE>.",
@@ -110,6 +107,8 @@ struct RedactCommand: ParsableCommand {
 }
 
 struct EmbedCommand: ParsableCommand {
+
+    @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "embed",
         abstract: "Embeds each line's text (all-MiniLM-L6-v2 by default, equal to sentence-transformers).",
@@ -134,7 +133,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let embedder = try embedder.make(batchSize: batchSize)
-        KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.embed", level: nil))
+        KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.embed"))
         // MiniLM computes `threads` batches at once: hand it enough lines to keep them all busy.
         let parallelBatches = (embedder as? MiniLMEmbedder)?.threads ?? 1
         // An endpoint that keeps failing stops the command (with its message): no line is skipped.

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import ArgumentParser
 import Foundation
 import Spool
@@ -13,7 +14,7 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let status = try await onDedicatedThread { try SpoolStatus.read(try openConnection(application: "coachspool-status")) }
+        let status = try await Blocking.run { try SpoolStatus.read(try openConnection(application: "coachspool-status")) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -24,9 +25,13 @@ struct StatusCommand: AsyncParsableCommand {
         let age = q.oldestReadySeconds.map { String(format: "%.1fs", $0) } ?? "-"
         print("interactions  \(status.interactions)")
         print("jobs          ready \(q.ready)  running \(q.running)  retrying \(q.retrying)  dead \(q.dead)  oldest ready \(age)")
-        print("workers       \(status.workers.count) live")
+        print("workers       \(status.workers.count) live, \(status.goneWorkers.count) gone (pruned now)")
         for w in status.workers {
             print("  \(w.id)  concurrency \(w.concurrency)  last heartbeat \(String(format: "%.1f", w.secondsSinceHeartbeat))s ago")
+        }
+        for w in status.goneWorkers {
+            let how = w.stopped ? "stopped" : "no heartbeat for \(String(format: "%.1f", w.secondsSinceHeartbeat))s"
+            print("  \(w.id)  gone: \(how)")
         }
         for v in status.verdicts {
             print("verdicts      \(v.pipelineVersion): accepted \(v.accepted), rejected \(v.rejected)")

@@ -1,33 +1,31 @@
+import ArgumentParser
 import Foundation
 import LibPQ
 import Logging
 import Spool
 
-/// Runs blocking work (libpq calls) on a thread of its own, never on Swift's cooperative pool.
-func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}
-
-/// Logging goes to stderr, once per process; stdout is for results.
+/// Logging goes to stderr; stdout is for results. The level is the command's `--log-level`, else
+/// `COACHSPOOL_LOG_LEVEL`, else info, for every logger of the process (the libraries' too), set
+/// once before the command runs.
 enum LoggingSetup {
-    private static let once: Void = {
+    static func bootstrap(level name: String?) {
+        let level = (name ?? ProcessInfo.processInfo.environment["COACHSPOOL_LOG_LEVEL"]).flatMap {
+            Logger.Level(rawValue: $0.lowercased())
+        } ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
+            handler.logLevel = level
             return handler
         }
-    }()
+    }
 
-    static func logger(_ label: String, level: String?) -> Logger {
-        _ = once
-        var logger = Logger(label: label)
-        let name = level ?? ProcessInfo.processInfo.environment["COACHSPOOL_LOG_LEVEL"] ?? "info"
-        logger.logLevel = Logger.Level(rawValue: name.lowercased()) ?? .info
-        return logger
+    /// The `--log-level` of a parsed command: every command has the `CommonOptions` group.
+    static func level(of command: any ParsableCommand) -> String? {
+        Mirror(reflecting: command).children.lazy.compactMap { ($0.value as? OptionGroup<CommonOptions>)?.wrappedValue.logLevel }.first
+    }
+
+    static func logger(_ label: String) -> Logger {
+        Logger(label: label)
     }
 }
 

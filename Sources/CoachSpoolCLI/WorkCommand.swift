@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoachSpoolCore
 import Embeddings
 import Foundation
 import Logging
@@ -86,13 +87,15 @@ struct WorkCommand: AsyncParsableCommand {
     /// Loads the embedder (a missing model stops the worker before it claims anything) and
     /// registers its space, which queues the backfill of documents the space lacks.
     private func knowledgeWork(logger: Logger) async throws -> KnowledgeWork? {
-        let embedder: (any Embedder)? = noEmbeddings ? nil : try embedding.make(batchSize: embedBatchSize)
+        // Off the pool: loading a model maps files, and an endpoint's start-up probe may retry and sleep.
+        let (options, batchSize) = (embedding, embedBatchSize)
+        let embedder: (any Embedder)? = noEmbeddings ? nil : try await Blocking.run { try options.make(batchSize: batchSize) }
         if let embedder {
             KernelLog.announce(embedder, logger: logger)
             WorkerMetrics.recordKernels(of: embedder)
         }
         let chunker = ChunkerSettings(unit: .chars, size: chunkSize, overlap: chunkOverlap)
-        let space = try await onDedicatedThread { () -> Int32? in
+        let space = try await Blocking.run { () -> Int32? in
             let conn = try openConnection(application: "coachspool-worker")
             try Migrator.requireSchema(conn)
             guard let identity = embedder?.identity else { return nil }
@@ -107,7 +110,7 @@ struct WorkCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = LoggingSetup.logger("coachspool.work", level: common.logLevel)
+        let logger = LoggingSetup.logger("coachspool.work")
         // Before any metric is made: one made earlier would stay a no-op.
         let registry = metricsPort.map { _ in MetricsEndpoint.bootstrap() }
         // Without the tokenizer there is no text stage: refuse to start rather than claim jobs.
@@ -121,17 +124,19 @@ struct WorkCommand: AsyncParsableCommand {
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
         if let path = systemPrompts {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--system-prompts: cannot read \(path)") }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CoachSpoolError(.io, "--system-prompts: cannot read the file", file: path)
+            }
             do {
                 config.prompts = try SystemPrompts(json: Array(data))
             } catch {
-                throw ValidationError("--system-prompts: \(path): \(error)")
+                throw CoachSpoolError(.configuration, "--system-prompts: \(error.message)", file: path)
             }
         }
         config.queueDepthSeconds = registry == nil ? nil : queueDepthInterval
         let knowledge = try await knowledgeWork(logger: logger)
         config.knowledge = knowledge
-        let worker = WorkerService(configuration: config, logger: logger)
+        let worker = WorkerService(configuration: config, handlers: config.standardHandlers, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let registry, let metricsPort {
             // First in the group, so that it stops last: scrapes see the final counts.
@@ -139,7 +144,7 @@ struct WorkCommand: AsyncParsableCommand {
             services.append(.init(service: MetricsEndpoint.service(
                 host: metricsHost, port: metricsPort, registry: registry, isReady: { statistics.isConnected },
                 logger: logger,
-                onListening: { port in logger.info("metrics on http://\(metricsHost):\(port)/metrics", metadata: ["metrics.port": "\(port)"]) })))
+                onListening: { port in logger.info("metrics on http://\(metricsHost):\(port)/metrics", metadata: [LogKey.metricsPort: "\(port)"]) })))
         }
         services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(

@@ -3,8 +3,8 @@ import Foundation
 
 /// One libpq connection. Every call blocks the calling thread.
 ///
-/// Not thread-safe: use it from one thread at a time (`PGClient` gives it a serial queue of its
-/// own; the worker's side channel owns one on a dedicated thread). Never call it from Swift's
+/// Not thread-safe: use it from one thread at a time (async callers run it through `Blocking.run`;
+/// the worker's loops each own one on a dedicated thread). Never call it from Swift's
 /// cooperative pool: a slow query would stall unrelated tasks.
 public final class PGConnection {
     let handle: OpaquePointer

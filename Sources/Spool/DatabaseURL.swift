@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 
 /// Where the database is: `DATABASE_URL` (a URL or a conninfo string), or the file named by
@@ -10,7 +11,7 @@ public enum DatabaseURL {
             guard let contents = FileManager.default.contents(atPath: path),
                   let text = String(data: contents, encoding: .utf8)
             else {
-                throw SpoolError(.configuration, "DATABASE_URL_FILE names \(path), which cannot be read")
+                throw CoachSpoolError(.configuration, "DATABASE_URL_FILE names \(path), which cannot be read")
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }

@@ -1,4 +1,5 @@
-/// What a job asks a worker to do with its source row. Stored as text in `jobs.kind`.
+/// What a job asks a worker to do with its source row. Stored as text in `jobs.kind`; the kinds
+/// are those of `StageGraph`.
 public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: String
 
@@ -19,7 +20,7 @@ public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStri
     public static let fixedKinds: [JobKind] = [.interaction, .conversation, .noop]
 
     public init?(rawValue: String) {
-        guard Self.fixedKinds.contains(where: { $0.rawValue == rawValue }) || Self.space(in: rawValue) != nil else { return nil }
+        guard StageGraph.fixedKinds.contains(rawValue) || Self.space(in: rawValue) != nil else { return nil }
         self.rawValue = rawValue
     }
 

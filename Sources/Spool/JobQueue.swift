@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 
@@ -34,7 +35,7 @@ public enum JobQueue {
         return try rows.map { row in
             let kindText = try row.decode(String.self, at: 1)
             guard let kind = JobKind(rawValue: kindText) else {
-                throw SpoolError(.input, "job \(try row.decode(Int64.self, at: 0)) has unknown kind \(kindText)")
+                throw CoachSpoolError(.input, "job \(try row.decode(Int64.self, at: 0)) has unknown kind \(kindText)")
             }
             return ClaimedJob(
                 id: try row.decode(Int64.self, at: 0), kind: kind,
@@ -42,11 +43,10 @@ public enum JobQueue {
         }
     }
 
-    /// Extends the leases of the jobs in hand (only those still ours) and records the worker's
-    /// heartbeat. Returns how many leases were extended.
+    /// Extends the leases of the jobs in hand (only those still ours). Returns how many leases
+    /// were extended.
     @discardableResult
     public static func heartbeat(_ conn: PGConnection, owner: String, jobs: [ClaimedJob], leaseSeconds: Double) throws -> Int {
-        try conn.query("UPDATE coachspool.workers SET last_heartbeat = now() WHERE id = \(owner)")
         guard !jobs.isEmpty else { return 0 }
         return try conn.query("""
             UPDATE coachspool.jobs j
@@ -56,40 +56,84 @@ public enum JobQueue {
             """).affectedRows
     }
 
-    /// The common head of every completion statement: retires the jobs of `$1` (ids) with the
-    /// attempts `$2` that are still leased to `$3`, in the same statement that writes the
-    /// derived rows (`completionBinds` makes the three parameters).
+    /// The jobs a completion retired: those still leased to us. Nothing was written for the others.
+    public struct Completed: Sendable, Equatable {
+        /// Job ids.
+        public var jobs: Set<Int64> = []
+        /// Their source rows' ids (one job per kind and source, so one per job).
+        public var sources: Set<Int64> = []
+
+        public init(jobs: Set<Int64> = [], sources: Set<Int64> = []) {
+            self.jobs = jobs
+            self.sources = sources
+        }
+    }
+
+    /// Retires `jobs` and writes their derived rows in one statement, so that rows are written
+    /// exactly when the lease still holds. `derived` is one or more data-modifying CTEs
+    /// (`name AS (INSERT …), …`) that join `ours(id, source_id)`: the jobs retired. Its
+    /// parameters are numbered from `$1`, like any interpolated query.
     ///
     /// Jobs whose input changed while they ran (`rerun`) go back to ready instead, with one more
-    /// attempt allowed. A job whose lease was lost is untouched, and since derived rows join on
-    /// `ours`, nothing is written for it. `ours` lists the jobs this completion retired.
-    public static let completionPrelude = """
-        WITH leases AS (
-            SELECT * FROM unnest($1::bigint[], $2::integer[]) AS r(id, attempt)
-        ), finished AS (
-            DELETE FROM coachspool.jobs j USING leases r
-             WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
-               AND NOT j.rerun
-            RETURNING j.id, j.source_id
-        ), requeued AS (
-            UPDATE coachspool.jobs j
-               SET state = 'ready', rerun = false, lease_owner = NULL, lease_expires_at = NULL,
-                   run_at = now(), max_attempts = j.max_attempts + 1
-              FROM leases r
-             WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
-               AND j.rerun
-            RETURNING j.id, j.source_id
-        ), ours AS (
-            SELECT id, source_id FROM finished UNION ALL SELECT id, source_id FROM requeued
-        )
-        """
+    /// attempt allowed; they are in `ours` too, and their rows are written (the rerun rewrites them).
+    public static func complete(
+        _ conn: PGConnection, owner: String, jobs: [ClaimedJob], writing derived: PGQuery? = nil
+    ) throws -> Completed {
+        guard !jobs.isEmpty else { return Completed() }
+        var statement = fencing(jobs, owner: owner)
+        if let derived { statement = statement + ", " + derived }
+        return try completed(conn.query(statement + " SELECT id, source_id FROM ours"))
+    }
 
-    /// Retires jobs that produce no derived rows. Returns the ids retired (those still ours).
-    public static func complete(_ conn: PGConnection, owner: String, jobs: [ClaimedJob]) throws -> Set<Int64> {
-        guard !jobs.isEmpty else { return [] }
-        let rows = try conn.query(PGQuery(
-            unsafeSQL: completionPrelude + " SELECT id FROM ours", binds: completionBinds(jobs, owner: owner)))
-        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+    /// Retires `jobs`, then lets `write` store their derived rows (COPY, several statements) in
+    /// the same transaction, given the jobs actually retired.
+    public static func complete(
+        _ conn: PGConnection, owner: String, jobs: [ClaimedJob],
+        inTransaction write: (PGConnection, Completed) throws -> Void
+    ) throws -> Completed {
+        guard !jobs.isEmpty else { return Completed() }
+        return try conn.transaction { conn in
+            let done = try completed(conn.query(fencing(jobs, owner: owner) + " SELECT id, source_id FROM ours"))
+            if !done.jobs.isEmpty { try write(conn, done) }
+            return done
+        }
+    }
+
+    private static func completed(_ rows: PGRows) throws -> Completed {
+        var done = Completed()
+        for row in rows {
+            done.jobs.insert(try row.decode(Int64.self, at: 0))
+            done.sources.insert(try row.decode(Int64.self, at: 1))
+        }
+        return done
+    }
+
+    /// The lease check every completion starts with: retires the jobs whose attempts are still
+    /// leased to `owner`, and names them `ours`. A job whose lease was lost is untouched.
+    private static func fencing(_ jobs: [ClaimedJob], owner: String) -> PGQuery {
+        PGQuery(
+            unsafeSQL: """
+                WITH leases AS (
+                    SELECT * FROM unnest($1::bigint[], $2::integer[]) AS r(id, attempt)
+                ), finished AS (
+                    DELETE FROM coachspool.jobs j USING leases r
+                     WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
+                       AND NOT j.rerun
+                    RETURNING j.id, j.source_id
+                ), requeued AS (
+                    UPDATE coachspool.jobs j
+                       SET state = 'ready', rerun = false, lease_owner = NULL, lease_expires_at = NULL,
+                           run_at = now(), max_attempts = j.max_attempts + 1
+                      FROM leases r
+                     WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
+                       AND j.rerun
+                    RETURNING j.id, j.source_id
+                ), ours AS (
+                    SELECT id, source_id FROM finished UNION ALL SELECT id, source_id FROM requeued
+                )
+                """,
+            // The ids are bound once and used three times: a batch's ids are most of its bytes.
+            binds: [jobs.map(\.id).pgText, jobs.map(\.attempt).pgText, owner])
     }
 
     /// What `fail` did with the failures that were still ours.
@@ -110,7 +154,7 @@ public enum JobQueue {
     public static func fail(_ conn: PGConnection, owner: String, failures: [(job: ClaimedJob, error: String, delaySeconds: Double)]) throws -> Failed {
         guard !failures.isEmpty else { return Failed() }
         struct Failure: Encodable { var id: Int64; var attempt: Int32; var delay: Double; var error: String }
-        let payload = try jsonText(failures.map {
+        let payload = try JSONText(failures.map {
             Failure(id: $0.job.id, attempt: $0.job.attempt, delay: $0.delaySeconds, error: $0.error)
         })
         let states = try conn.query("""
@@ -194,14 +238,5 @@ public enum JobQueue {
                                         WHERE state = 'ready' AND kind = ANY(\(kindNames)::text[])) - now())::float8
             """)[0]
         return Idle(drained: try row.decode(Bool.self, at: 0), nextRetryIn: try row.decode(Double?.self, at: 1))
-    }
-
-    /// `$1`, `$2`, `$3` of `completionPrelude`: job ids, their attempts, the owner.
-    public static func completionBinds(_ jobs: [ClaimedJob], owner: String) -> [String?] {
-        [jobs.map(\.id).pgText, jobs.map(\.attempt).pgText, owner]
-    }
-
-    public static func jsonText(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 }

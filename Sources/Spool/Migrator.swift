@@ -1,12 +1,21 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Logging
 
-/// Applies `schema/NNNN_name.sql` files in order, each once, each in its own transaction.
+/// Applies `schema/NNNN_name.sql` files in order, each once, each in its own transaction; then
+/// the SQL functions of `schema/functions/*.sql`, whichever changed since they were last
+/// applied (one transaction for all of them).
+///
+/// Migrations hold tables, indexes and data changes and are never edited: a file edited after it
+/// was applied is an error (its checksum is recorded), since the database would no longer match
+/// the repository. Functions are the opposite: each has one current definition, in its own file,
+/// stating its security (SECURITY DEFINER, search path) there, and `CREATE OR REPLACE` brings any
+/// database to it. Migrations 0001–0008 still define the functions as they were then: the
+/// function files replace those definitions.
 ///
 /// A session-level advisory lock serialises concurrent runs: ten workers starting together wait
-/// for the first, then find nothing left to do. A file edited after it was applied is an error
-/// (its checksum is recorded), since the database would no longer match the repository.
+/// for the first, then find nothing left to do.
 public struct Migrator {
     public struct Migration: Sendable, Equatable {
         public var version: Int
@@ -18,11 +27,26 @@ public struct Migrator {
     static let lockKey: Int64 = 0x636F_6163_6873_706F
 
     public var migrations: [Migration]
+    /// `functions/*.sql`, by file name (the order they are applied in).
+    public var functions: [Migration]
     public var logger: Logger
 
     public init(directory: URL, logger: Logger) throws {
         self.migrations = try Self.load(directory: directory)
+        self.functions = try Self.loadFunctions(directory: directory.appendingPathComponent("functions"))
         self.logger = logger
+    }
+
+    public static func loadFunctions(directory: URL) throws -> [Migration] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        return try names.sorted().filter { $0.hasSuffix(".sql") }.map { name in
+            do {
+                let sql = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+                return Migration(version: 0, name: name, sql: sql)
+            } catch {
+                throw CoachSpoolError(.schema, "cannot read schema/functions/\(name)", underlying: error)
+            }
+        }
     }
 
     public static func load(directory: URL) throws -> [Migration] {
@@ -30,21 +54,21 @@ public struct Migrator {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw SpoolError(.schema, "cannot read the schema directory \(directory.path): set --schema-dir or COACHSPOOL_SCHEMA_DIR")
+            throw CoachSpoolError(.schema, "cannot read the schema directory \(directory.path): set --schema-dir or COACHSPOOL_SCHEMA_DIR")
         }
         var migrations: [Migration] = []
         for name in names.sorted() where name.hasSuffix(".sql") {
             guard let version = Int(name.prefix(while: \.isNumber)), name.dropFirst(4).first == "_" else {
-                throw SpoolError(.schema, "schema file \(name) is not named NNNN_name.sql")
+                throw CoachSpoolError(.schema, "schema file \(name) is not named NNNN_name.sql")
             }
             let sql = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
             migrations.append(Migration(version: version, name: name, sql: sql))
         }
         guard !migrations.isEmpty else {
-            throw SpoolError(.schema, "no NNNN_name.sql files in \(directory.path)")
+            throw CoachSpoolError(.schema, "no NNNN_name.sql files in \(directory.path)")
         }
         if Set(migrations.map(\.version)).count != migrations.count {
-            throw SpoolError(.schema, "two schema files share a version number in \(directory.path)")
+            throw CoachSpoolError(.schema, "two schema files share a version number in \(directory.path)")
         }
         return migrations
     }
@@ -63,6 +87,11 @@ public struct Migrator {
                 checksum    text NOT NULL,
                 applied_at  timestamptz NOT NULL DEFAULT now()
             );
+            CREATE TABLE IF NOT EXISTS coachspool.schema_functions (
+                name        text PRIMARY KEY,
+                checksum    text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now()
+            );
             """)
         var applied: [Int: String] = [:]
         for row in try connection.query("SELECT version, checksum FROM coachspool.schema_migrations") {
@@ -70,12 +99,10 @@ public struct Migrator {
         }
         var done: [String] = []
         for migration in migrations {
-            let checksum = try connection.query(
-                "SELECT encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex')"
-            ).scalar(String.self)
+            let checksum = try checksum(of: migration.sql, on: connection)
             if let recorded = applied[migration.version] {
                 guard recorded == checksum else {
-                    throw SpoolError(.schema, "schema/\(migration.name) changed after it was applied; add a new migration instead of editing it")
+                    throw CoachSpoolError(.schema, "schema/\(migration.name) changed after it was applied; add a new migration instead of editing it")
                 }
                 continue
             }
@@ -86,17 +113,51 @@ public struct Migrator {
                     VALUES (\(migration.version), \(migration.name), \(checksum))
                     """)
             }
-            logger.info("applied migration", metadata: ["migration.name": "\(migration.name)"])
+            logger.info("applied migration", metadata: [LogKey.migration: "\(migration.name)"])
             done.append(migration.name)
         }
-        return done
+        return done + (try applyFunctions(connection))
+    }
+
+    /// Re-applies the function files whose checksum differs from the one recorded.
+    private func applyFunctions(_ connection: PGConnection) throws -> [String] {
+        var applied: [String: String] = [:]
+        for row in try connection.query("SELECT name, checksum FROM coachspool.schema_functions") {
+            applied[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
+        }
+        let changed = try functions.filter { file in
+            try applied[file.name] != checksum(of: file.sql, on: connection)
+        }
+        guard !changed.isEmpty else { return [] }
+        try connection.transaction { conn in
+            for file in changed {
+                do {
+                    try conn.execute(unsafeSQL: file.sql)
+                } catch {
+                    throw CoachSpoolError(.schema, "schema/functions/\(file.name) failed", underlying: error)
+                }
+                try conn.query("""
+                    INSERT INTO coachspool.schema_functions (name, checksum) VALUES (\(file.name), \(try checksum(of: file.sql, on: conn)))
+                    ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now()
+                    """)
+            }
+        }
+        for file in changed {
+            logger.debug("applied function", metadata: [LogKey.migration: "functions/\(file.name)"])
+        }
+        logger.info("applied functions", metadata: [LogKey.functionsCount: "\(changed.count)"])
+        return changed.map { "functions/" + $0.name }
+    }
+
+    private func checksum(of sql: String, on connection: PGConnection) throws -> String {
+        try connection.query("SELECT encode(sha256(convert_to(\(sql), 'UTF8')), 'hex')").scalar(String.self)
     }
 
     /// Fails with a helpful message when the schema has not been migrated at all.
     public static func requireSchema(_ connection: PGConnection) throws {
         let present = try connection.query("SELECT to_regclass('coachspool.jobs') IS NOT NULL").scalar(Bool.self)
         guard present else {
-            throw SpoolError(.schema, "the coachspool schema is missing in this database: run `coachspool migrate` first")
+            throw CoachSpoolError(.schema, "the coachspool schema is missing in this database: run `coachspool migrate` first")
         }
     }
 }
@@ -118,6 +179,6 @@ public enum SchemaLocator {
         for candidate in candidates where fm.fileExists(atPath: candidate.appendingPathComponent("0001_spool.sql").path) {
             return candidate
         }
-        throw SpoolError(.schema, "cannot find the schema/ directory: pass --schema-dir or set COACHSPOOL_SCHEMA_DIR")
+        throw CoachSpoolError(.schema, "cannot find the schema/ directory: pass --schema-dir or set COACHSPOOL_SCHEMA_DIR")
     }
 }

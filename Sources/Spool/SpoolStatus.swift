@@ -31,12 +31,16 @@ public struct SpoolStatus: Sendable, Encodable {
     }
 
     public var queue: Queue
+    /// Heartbeat younger than the worker's lease.
     public var workers: [LiveWorker]
+    /// Stopped, or heartbeat older than the lease (killed, cut off): shown once, then pruned.
+    public var goneWorkers: [WorkerRegistry.Gone]
     public var interactions: Int
     public var verdicts: [Verdicts]
     public var texts: [Texts]
 
-    public static func read(_ conn: PGConnection) throws -> SpoolStatus {
+    /// Reads the status; with `pruning`, deletes the gone workers' rows after reading them.
+    public static func read(_ conn: PGConnection, pruning: Bool = true) throws -> SpoolStatus {
         let q = try conn.query("""
             SELECT ready, running, retrying, dead, extract(epoch FROM oldest_ready_age)::float8
               FROM coachspool.queue_status
@@ -68,6 +72,21 @@ public struct SpoolStatus: Sendable, Encodable {
                   entitiesRemoved: try $0.decode(Int.self, at: 2), tokens: try $0.decode(Int.self, at: 3))
         }
         let interactions = try conn.query("SELECT count(*) FROM coachspool.interactions").scalar(Int.self)
-        return SpoolStatus(queue: queue, workers: workers, interactions: interactions, verdicts: verdicts, texts: texts)
+        var gone: [WorkerRegistry.Gone]?
+        if pruning {
+            do {
+                gone = try WorkerRegistry.pruneGone(conn)
+            } catch let error as PGError where error.sqlState == "42501" {
+                gone = nil  // a read-only role: show them without pruning
+            }
+        }
+        let goneWorkers = try gone ?? conn.query("""
+            SELECT id, extract(epoch FROM since_heartbeat)::float8, stopped_at IS NOT NULL FROM coachspool.gone_workers ORDER BY id
+            """).map {
+            WorkerRegistry.Gone(id: try $0.decode(String.self, at: 0), secondsSinceHeartbeat: try $0.decode(Double.self, at: 1),
+                                stopped: try $0.decode(Bool.self, at: 2))
+        }
+        return SpoolStatus(
+            queue: queue, workers: workers, goneWorkers: goneWorkers, interactions: interactions, verdicts: verdicts, texts: texts)
     }
 }

@@ -1,9 +1,9 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Logging
 import Metrics
 import Spool
-import Tokenizers
 
 /// One claim → process → complete loop with its own connection, on its own thread.
 final class ClaimLoop: Sendable {
@@ -19,29 +19,18 @@ final class ClaimLoop: Sendable {
     private let logger: Logger
 
     init(
-        slot: Int, configuration: WorkerConfiguration, signal: WakeSignal, sideChannel: SideChannel,
-        statistics: WorkerStatistics, logger: Logger
+        slot: Int, configuration: WorkerConfiguration, handlers: [JobKind: any JobHandler], signal: WakeSignal,
+        sideChannel: SideChannel, statistics: WorkerStatistics, logger: Logger
     ) {
         self.slot = slot
         self.configuration = configuration
         self.signal = signal
         self.sideChannel = sideChannel
         self.statistics = statistics
-        var handlers: [JobKind: any JobHandler] = [
-            .interaction: InteractionHandler(filter: configuration.quality, text: configuration.text),
-            .conversation: ConversationHandler(
-                builder: configuration.examples, counter: ChatTokenCounter(encoding: configuration.text.encoding),
-                qualityVersion: configuration.quality.pipelineVersion, textVersion: configuration.text.version),
-            .noop: NoopHandler(),
-        ]
-        if let knowledge = configuration.knowledge {
-            handlers[.embed(space: knowledge.space)] = DocumentHandler(
-                space: knowledge.space, embedder: knowledge.embedder, splitter: knowledge.splitter, redactor: knowledge.redactor)
-        }
         self.handlers = handlers
         self.metrics = Dictionary(uniqueKeysWithValues: handlers.keys.map { ($0, WorkerMetrics.Stage($0)) })
         var logger = logger
-        logger[metadataKey: "worker.slot"] = "\(slot)"
+        logger[metadataKey: LogKey.workerSlot] = "\(slot)"
         self.logger = logger
     }
 
@@ -57,6 +46,7 @@ final class ClaimLoop: Sendable {
                 let jobs = try JobQueue.claim(
                     conn, owner: configuration.workerID, limit: configuration.batchSize,
                     leaseSeconds: configuration.leaseSeconds, kinds: kinds)
+                logger.trace("claimed", metadata: [LogKey.claimed: "\(jobs.count)", LogKey.batchSize: "\(configuration.batchSize)"])
                 if jobs.isEmpty {
                     let idle = try JobQueue.idleState(conn, kinds: kinds)
                     if configuration.drain, idle.drained {
@@ -66,6 +56,7 @@ final class ClaimLoop: Sendable {
                     // Sleep until woken (NOTIFY), the next retry is due, or the poll interval ends.
                     // Draining, other workers' batches finish without a NOTIFY: look again soon.
                     let poll = configuration.drain ? min(0.2, configuration.pollSeconds) : configuration.pollSeconds
+                    logger.trace("idle", metadata: [LogKey.retryIn: "\(idle.nextRetryIn.map { "\($0)" } ?? "-")"])
                     signal.wait(seconds: min(poll, max(0.01, idle.nextRetryIn ?? .infinity)))
                     continue
                 }
@@ -75,7 +66,7 @@ final class ClaimLoop: Sendable {
                 connection = try process(jobs, on: conn, until: leaseDeadline)
                 if configuration.drain { signal.wake() }
             } catch {
-                logger.warning("claim loop error; retrying", metadata: ["error": "\(error)"])
+                logger.warning("claim loop error; retrying", metadata: [LogKey.error: "\(error)"])
                 connection = nil
                 signal.wait(seconds: backoff)
                 backoff = min(backoff * 2, 5)
@@ -90,7 +81,7 @@ final class ClaimLoop: Sendable {
         var conn = conn
         for (kind, batch) in Dictionary(grouping: jobs, by: \.kind) {
             guard let handler = handlers[kind], let metrics = metrics[kind] else {
-                throw SpoolError(.input, "claimed a job of kind \(kind.rawValue), which this worker has no handler for")
+                throw CoachSpoolError(.input, "claimed a job of kind \(kind.rawValue), which this worker has no handler for")
             }
             metrics.claimed.increment(by: batch.count)
             let started = ContinuousClock.now
@@ -100,7 +91,7 @@ final class ClaimLoop: Sendable {
                     outcome = try handler.process(batch, owner: configuration.workerID, on: conn)
                     break
                 } catch let error as PGError where error.isConnectionProblem && Date() < deadline {
-                    logger.warning("lost the database mid-batch; reconnecting", metadata: ["error": "\(error)"])
+                    logger.warning("lost the database mid-batch; reconnecting", metadata: [LogKey.error: "\(error)"])
                     signal.wait(seconds: 0.5)
                     if signal.isStopped { throw error }
                     conn = (try? connect()) ?? conn
@@ -113,6 +104,10 @@ final class ClaimLoop: Sendable {
                 }
             }
             try record(outcome, batch: batch, metrics: metrics, on: conn)
+            logger.debug("batch done", metadata: [
+                LogKey.stage: "\(kind.rawValue)", LogKey.claimed: "\(batch.count)", LogKey.jobsCompleted: "\(outcome.retired.count)",
+                LogKey.jobsFailed: "\(outcome.failures.count)",
+            ])
             metrics.batchDuration.record(duration: ContinuousClock.now - started)
         }
         statistics.batches.add(1, ordering: .relaxed)
@@ -128,8 +123,8 @@ final class ClaimLoop: Sendable {
             metrics.failed.increment(by: outcome.failures.count)
             metrics.dead.increment(by: failed.dead)
             logger.warning("jobs failed", metadata: [
-                "stage": "\(batch[0].kind.rawValue)", "jobs.count": "\(outcome.failures.count)", "jobs.dead": "\(failed.dead)",
-                "job.id": "\(outcome.failures[0].job.id)", "error": "\(outcome.failures[0].error)",
+                LogKey.stage: "\(batch[0].kind.rawValue)", LogKey.jobsCount: "\(outcome.failures.count)", LogKey.jobsDead: "\(failed.dead)",
+                LogKey.jobID: "\(outcome.failures[0].job.id)", LogKey.error: "\(outcome.failures[0].error)",
             ])
         }
         let lost = batch.count - outcome.retired.count - outcome.failures.count
@@ -137,7 +132,7 @@ final class ClaimLoop: Sendable {
             statistics.lostLeases.add(lost, ordering: .relaxed)
             metrics.leaseLosses.increment(by: lost)
             logger.notice("lost leases: another worker owns these jobs now; our results were not written", metadata: [
-                "stage": "\(batch[0].kind.rawValue)", "jobs.count": "\(lost)",
+                LogKey.stage: "\(batch[0].kind.rawValue)", LogKey.jobsCount: "\(lost)",
             ])
         }
         statistics.completed.add(outcome.retired.count, ordering: .relaxed)

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Embeddings
 import Foundation
 import LibPQ
@@ -5,24 +6,23 @@ import Metrics
 import Spool
 import Stages
 
-/// Chunks and embeds knowledge documents for one embedding space (`embed:N` jobs).
+/// `embed:N` jobs: load the documents → `DocumentChunker` (cut and redact) → embed the whole
+/// batch in one call → complete, writing the chunks with binary COPY in the transaction that
+/// retires the jobs, replacing the documents' previous chunks in the space.
 ///
-/// A document whose current content already has chunks in the space is skipped (nothing is
-/// embedded twice); otherwise its chunks are cut, redacted (privacy by default: nothing is
-/// embedded unredacted), embedded in one call for the whole batch, and written with binary COPY
-/// in the transaction that retires the jobs, replacing the document's previous chunks.
+/// A document whose current content already has chunks in the space is skipped: nothing is
+/// embedded twice.
 struct DocumentHandler: JobHandler {
     let space: Int32
     let embedder: any Embedder
-    let splitter: RecursiveCharacterSplitter
-    let redactor: Redactor
+    let chunker: DocumentChunker
     let metrics: WorkerMetrics.Embedding
+    var kind: JobKind { .embed(space: space) }
 
-    init(space: Int32, embedder: any Embedder, splitter: RecursiveCharacterSplitter, redactor: Redactor) {
+    init(space: Int32, embedder: any Embedder, chunker: DocumentChunker) {
         self.space = space
         self.embedder = embedder
-        self.splitter = splitter
-        self.redactor = redactor
+        self.chunker = chunker
         self.metrics = WorkerMetrics.Embedding(space: space)
     }
 
@@ -53,7 +53,7 @@ struct DocumentHandler: JobHandler {
                 done.append(job)
                 continue
             }
-            let pieces = cut(document.body)
+            let pieces = chunker.chunks(of: document.body)
             guard !pieces.isEmpty else {
                 outcome.failures.append((job, "document \(job.sourceID) has no text to chunk"))
                 continue
@@ -70,14 +70,10 @@ struct DocumentHandler: JobHandler {
         let embeddings = try embedder.embed(chunks.map(\.text))
         metrics.duration.record(duration: ContinuousClock.now - started)
         metrics.texts.increment(by: chunks.count)
-        outcome.retired = try conn.transaction { conn in
-            let retired = try conn.query(PGQuery(
-                unsafeSQL: JobQueue.completionPrelude + " SELECT id FROM ours",
-                binds: JobQueue.completionBinds(done, owner: owner)))
-            let ours = Set(try retired.map { try $0.decode(Int64.self, at: 0) })
-            let written = chunks.indices.filter { ours.contains(chunks[$0].job.id) }
+        outcome.retired = try JobQueue.complete(conn, owner: owner, jobs: done) { conn, done in
+            let written = chunks.indices.filter { done.jobs.contains(chunks[$0].job.id) }
+            guard !written.isEmpty else { return }
             let documentIDs = Array(Set(written.map { chunks[$0].documentID }))
-            guard !documentIDs.isEmpty else { return ours }
             try conn.query("DELETE FROM coachspool.chunks WHERE space_id = \(space) AND document_id = ANY(\(documentIDs)::bigint[])")
             var copy = PGCopyBinaryWriter(fieldsPerRow: 9)
             for index in written {
@@ -99,22 +95,8 @@ struct DocumentHandler: JobHandler {
                 FROM STDIN (FORMAT binary)
                 """,
                 payload: copy.finish())
-            return ours
-        }
+        }.jobs
         return outcome
-    }
-
-    /// The chunks of a body, redacted, with their start in Unicode scalars of the original.
-    private func cut(_ body: String) -> [(text: String, start: Int32)] {
-        var pieces: [(text: String, start: Int32)] = []
-        var offset = 0
-        var position = body.unicodeScalars.startIndex
-        for chunk in splitter.chunks(of: body) {
-            offset += body.unicodeScalars.distance(from: position, to: chunk.startIndex)
-            position = chunk.startIndex
-            pieces.append((redactor.redact(String(chunk)).text, Int32(offset)))
-        }
-        return pieces
     }
 
     private func load(_ ids: [Int64], on conn: PGConnection) throws -> [Int64: Document] {
@@ -129,7 +111,7 @@ struct DocumentHandler: JobHandler {
         for row in rows {
             let id = try row.decode(Int64.self, at: 0)
             guard let hash = [UInt8](hexadecimal: try row.decode(String.self, at: 2)) else {
-                throw SpoolError(.input, "document \(id): content_hash is not hexadecimal")
+                throw CoachSpoolError(.input, "document \(id): content_hash is not hexadecimal")
             }
             documents[id] = Document(body: try row.decode(String.self, at: 1), hash: hash, isCurrent: try row.decode(Bool.self, at: 3))
         }

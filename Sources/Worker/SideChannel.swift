@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Logging
@@ -62,11 +63,18 @@ final class SideChannel: Sendable {
                 let now = Date()
                 if now >= nextHeartbeat {
                     let jobs = inHand.withLock { Array($0.values.joined()) }
-                    try JobQueue.heartbeat(conn, owner: configuration.workerID, jobs: jobs, leaseSeconds: configuration.leaseSeconds)
+                    try WorkerRegistry.heartbeat(conn, registration)
+                    let extended = try JobQueue.heartbeat(conn, owner: configuration.workerID, jobs: jobs, leaseSeconds: configuration.leaseSeconds)
+                    if extended < jobs.count {
+                        logger.debug("leases not extended: lost to the reaper or another worker", metadata: [
+                            LogKey.jobsCount: "\(jobs.count - extended)",
+                        ])
+                    }
                     nextHeartbeat = now.addingTimeInterval(heartbeatEvery)
                 }
                 if now >= nextReap {
                     let reaped = try JobQueue.reapExpiredLeases(conn)
+                    logger.trace("reaper ran", metadata: [LogKey.jobsCount: "\(reaped.count)"])
                     if !reaped.isEmpty {
                         record(reaped)
                         signal.wake()
@@ -82,7 +90,7 @@ final class SideChannel: Sendable {
                     signal.wake()
                 }
             } catch {
-                logger.warning("side channel lost the database; reconnecting", metadata: ["error": "\(error)"])
+                logger.warning("side channel lost the database; reconnecting", metadata: [LogKey.error: "\(error)"])
                 connection = nil
                 setConnected(false)
                 signal.wait(seconds: backoff)
@@ -105,16 +113,20 @@ final class SideChannel: Sendable {
             WorkerMetrics.jobsDead(stage: kind).increment(by: jobs.count { $0.dead })
         }
         logger.info("returned expired leases to the queue", metadata: [
-            "jobs.count": "\(reaped.count)", "jobs.dead": "\(reaped.count { $0.dead })",
+            LogKey.jobsCount: "\(reaped.count)", LogKey.jobsDead: "\(reaped.count { $0.dead })",
         ])
     }
 
     private func connect() throws -> PGConnection {
         let conn = try PGConnection(conninfo: configuration.conninfo, applicationName: "coachspool-worker-side")
         try conn.listen(JobQueue.channel)
-        try WorkerRegistry.register(
-            conn, id: configuration.workerID, host: ProcessInfo.processInfo.hostName,
-            pid: getpid(), concurrency: configuration.concurrency)
+        try WorkerRegistry.register(conn, registration)
         return conn
+    }
+
+    private var registration: WorkerRegistry.Registration {
+        WorkerRegistry.Registration(
+            id: configuration.workerID, host: ProcessInfo.processInfo.hostName, pid: getpid(),
+            concurrency: configuration.concurrency, leaseSeconds: configuration.leaseSeconds)
     }
 }

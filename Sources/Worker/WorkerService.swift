@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Logging
@@ -5,35 +6,40 @@ import ServiceLifecycle
 import Spool
 
 /// A worker process: `concurrency` claim loops and one side channel, each on its own thread.
+/// The loops run the handlers given (`WorkerConfiguration.standardHandlers` in `coachspool
+/// work`), one per job kind, and claim exactly those kinds.
 ///
 /// On graceful shutdown (SIGTERM/SIGINT through the ServiceGroup) the loops stop claiming,
 /// finish the batch in hand, and `run()` returns. With `drain`, it returns once the queue is empty.
 public struct WorkerService: Service {
     public let configuration: WorkerConfiguration
     public let statistics = WorkerStatistics()
+    private let handlers: [JobKind: any JobHandler]
     private let logger: Logger
 
-    public init(configuration: WorkerConfiguration, logger: Logger) {
+    public init(configuration: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
+        precondition(Set(handlers.map(\.kind)).count == handlers.count, "two handlers for one job kind")
         self.configuration = configuration
+        self.handlers = Dictionary(uniqueKeysWithValues: handlers.map { ($0.kind, $0) })
         var logger = logger
-        logger[metadataKey: "worker.id"] = "\(configuration.workerID)"
+        logger[metadataKey: LogKey.workerID] = "\(configuration.workerID)"
         self.logger = logger
     }
 
     public func run() async throws {
         let signal = WakeSignal()
         let side = SideChannel(configuration: configuration, signal: signal, statistics: statistics, logger: logger)
-        let loops = ThreadGroup()
-        let sideThread = ThreadGroup()
+        let loops = Blocking.ThreadGroup()
+        let sideThread = Blocking.ThreadGroup()
         sideThread.spawn(name: "coachspool-side") { side.run() }
         for slot in 0..<configuration.concurrency {
             let loop = ClaimLoop(
-                slot: slot, configuration: configuration, signal: signal, sideChannel: side,
+                slot: slot, configuration: configuration, handlers: handlers, signal: signal, sideChannel: side,
                 statistics: statistics, logger: logger)
             loops.spawn(name: "coachspool-claim-\(slot)") { loop.run() }
         }
         logger.info("worker started", metadata: [
-            "worker.concurrency": "\(configuration.concurrency)", "spool.batch_size": "\(configuration.batchSize)",
+            LogKey.workerConcurrency: "\(configuration.concurrency)", LogKey.batchSize: "\(configuration.batchSize)",
         ])
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
@@ -47,6 +53,6 @@ public struct WorkerService: Service {
         }
         signal.stop()
         await sideThread.join()
-        logger.info("worker stopped", metadata: ["jobs.completed": "\(statistics.snapshot.completed)"])
+        logger.info("worker stopped", metadata: [LogKey.jobsCompleted: "\(statistics.snapshot.completed)"])
     }
 }

@@ -4,6 +4,6 @@ import CoachSpoolCLI
 @main
 enum CoachSpoolMain {
     static func main() async {
-        await CoachSpoolCommand.main()
+        await CoachSpoolCommand.runMain()
     }
 }

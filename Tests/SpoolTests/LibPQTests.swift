@@ -157,17 +157,5 @@ extension DatabaseTests {
             #expect(error?.code == .connectionFailed)
             #expect(error?.description.contains("hunter2") == false)
         }
-
-        @Test func clientRunsBlockingCallsOffTheCooperativePool() async throws {
-            try await TestDatabase.with { db in
-                let client = PGClient(conninfo: db.url)
-                #expect(try await client.query("SELECT 40 + \(2)").scalar(Int.self) == 42)
-                // A connection killed by the server is replaced on the next call.
-                let pid = try await client.query("SELECT pg_backend_pid()").scalar(Int32.self)
-                try db.execute("SELECT pg_terminate_backend(\(pid))")
-                _ = try? await client.query("SELECT 1")
-                #expect(try await client.query("SELECT pg_backend_pid()").scalar(Int32.self) != pid)
-            }
-        }
     }
 }

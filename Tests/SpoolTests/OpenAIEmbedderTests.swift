@@ -1,3 +1,4 @@
+import CoachSpoolCore
 @testable import Embeddings
 import Foundation
 import Testing
@@ -96,7 +97,7 @@ import Testing
         #expect(fromEnvironment.apiKey == "sk-env")
         #expect(fromEnvironment.model == "nomic-embed-text")
         #expect(fromEnvironment.dimensions == 768)
-        #expect(throws: EmbeddingError.self) {
+        #expect(throws: CoachSpoolError.self) {
             _ = try OpenAIEmbedder.Configuration.fromEnvironment(["COACHSPOOL_OPENAI_BASE_URL": "ftp://x"])
         }
     }

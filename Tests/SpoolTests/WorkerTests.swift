@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Spool
@@ -54,7 +55,7 @@ func catchHoldingABatch(_ db: TestDatabase, _ arguments: [String]) async throws 
         worker.signal(SIGKILL)
         _ = await worker.wait()
     }
-    throw SpoolError(.input, "never caught the worker holding a batch")
+    throw CoachSpoolError(.input, "never caught the worker holding a batch")
 }
 
 extension DatabaseTests {

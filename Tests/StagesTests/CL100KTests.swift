@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import Testing
 import Tokenizers
@@ -31,6 +32,7 @@ import Tokenizers
     }
 
     @Test func specialTokenStringsAreOrdinaryText() {
+        #expect(reference.special_token_cases.count == 2, "the fixture's cases (an empty list would pass anything)")
         for special in reference.special_token_cases {
             #expect(encoding.encode(special.text) == special.encode_ordinary)
         }
@@ -55,6 +57,6 @@ import Tokenizers
     }
 
     @Test func decodeRejectsUnknownIDs() {
-        #expect(throws: TokenizerError.self) { try encoding.decode([100_256 + 100]) }
+        #expect(throws: CoachSpoolError.self) { try encoding.decode([100_256 + 100]) }
     }
 }

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Stages
 import Testing
 
@@ -108,13 +109,13 @@ import Testing
         #expect(prompts.university == "You coach students on using AI well.")
         #expect(prompts.personal == SystemPrompts().personal)
         #expect(ExampleBuilder(prompts: prompts).version != ExampleBuilder().version)
-        #expect(throws: SystemPromptsError.self) { try SystemPrompts(json: Array(#"{"personal": ""}"#.utf8)) }
+        #expect(throws: CoachSpoolError.self) { try SystemPrompts(json: Array(#"{"personal": ""}"#.utf8)) }
         do {
             _ = try SystemPrompts(json: Array(#"{"sales": "x"}"#.utf8))
             Issue.record("an unknown mode must be refused")
         } catch {
             #expect(error.message.hasPrefix("sales: unknown mode"))
         }
-        #expect(throws: SystemPromptsError.self) { try SystemPrompts(json: Array("[1]".utf8)) }
+        #expect(throws: CoachSpoolError.self) { try SystemPrompts(json: Array("[1]".utf8)) }
     }
 }

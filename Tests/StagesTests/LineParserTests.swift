@@ -93,12 +93,49 @@ import Testing
         #expect(error(sessions, base + #"[{"role": "user", "content": "a"}, {"role": "assistant", "content": ""}]}"#)
             == "line 7: conversation[1].content: expected a non-empty string")
         #expect(error(sessions, base + #"[{"role": "assistant", "content": "a"}]}"#)
-            == "line 7: conversation[0]: expected a user turn before this assistant turn")
+            == "line 7: conversation: expected at least one user turn followed by an assistant turn")
         #expect(error(sessions, base + #"[{"role": "coach", "content": "a"}]}"#)
             == "line 7: conversation[0].role: expected \"user\", \"assistant\" or \"system\"")
         #expect(error(sessions, base + #"[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "feedback": {"rating": 9}}]}"#)
             == "line 7: conversation[1].feedback.rating: expected an integer from 1 to 5")
         #expect(error(sessions, base + #"[{"role": "user", "content": "a"}]}"#)
             == "line 7: conversation: expected at least one user turn followed by an assistant turn")
+    }
+
+    /// No message is dropped: two user messages in a row are one turn, and the coach's greeting
+    /// before the first user message is kept as the first exchange's opening.
+    @Test func sessionsKeepEveryMessage() throws {
+        let line = #"""
+        {"session_id": "s2", "timestamp": "2025-09-29T10:00:00Z",
+         "conversation": [
+          {"role": "assistant", "content": "Hej! Vad vill du prata om idag?"},
+          {"role": "assistant", "content": "Du kan också välja ett av förslagen."},
+          {"role": "user", "content": "Jag sover dåligt.", "timestamp": "2025-09-29T10:00:10Z"},
+          {"role": "user", "content": "Och jag är stressad över tentan."},
+          {"role": "assistant", "content": "Det låter jobbigt. Berätta mer om sömnen."},
+          {"role": "user", "content": "Jag somnar sent."},
+          {"role": "system", "content": "Var kortfattad."},
+          {"role": "user", "content": "Varje natt."},
+          {"role": "assistant", "content": "Prova en fast läggtid."}]}
+        """#.replacingOccurrences(of: "\n", with: " ")
+        let records = try parse(sessions, line).get()
+        #expect(records.map(\.turnIndex) == [0, 1])
+        #expect(records[0].userInput == "Jag sover dåligt.\n\nOch jag är stressad över tentan.")
+        #expect(records[0].opening == "Hej! Vad vill du prata om idag?\n\nDu kan också välja ett av förslagen.")
+        #expect(records[0].occurredAtMicros == 1_759_140_010_000_000, "the first message's time")
+        #expect(records[1].userInput == "Jag somnar sent.\n\nVarje natt.", "a system message between them does not split the turn")
+        #expect(records[1].opening == nil)
+        #expect(records[0].idempotencyKey != records[1].idempotencyKey)
+    }
+
+    /// The greeting is not part of the key: a session ingested before greetings were kept is
+    /// the same exchange when ingested again with its greeting.
+    @Test func openingIsNotPartOfTheKey() throws {
+        let body = #"{"role": "user", "content": "Hej"}, {"role": "assistant", "content": "Hej hej"}]}"#
+        let base = #"{"session_id": "s3", "timestamp": "2025-09-29T10:00:00Z", "conversation": ["#
+        let plain = try parse(sessions, base + body).get()
+        let greeted = try parse(sessions, base + #"{"role": "assistant", "content": "Välkommen"}, "# + body).get()
+        #expect(greeted[0].opening == "Välkommen")
+        #expect(plain[0].idempotencyKey == greeted[0].idempotencyKey)
     }
 }

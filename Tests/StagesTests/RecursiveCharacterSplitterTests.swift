@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 @testable import Stages
 import Testing
@@ -48,9 +49,9 @@ import Testing
     }
 
     @Test func invalidConfigurationIsRejected() {
-        #expect(throws: ChunkingError.self) { try RecursiveCharacterSplitter(chunkSize: 10, chunkOverlap: 11) }
-        #expect(throws: ChunkingError.self) { try RecursiveCharacterSplitter(chunkSize: 0, chunkOverlap: 0) }
-        #expect(throws: ChunkingError.self) { try RecursiveCharacterSplitter(chunkSize: 10, chunkOverlap: -1) }
+        #expect(throws: CoachSpoolError.self) { try RecursiveCharacterSplitter(chunkSize: 10, chunkOverlap: 11) }
+        #expect(throws: CoachSpoolError.self) { try RecursiveCharacterSplitter(chunkSize: 0, chunkOverlap: 0) }
+        #expect(throws: CoachSpoolError.self) { try RecursiveCharacterSplitter(chunkSize: 10, chunkOverlap: -1) }
     }
 
     /// The skipping merge (`FastMerge`) against the piece-by-piece port, on random texts made of

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -112,7 +113,7 @@ public final class OpenBLAS: @unchecked Sendable {  // immutable: C function poi
 
         func symbol<T>(_ name: String, as type: T.Type) throws -> T {
             guard let address = dlsym(handle, name) else {
-                throw EmbeddingError.invalidConfiguration("the OpenBLAS library has no \(name): install Debian's libopenblas0-pthread")
+                throw CoachSpoolError.invalidConfiguration("the OpenBLAS library has no \(name): install Debian's libopenblas0-pthread")
             }
             return unsafeBitCast(address, to: type)
         }
@@ -140,7 +141,7 @@ public final class OpenBLAS: @unchecked Sendable {  // immutable: C function poi
             if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) { return handle }
             errors.append(dlerror().map { String(cString: $0) } ?? name)
         }
-        throw EmbeddingError.invalidConfiguration(
+        throw CoachSpoolError.invalidConfiguration(
             "cannot load OpenBLAS (\(errors.joined(separator: "; "))): install Debian's libopenblas0-pthread")
     }
 

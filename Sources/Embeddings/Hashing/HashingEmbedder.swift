@@ -1,3 +1,4 @@
+import CoachSpoolCore
 /// A deterministic embedder without a model: feature hashing of lowercased words and word
 /// bigrams (FNV-1a, a sign bit per feature) into `dimensions` buckets, L2-normalised. Texts that
 /// share words get similar vectors; nothing is learned. For runs without the model file, tests
@@ -7,7 +8,7 @@ public struct HashingEmbedder: Embedder {
 
     public init(dimensions: Int = 384) throws {
         guard (1...16_000).contains(dimensions) else {
-            throw EmbeddingError.invalidConfiguration("hash embedder dimensions must be in 1...16000, not \(dimensions)")
+            throw CoachSpoolError.invalidConfiguration("hash embedder dimensions must be in 1...16000, not \(dimensions)")
         }
         identity = EmbedderIdentity(kind: "hash", model: "fnv1a-words-bigrams-v1", dimensions: dimensions)
     }

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 
 /// The shape of a BERT encoder, from the model's `config.json`.
@@ -14,14 +15,14 @@ struct BertConfiguration: Sendable, Equatable {
 
     init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw EmbeddingError.missingModelFile(path: path)
+            throw CoachSpoolError.missingModelFile(path: path)
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw EmbeddingError.badModelFile(path: path, reason: "not a JSON object")
+            throw CoachSpoolError.badModelFile(path: path, reason: "not a JSON object")
         }
         func integer(_ key: String) throws -> Int {
             guard let value = object[key] as? Int, value > 0 else {
-                throw EmbeddingError.badModelFile(path: path, reason: "\"\(key)\" is missing or not a positive integer")
+                throw CoachSpoolError.badModelFile(path: path, reason: "\"\(key)\" is missing or not a positive integer")
             }
             return value
         }
@@ -34,10 +35,10 @@ struct BertConfiguration: Sendable, Equatable {
         layerNormEpsilon = Float(object["layer_norm_eps"] as? Double ?? 1e-12)
         let activation = object["hidden_act"] as? String ?? "gelu"
         guard activation == "gelu" else {
-            throw EmbeddingError.badModelFile(path: path, reason: "hidden_act \(activation) is not supported (only gelu)")
+            throw CoachSpoolError.badModelFile(path: path, reason: "hidden_act \(activation) is not supported (only gelu)")
         }
         guard hiddenSize % heads == 0, hiddenSize % 16 == 0 else {  // the kernels work on rows of 16-float vectors
-            throw EmbeddingError.badModelFile(path: path, reason: "hidden_size \(hiddenSize) must split into \(heads) heads and SIMD rows")
+            throw CoachSpoolError.badModelFile(path: path, reason: "hidden_size \(hiddenSize) must split into \(heads) heads and SIMD rows")
         }
     }
 }

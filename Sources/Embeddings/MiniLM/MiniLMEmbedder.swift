@@ -1,3 +1,4 @@
+import CoachSpoolCore
 internal import CEncoderKernels
 import Foundation
 
@@ -22,19 +23,19 @@ public final class MiniLMEmbedder: Embedder {
     ///     one thread, process-wide: whole batches on separate cores scale better than one
     ///     product split across cores, and the element-wise work runs in parallel too.
     public init(directory: String, batchSize: Int = 32, threads: Int? = nil, maxLength: Int = 256) throws {
-        guard batchSize > 0 else { throw EmbeddingError.invalidConfiguration("batch size must be positive, not \(batchSize)") }
+        guard batchSize > 0 else { throw CoachSpoolError.invalidConfiguration("batch size must be positive, not \(batchSize)") }
         let configuration = try BertConfiguration(contentsOf: directory + "/config.json")
         guard maxLength >= 2, maxLength <= configuration.maxPositions else {
-            throw EmbeddingError.invalidConfiguration("max length \(maxLength) must be in 2...\(configuration.maxPositions)")
+            throw CoachSpoolError.invalidConfiguration("max length \(maxLength) must be in 2...\(configuration.maxPositions)")
         }
         let vocabulary = try WordPieceVocabulary(contentsOf: directory + "/vocab.txt")
         guard vocabulary.count == configuration.vocabularySize else {
-            throw EmbeddingError.badModelFile(
+            throw CoachSpoolError.badModelFile(
                 path: directory + "/vocab.txt", reason: "\(vocabulary.count) pieces, config.json says \(configuration.vocabularySize)")
         }
         let weights = try BertWeights(file: try SafeTensorsFile(path: directory + "/model.safetensors"), configuration: configuration)
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads > 0 else { throw EmbeddingError.invalidConfiguration("threads must be positive, not \(threads)") }
+        guard threads > 0 else { throw CoachSpoolError.invalidConfiguration("threads must be positive, not \(threads)") }
         let blas = try OpenBLAS.shared()
         blas.setThreads(1)
         self.threads = threads

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 
 /// An OpenAI-compatible `POST {base}/chat/completions`, for `coachspool rag` when a chat model
@@ -42,7 +43,7 @@ public struct ChatClient: Sendable {
             url: baseURL.appendingPathComponent("chat/completions"), body: body, apiKey: apiKey,
             policy: HTTP.RetryPolicy(timeoutSeconds: timeoutSeconds, maxAttempts: 4, baseSeconds: 1, maxSeconds: 30))
         guard let response = try? JSONDecoder().decode(Response.self, from: data), let content = response.choices.first?.message.content else {
-            throw EmbeddingError.badResponse("no choices[0].message.content")
+            throw CoachSpoolError.badResponse("no choices[0].message.content")
         }
         return content
     }

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -29,17 +30,17 @@ enum HTTP {
         while true {
             attempt += 1
             var serverDelay: Double?
-            let failure: EmbeddingError
+            let failure: CoachSpoolError
             do {
                 let (data, response) = try post(url: url, body: body, apiKey: apiKey, timeout: policy.timeoutSeconds)
                 if (200..<300).contains(response.statusCode) { return data }
                 let retryable = response.statusCode == 429 || response.statusCode >= 500
-                let error = EmbeddingError.endpoint(
+                let error = CoachSpoolError.endpoint(
                     status: response.statusCode, message: message(from: data), retryable: retryable)
                 guard retryable else { throw error }
                 serverDelay = retryAfter(response)
                 failure = error
-            } catch let error as EmbeddingError where error.isRetryable {
+            } catch let error as CoachSpoolError where error.isRetryable {
                 failure = error
             }
             guard attempt < policy.maxAttempts else { throw failure }
@@ -65,9 +66,9 @@ enum HTTP {
         done.wait()
         if let error = outcome.error {
             // Messages of URLError name the host, never the key.
-            throw EmbeddingError.transport("\(url.host ?? "endpoint"): \(error.localizedDescription)")
+            throw CoachSpoolError.transport("\(url.host ?? "endpoint"): \(error.localizedDescription)")
         }
-        guard let response = outcome.response else { throw EmbeddingError.transport("no HTTP response") }
+        guard let response = outcome.response else { throw CoachSpoolError.transport("no HTTP response") }
         return (outcome.data ?? Data(), response)
     }
 
@@ -99,13 +100,3 @@ enum HTTP {
     }
 }
 
-extension EmbeddingError {
-    /// 429, 5xx and transport failures are worth another attempt.
-    var isRetryable: Bool {
-        switch self {
-        case .endpoint(_, _, let retryable): retryable
-        case .transport: true
-        default: false
-        }
-    }
-}

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -37,13 +38,13 @@ public struct OpenAIEmbedder: Embedder {
         public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
             let base = environment["COACHSPOOL_OPENAI_BASE_URL"] ?? environment["OPENAI_BASE_URL"] ?? "https://api.openai.com/v1"
             guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https" else {
-                throw EmbeddingError.invalidConfiguration("COACHSPOOL_OPENAI_BASE_URL is not an http(s) URL")
+                throw CoachSpoolError.invalidConfiguration("COACHSPOOL_OPENAI_BASE_URL is not an http(s) URL")
             }
             let model = environment["COACHSPOOL_EMBEDDING_MODEL"] ?? "text-embedding-3-small"
             var dimensions: Int? = model.hasPrefix("text-embedding-3") ? 384 : nil
             if let text = environment["COACHSPOOL_EMBEDDING_DIMENSIONS"] {
                 guard let value = Int(text), value > 0 else {
-                    throw EmbeddingError.invalidConfiguration("COACHSPOOL_EMBEDDING_DIMENSIONS must be a positive integer")
+                    throw CoachSpoolError.invalidConfiguration("COACHSPOOL_EMBEDDING_DIMENSIONS must be a positive integer")
                 }
                 dimensions = value
             }
@@ -54,7 +55,7 @@ public struct OpenAIEmbedder: Embedder {
             if let key = environment["OPENAI_API_KEY"], !key.isEmpty { return key }
             guard let path = environment["OPENAI_API_KEY_FILE"] else { return nil }
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw EmbeddingError.invalidConfiguration("OPENAI_API_KEY_FILE \(path) cannot be read")
+                throw CoachSpoolError.invalidConfiguration("OPENAI_API_KEY_FILE \(path) cannot be read")
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -67,7 +68,7 @@ public struct OpenAIEmbedder: Embedder {
     /// embedding one probe text.
     public init(configuration: Configuration) throws {
         guard configuration.batchSize > 0, configuration.maxAttempts > 0 else {
-            throw EmbeddingError.invalidConfiguration("batch size and attempts must be positive")
+            throw CoachSpoolError.invalidConfiguration("batch size and attempts must be positive")
         }
         self.configuration = configuration
         var dimensions = configuration.dimensions ?? 0
@@ -87,7 +88,7 @@ public struct OpenAIEmbedder: Embedder {
             let batch = Array(texts[start..<min(start + configuration.batchSize, texts.count)])
             for vector in try client.embed(batch) {
                 guard vector.count == identity.dimensions else {
-                    throw EmbeddingError.badResponse("a vector of \(vector.count) dimensions, expected \(identity.dimensions)")
+                    throw CoachSpoolError.badResponse("a vector of \(vector.count) dimensions, expected \(identity.dimensions)")
                 }
                 let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 results.append(Embedding(vector: norm > 0 ? vector.map { $0 / norm } : vector, tokens: nil))
@@ -122,10 +123,10 @@ struct EmbeddingsClient {
                 timeoutSeconds: configuration.timeoutSeconds, maxAttempts: configuration.maxAttempts,
                 baseSeconds: configuration.backoffBaseSeconds, maxSeconds: configuration.backoffMaxSeconds))
         guard let response = try? JSONDecoder().decode(Response.self, from: data) else {
-            throw EmbeddingError.badResponse("no \"data\" list of {index, embedding}")
+            throw CoachSpoolError.badResponse("no \"data\" list of {index, embedding}")
         }
         guard response.data.count == texts.count, Set(response.data.map(\.index)) == Set(0..<texts.count) else {
-            throw EmbeddingError.badResponse("\(response.data.count) embeddings for \(texts.count) inputs")
+            throw CoachSpoolError.badResponse("\(response.data.count) embeddings for \(texts.count) inputs")
         }
         return response.data.sorted { $0.index < $1.index }.map(\.embedding)
     }

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 
 /// `vocab.txt`: one word piece per line, the id is the line number (from 0). Continuation pieces
@@ -16,7 +17,7 @@ public struct WordPieceVocabulary: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw EmbeddingError.missingModelFile(path: path)
+            throw CoachSpoolError.missingModelFile(path: path)
         }
         try self.init(vocabText: data, source: path)
     }
@@ -42,7 +43,7 @@ public struct WordPieceVocabulary: Sendable {
         self.count = Int(id)
         func special(_ name: String) throws -> Int32 {
             guard let id = words[Array(name.utf8)] else {
-                throw EmbeddingError.badModelFile(path: source, reason: "the vocabulary has no \(name)")
+                throw CoachSpoolError.badModelFile(path: source, reason: "the vocabulary has no \(name)")
             }
             return id
         }

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Tokenizers
 
 /// LangChain's `RecursiveCharacterTextSplitter`, chunk for chunk: default separators
@@ -26,11 +27,11 @@ public struct RecursiveCharacterSplitter: Sendable {
     /// off to compare it with the piece-by-piece port.
     var fastMerge = true
 
-    public init(chunkSize: Int, chunkOverlap: Int, unit: Unit = .characters) throws(ChunkingError) {
-        guard chunkSize > 0 else { throw ChunkingError("chunk size must be positive, got \(chunkSize)") }
-        guard chunkOverlap >= 0 else { throw ChunkingError("chunk overlap must not be negative, got \(chunkOverlap)") }
+    public init(chunkSize: Int, chunkOverlap: Int, unit: Unit = .characters) throws(CoachSpoolError) {
+        guard chunkSize > 0 else { throw CoachSpoolError(.configuration, "chunk size must be positive, got \(chunkSize)") }
+        guard chunkOverlap >= 0 else { throw CoachSpoolError(.configuration, "chunk overlap must not be negative, got \(chunkOverlap)") }
         guard chunkOverlap <= chunkSize else {
-            throw ChunkingError("chunk overlap \(chunkOverlap) is larger than the chunk size \(chunkSize)")
+            throw CoachSpoolError(.configuration, "chunk overlap \(chunkOverlap) is larger than the chunk size \(chunkSize)")
         }
         self.chunkSize = chunkSize
         self.chunkOverlap = chunkOverlap
@@ -221,7 +222,3 @@ public struct RecursiveCharacterSplitter: Sendable {
     }
 }
 
-public struct ChunkingError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    init(_ description: String) { self.description = description }
-}

@@ -126,10 +126,10 @@ public enum DatasetRecord: Sendable, Equatable {
     /// ShareGPT has no per-message weight: an expanded record ends with its one trained answer,
     /// and LLaMA-Factory's `mask_history: true` (in the generated YAML) learns from the last turn only.
     private static func writeShareGPT(_ messages: [ChatMessage], into json: inout JSONWriter) {
-        let system = messages.first { $0.role == .system }?.content
+        let (system, dialogue) = alternating(messages)
         json.object {
             $0.field("conversations") {
-                $0.array(messages.filter { $0.role != .system }) { json, message in
+                $0.array(dialogue) { json, message in
                     json.object {
                         $0.field("from") { $0.string(message.role == .user ? "human" : "gpt") }
                         $0.field("value") { $0.string(message.content) }
@@ -142,10 +142,10 @@ public enum DatasetRecord: Sendable, Equatable {
 
     /// The last exchange is `instruction` → `output`; the turns before it are `history` pairs.
     private static func writeAlpaca(_ messages: [ChatMessage], into json: inout JSONWriter) {
-        let system = messages.first { $0.role == .system }?.content
+        let (system, dialogue) = alternating(messages)
         var pairs: [(String, String)] = []
         var pendingUser: String?
-        for message in messages {
+        for message in dialogue {
             switch message.role {
             case .system: continue
             case .user: pendingUser = message.content
@@ -164,6 +164,21 @@ public enum DatasetRecord: Sendable, Equatable {
                 $0.array(pairs) { json, pair in json.array([pair.0, pair.1]) { $0.string($1) } }
             }
         }
+    }
+}
+
+extension DatasetRecord {
+    /// The system text and the user/assistant turns of a conversation, for LLaMA-Factory's
+    /// formats, which require the turns to start with the user: the coach's greeting before the
+    /// first user message (context, weight 0) joins the system text instead.
+    fileprivate static func alternating(_ messages: [ChatMessage]) -> (system: String?, dialogue: [ChatMessage]) {
+        var system = messages.first { $0.role == .system }?.content
+        var dialogue = messages.filter { $0.role != .system }
+        while let first = dialogue.first, first.role == .assistant {
+            system = [system, first.content].compactMap { $0 }.joined(separator: "\n\n")
+            dialogue.removeFirst()
+        }
+        return (system, dialogue)
     }
 }
 

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Crypto
 import Foundation
 
@@ -14,10 +15,12 @@ public struct ConversationTurn: Sendable, Equatable {
     public var accepted: Bool
     public var rating: Int?
     public var helpful: Bool?
+    /// What the coach said before the user's first message (on the first turn's interactions).
+    public var opening: String?
 
     public init(
         interactionID: Int64, turnIndex: Int, occurredAt: Int64, userInput: String, aiResponse: String,
-        accepted: Bool, rating: Int?, helpful: Bool?
+        accepted: Bool, rating: Int?, helpful: Bool?, opening: String? = nil
     ) {
         self.interactionID = interactionID
         self.turnIndex = turnIndex
@@ -27,6 +30,12 @@ public struct ConversationTurn: Sendable, Equatable {
         self.accepted = accepted
         self.rating = rating
         self.helpful = helpful
+        self.opening = opening
+    }
+
+    /// Turn index, then time, then id: the order of a conversation, and of answers within a turn.
+    public static func inConversationOrder(_ a: ConversationTurn, _ b: ConversationTurn) -> Bool {
+        (a.turnIndex, a.occurredAt, a.interactionID) < (b.turnIndex, b.occurredAt, b.interactionID)
     }
 }
 
@@ -75,17 +84,17 @@ public struct SystemPrompts: Sendable, Equatable {
 
     /// Reads `{"personal": "...", "university": "..."}` (either may be left out: the default
     /// stays). Errors name the field and what was expected.
-    public init(json: [UInt8]) throws(SystemPromptsError) {
+    public init(json: [UInt8]) throws(CoachSpoolError) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else {
-            throw SystemPromptsError(message: "expected a JSON object {\"personal\": \"…\", \"university\": \"…\"}")
+            throw CoachSpoolError(.configuration, "expected a JSON object {\"personal\": \"…\", \"university\": \"…\"}")
         }
         for key in object.keys where Mode(rawValue: key) == nil {
-            throw SystemPromptsError(message: "\(key): unknown mode; expected personal or university")
+            throw CoachSpoolError(.configuration, "\(key): unknown mode; expected personal or university")
         }
         for mode in Mode.allCases {
             guard let value = object[mode.rawValue] else { continue }
             guard let text = value as? String, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw SystemPromptsError(message: "\(mode.rawValue): expected a non-empty string")
+                throw CoachSpoolError(.configuration, "\(mode.rawValue): expected a non-empty string")
             }
             switch mode {
             case .personal: personal = text
@@ -102,10 +111,6 @@ public struct SystemPrompts: Sendable, Equatable {
     }
 }
 
-public struct SystemPromptsError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
-}
 
 /// Turns a conversation (one session, or one interaction without a session) into fine-tuning
 /// data. Pure.
@@ -137,6 +142,8 @@ public struct ExampleBuilder: Sendable {
 
     public struct Output: Sendable, Equatable {
         public var messages: [ChatMessage]?
+        /// The coach's greeting, when the conversation has one: after the system prompt, weight 0.
+        public var opening: String?
         public var preferences: [PreferencePair]
         public var binaryFeedback: [BinaryFeedbackExample]
     }
@@ -147,7 +154,11 @@ public struct ExampleBuilder: Sendable {
         var preferences: [PreferencePair] = []
         var binary: [BinaryFeedbackExample] = []
         var anyAccepted = false
-        for answers in Self.groupedByTurn(turns) {
+        let groups = Self.groupedByTurn(turns)
+        // A greeting is context for the first exchange, never trained on.
+        let opening = groups.first?.lazy.compactMap(\.opening).first
+        if let opening { messages.append(ChatMessage(role: .assistant, content: opening, weight: 0)) }
+        for answers in groups {
             let chosen = answers.sorted(by: Self.isBetterChoice)[0]
             let user = ChatMessage(role: .user, content: chosen.userInput)
             let prompt = messages + [user]
@@ -165,15 +176,16 @@ public struct ExampleBuilder: Sendable {
             messages = prompt + [ChatMessage(role: .assistant, content: chosen.aiResponse, weight: chosen.accepted ? 1 : 0)]
         }
         // Trailing rejected answers are context for nothing: they would only cost tokens.
-        while let last = messages.last, last.role == .assistant, last.weight == 0 {
+        while anyAccepted, let last = messages.last, last.role == .assistant, last.weight == 0 {
             messages.removeLast(2)
         }
-        return Output(messages: anyAccepted ? messages : nil, preferences: preferences, binaryFeedback: binary)
+        return Output(
+            messages: anyAccepted ? messages : nil, opening: opening, preferences: preferences, binaryFeedback: binary)
     }
 
     /// Turns in order (index, then time); answers of one turn together.
     static func groupedByTurn(_ turns: [ConversationTurn]) -> [[ConversationTurn]] {
-        let ordered = turns.sorted { ($0.turnIndex, $0.occurredAt, $0.interactionID) < ($1.turnIndex, $1.occurredAt, $1.interactionID) }
+        let ordered = turns.sorted(by: ConversationTurn.inConversationOrder)
         var groups: [[ConversationTurn]] = []
         for turn in ordered {
             if let last = groups.last?.last, last.turnIndex == turn.turnIndex {

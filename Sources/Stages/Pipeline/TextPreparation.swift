@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Tokenizers
 
 /// The text stages of an interaction after the quality filter: PII redaction of both texts,
@@ -19,7 +20,9 @@ public struct TextPreparation: Sendable {
     public struct Output: Sendable, Equatable {
         public var userInput: String
         public var aiResponse: String
-        /// Entities removed from both texts, by type (never the values).
+        /// The coach's greeting before the first message, when there was one.
+        public var opening: String?
+        /// Entities removed from all texts, by type (never the values).
         public var entityCounts: [PIIType: Int]
         public var userInputTokens: Int
         public var aiResponseTokens: Int
@@ -27,21 +30,23 @@ public struct TextPreparation: Sendable {
 
     /// Redaction that cannot be vouched for is an error, never a pass-through: the redacted
     /// text is scanned again and must come back clean.
-    public func prepare(userInput: String, aiResponse: String) throws(TextPreparationError) -> Output {
-        let input = redactor.redact(userInput)
-        let response = redactor.redact(aiResponse)
-        guard redactor.redact(input.text).entities.isEmpty, redactor.redact(response.text).entities.isEmpty else {
-            throw TextPreparationError(message: "redaction is not idempotent for this text; refusing to store it")
-        }
+    public func prepare(userInput: String, aiResponse: String, opening: String? = nil) throws(CoachSpoolError) -> Output {
+        let input = try redactedForSure(userInput)
+        let response = try redactedForSure(aiResponse)
+        let greeting = try opening.map { text throws(CoachSpoolError) in try redactedForSure(text) }
         return Output(
-            userInput: input.text, aiResponse: response.text,
-            entityCounts: input.counts.merging(response.counts, uniquingKeysWith: +),
+            userInput: input.text, aiResponse: response.text, opening: greeting?.text,
+            entityCounts: [input.counts, response.counts, greeting?.counts ?? [:]].reduce(into: [:]) {
+                $0.merge($1, uniquingKeysWith: +)
+            },
             userInputTokens: encoding.count(input.text), aiResponseTokens: encoding.count(response.text))
     }
-}
 
-/// Why an interaction's texts could not be prepared. Never contains the text.
-public struct TextPreparationError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+    private func redactedForSure(_ text: String) throws(CoachSpoolError) -> Redaction {
+        let redacted = redactor.redact(text)
+        guard redactor.redact(redacted.text).entities.isEmpty else {
+            throw CoachSpoolError(.processing, "redaction is not idempotent for this text; refusing to store it")
+        }
+        return redacted
+    }
 }

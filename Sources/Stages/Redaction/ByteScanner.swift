@@ -28,10 +28,13 @@ struct ByteScanner {
         return true
     }
 
-    /// The digits at `i` are a later group of a longer grouped number (`… 0000 0583 …`).
+    /// The digits at `i` are a later group of a longer grouped number (`… 0000 0583 …`,
+    /// `14.05.2024`, `2024/0012`).
     func continuesNumber(_ i: Int) -> Bool {
         guard i >= 2 else { return false }
-        return (bytes[i - 1] == UInt8(ascii: " ") || bytes[i - 1] == UInt8(ascii: "-")) && Self.isDigit(bytes[i - 2])
+        let previous = bytes[i - 1]
+        let joins = previous == UInt8(ascii: " ") || previous == UInt8(ascii: "-") || previous == UInt8(ascii: ".") || previous == UInt8(ascii: "/")
+        return joins && Self.isDigit(bytes[i - 2])
     }
 
     /// `i` ends a token: the next byte is not a word character, nor a `.`/`,`/`-` followed by a

@@ -12,8 +12,9 @@ public struct Redactor: Sendable {
     }
 
     /// Identifies the rules and the enabled types, for pipeline versions: a change re-redacts.
+    /// v2: the phone notations of other European directories (slashes, dots, `+44(0)…`).
     public var configuration: String {
-        "redact-v1:" + types.sorted().map(\.rawValue).joined(separator: ",")
+        "redact-v2:" + types.sorted().map(\.rawValue).joined(separator: ",")
     }
 
     public func redact(_ text: String) -> Redaction {

@@ -25,12 +25,15 @@ public struct InteractionRecord: Sendable, Equatable {
     public var consent: ConsentRecord?
     /// The 1-based line of the input file this record came from.
     public var line: Int
+    /// What the coach said before the user's first message (a greeting), on the records of a
+    /// session's first turn: context for that exchange, never trained on. Not part of the key.
+    public var opening: String?
 
     public init(
         producerID: String? = nil, sessionID: String? = nil, turnIndex: Int? = nil, mode: Mode,
         language: String? = nil, userID: String? = nil, occurredAtMicros: Int64,
         userInput: String, aiResponse: String, rating: Int? = nil, helpful: Bool? = nil,
-        consent: ConsentRecord? = nil, line: Int
+        consent: ConsentRecord? = nil, line: Int, opening: String? = nil
     ) {
         self.producerID = producerID
         self.sessionID = sessionID
@@ -45,6 +48,7 @@ public struct InteractionRecord: Sendable, Equatable {
         self.helpful = helpful
         self.consent = consent
         self.line = line
+        self.opening = opening
     }
 }
 

@@ -243,29 +243,41 @@ struct RawSession: Decodable {
     }
 
     /// One record per assistant turn, paired with the user turn before it. Two assistant turns
-    /// after one user turn are regenerations: both keep that user turn's index.
+    /// after one user turn are regenerations: both keep that user turn's index. No message is
+    /// dropped: consecutive user messages are one turn (joined by a blank line, as a user who
+    /// pressed enter twice meant), and assistant messages before the first user message (the
+    /// coach's greeting) are kept as the `opening` of the first exchange. System messages are
+    /// the app's instructions, not conversation: the mode's system prompt stands for them.
     func records(line: Int, defaultMode: Mode) throws -> [InteractionRecord] {
         var records: [InteractionRecord] = []
-        var lastUser: (turn: Turn, index: Int)?
+        var opening: [String] = []
+        var user: (content: String, occurredAt: Int64?, index: Int)?
+        var previous: Turn.Role?
         var userTurns = 0
-        for (position, turn) in conversation.enumerated() {
+        for turn in conversation {
             switch turn.role {
             case .system:
                 continue
             case .user:
-                lastUser = (turn, userTurns)
-                userTurns += 1
+                if previous == .user, let current = user {
+                    user = (current.content + "\n\n" + turn.content, current.occurredAt, current.index)
+                } else {
+                    user = (turn.content, turn.occurredAt, userTurns)
+                    userTurns += 1
+                }
             case .assistant:
-                guard let user = lastUser else {
-                    throw FieldProblem(
-                        field: "conversation[\(position)]", expected: "expected a user turn before this assistant turn")
+                guard let user else {
+                    opening.append(turn.content)
+                    break
                 }
                 records.append(InteractionRecord(
                     sessionID: sessionID, turnIndex: user.index, mode: mode ?? defaultMode, language: language,
-                    userID: userID, occurredAtMicros: user.turn.occurredAt ?? occurredAt,
-                    userInput: user.turn.content, aiResponse: turn.content,
-                    rating: turn.feedback?.rating, helpful: turn.feedback?.helpful, consent: consent, line: line))
+                    userID: userID, occurredAtMicros: user.occurredAt ?? occurredAt,
+                    userInput: user.content, aiResponse: turn.content,
+                    rating: turn.feedback?.rating, helpful: turn.feedback?.helpful, consent: consent, line: line,
+                    opening: user.index == 0 && !opening.isEmpty ? opening.joined(separator: "\n\n") : nil))
             }
+            previous = turn.role
         }
         guard !records.isEmpty else {
             throw FieldProblem(field: "conversation", expected: "expected at least one user turn followed by an assistant turn")

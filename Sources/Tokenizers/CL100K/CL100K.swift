@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 
 /// OpenAI's `cl100k_base` encoding, identical to tiktoken's `encode_ordinary` (special-token
@@ -13,7 +14,7 @@ public struct CL100K: Sendable {
     public static let ranksFileName = "cl100k_base.tiktoken"
 
     /// Parses a ranks file: one `<base64 token bytes> <rank>` per line.
-    public init(ranksFile: [UInt8]) throws(TokenizerError) {
+    public init(ranksFile: [UInt8]) throws(CoachSpoolError) {
         var pairs: [(key: [UInt8], value: UInt32)] = []
         pairs.reserveCapacity(100_256)
         var lineNumber = 0
@@ -23,17 +24,17 @@ public struct CL100K: Sendable {
                   let token = Data(base64Encoded: Data(line[line.startIndex..<space])),
                   let rank = UInt32(String(decoding: line[(space + 1)...], as: UTF8.self))
             else {
-                throw TokenizerError(.invalidRanksFile, "line \(lineNumber): expected '<base64> <rank>'")
+                throw CoachSpoolError(.model, "cl100k_base ranks: " + "line \(lineNumber): expected '<base64> <rank>'")
             }
             pairs.append((Array(token), rank))
         }
         guard pairs.count > 256 else {
-            throw TokenizerError(.invalidRanksFile, "only \(pairs.count) ranks; expected about 100,000")
+            throw CoachSpoolError(.model, "cl100k_base ranks: " + "only \(pairs.count) ranks; expected about 100,000")
         }
         var vocabulary = [[UInt8]](repeating: [], count: Int(pairs.map(\.value).max()!) + 1)
         for (token, rank) in pairs {
             guard vocabulary[Int(rank)].isEmpty else {
-                throw TokenizerError(.invalidRanksFile, "rank \(rank) appears twice")
+                throw CoachSpoolError(.model, "cl100k_base ranks: " + "rank \(rank) appears twice")
             }
             vocabulary[Int(rank)] = token
         }
@@ -72,11 +73,11 @@ public struct CL100K: Sendable {
 
     /// The bytes of `tokens` concatenated (may be partial UTF-8 at the ends of a slice of ids).
     /// Unknown ids are an error.
-    public func decode(_ tokens: [UInt32]) throws(TokenizerError) -> [UInt8] {
+    public func decode(_ tokens: [UInt32]) throws(CoachSpoolError) -> [UInt8] {
         var bytes: [UInt8] = []
         for token in tokens {
             guard Int(token) < vocabulary.count, !vocabulary[Int(token)].isEmpty else {
-                throw TokenizerError(.unknownToken, "token id \(token) is not in cl100k_base")
+                throw CoachSpoolError(.input, "token id \(token) is not in cl100k_base")
             }
             bytes.append(contentsOf: vocabulary[Int(token)])
         }
@@ -113,34 +114,12 @@ public struct CL100K: Sendable {
     }
 }
 
-/// Errors of the tokenizers; descriptions never contain input text.
-public struct TokenizerError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let name: String
-        public static let invalidRanksFile = Code(name: "invalid ranks file")
-        public static let unknownToken = Code(name: "unknown token")
-        public static let missingFile = Code(name: "missing file")
-        public var description: String { name }
-    }
-
-    public var code: Code
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code): \(message)" }
-}
-
 extension CL100K {
     /// Loads `cl100k_base.tiktoken` from `directory` (see `scripts/fetch-tokenizer.sh`).
-    public init(modelsDirectory directory: String) throws(TokenizerError) {
+    public init(modelsDirectory directory: String) throws(CoachSpoolError) {
         let path = directory + "/" + Self.ranksFileName
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError(
-                .missingFile, "\(path) not found: run scripts/fetch-tokenizer.sh (or set COACHSPOOL_MODELS)")
+            throw CoachSpoolError(.model, "not found: run scripts/fetch-tokenizer.sh (or set COACHSPOOL_MODELS)", file: path)
         }
         try self.init(ranksFile: Array(data))
     }

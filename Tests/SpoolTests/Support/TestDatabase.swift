@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Logging
@@ -13,7 +14,7 @@ struct TestDatabase: Sendable {
     static var serverURL: String {
         get throws {
             guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
-                throw SpoolError(.configuration, "DATABASE_URL is not set: run the tests through scripts/test.sh")
+                throw CoachSpoolError(.configuration, "DATABASE_URL is not set: run the tests through scripts/test.sh")
             }
             return url
         }

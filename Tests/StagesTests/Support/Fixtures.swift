@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import Embeddings
 import Tokenizers
@@ -19,18 +20,18 @@ enum Fixtures {
     }
 
     /// Loaded once for all tests (≈ 0.1 s in release, more in debug builds).
-    static let cl100k: Result<CL100K, TokenizerError> = Result { () throws(TokenizerError) in
+    static let cl100k: Result<CL100K, CoachSpoolError> = Result { () throws(CoachSpoolError) in
         try CL100K(modelsDirectory: modelsDirectory)
     }
 
     /// all-MiniLM-L6-v2, loaded once (the weights are memory-mapped, so this is cheap).
-    static let miniLM: Result<MiniLMEmbedder, EmbeddingError> = Result { () throws(EmbeddingError) in
+    static let miniLM: Result<MiniLMEmbedder, CoachSpoolError> = Result { () throws(CoachSpoolError) in
         do {
             return try MiniLMEmbedder(modelsDirectory: modelsDirectory)
-        } catch let error as EmbeddingError {
+        } catch let error as CoachSpoolError {
             throw error
         } catch {
-            throw .invalidConfiguration("\(error)")
+            throw CoachSpoolError(.model, "\(error)")
         }
     }
 }

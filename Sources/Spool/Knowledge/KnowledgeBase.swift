@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 
@@ -121,10 +122,10 @@ public enum KnowledgeBase {
         try conn.transaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock(hashtext('coachspool.register_space'))")
             guard let space = try spaces(conn).first(where: { $0.space.id == id }) else {
-                throw SpoolError(.input, "embedding space \(id) does not exist")
+                throw CoachSpoolError(.input, "embedding space \(id) does not exist")
             }
             guard force || space.isComplete else {
-                throw SpoolError(.input, """
+                throw CoachSpoolError(.input, """
                     embedding space \(id) has current chunks for \(space.documentsCurrent) of \(space.documents) documents; \
                     wait for the workers (or use --force)
                     """)
@@ -153,8 +154,8 @@ public enum KnowledgeBase {
             unsafeSQL: "SELECT \(spaceColumns) FROM coachspool.embedding_spaces WHERE ($1::integer IS NULL AND is_active) OR id = $1",
             binds: [id.map { String($0) }]))
         guard let row = rows.first else {
-            if let id { throw SpoolError(.input, "embedding space \(id) does not exist") }
-            throw SpoolError(.input, "no active embedding space: ingest documents and run a worker (coachspool work) first")
+            if let id { throw CoachSpoolError(.input, "embedding space \(id) does not exist") }
+            throw CoachSpoolError(.input, "no active embedding space: ingest documents and run a worker (coachspool work) first")
         }
         return try space(row)
     }

@@ -42,7 +42,7 @@ public final class Ingestor {
         guard !records.isEmpty else { return (0, 0) }
         try prepareStaging()
         var seen = Set<String>(minimumCapacity: records.count)
-        var copy = PGCopyBinaryWriter(fieldsPerRow: 14, reservingCapacity: records.count * 512)
+        var copy = PGCopyBinaryWriter(fieldsPerRow: 15, reservingCapacity: records.count * 512)
         var hasConsent = false
         for record in records {
             let key = record.idempotencyKey
@@ -62,6 +62,7 @@ public final class Ingestor {
             copy.write(record.helpful)
             copy.write(record.consent?.training)
             copy.write(record.consent?.retrieval)
+            copy.write(record.opening)
             hasConsent = hasConsent || record.consent != nil
         }
         let payload = copy.finish()
@@ -72,9 +73,9 @@ public final class Ingestor {
                     WITH inserted AS (
                         INSERT INTO coachspool.interactions
                             (idempotency_key, session_id, turn_index, mode, language, user_id, occurred_at,
-                             user_input, ai_response, origin_file, origin_line)
+                             user_input, ai_response, opening, origin_file, origin_line)
                         SELECT key, session_id, turn_index, mode, language, user_id, occurred_at,
-                               user_input, ai_response, \(origin), line
+                               user_input, ai_response, opening, \(origin), line
                           FROM pg_temp.ingest_staging
                         ON CONFLICT (idempotency_key) DO NOTHING
                         RETURNING id, idempotency_key
@@ -131,7 +132,7 @@ public final class Ingestor {
                 line bigint, key text, session_id text, turn_index integer, mode text,
                 language text, user_id text, occurred_at timestamptz, user_input text,
                 ai_response text, rating smallint, helpful boolean,
-                consent_training boolean, consent_retrieval boolean
+                consent_training boolean, consent_retrieval boolean, opening text
             ) ON COMMIT DELETE ROWS
             """)
         stagingReady = true

@@ -1,15 +1,13 @@
-import Stages
-
 /// Trainer settings written next to an export, so that the trainer reads it exactly: which
 /// answers carry loss is a property of the format *and* of the trainer's settings.
-enum TrainerConfigs {
-    static let llamaFactoryFile = "llamafactory_sft.yaml"
-    static let axolotlFile = "axolotl.yaml"
+public enum TrainerConfigs {
+    public static let llamaFactoryFile = "llamafactory_sft.yaml"
+    public static let axolotlFile = "axolotl.yaml"
 
     /// LLaMA-Factory LoRA SFT on this folder's `dataset_info.json`. Every example ends with its
     /// one trained answer; `mask_history: true` makes LLaMA-Factory compute loss on that last
     /// answer only (without it, it would also train the earlier turns, rejected ones included).
-    static func llamaFactory(format: DatasetFormat) -> String {
+    public static func llamaFactory(format: DatasetFormat) -> String {
         """
         # Written by `coachspool export --format \(format.rawValue)`: LoRA SFT with LLaMA-Factory
         # (`llamafactory-cli train llamafactory_sft.yaml`, run from this folder).
@@ -40,7 +38,7 @@ enum TrainerConfigs {
 
     /// Axolotl's `chat_template` dataset over the openai export: `message_field_training: weight`
     /// makes it honour each message's weight (0 = context, 1 = trained).
-    static let axolotl = """
+    public static let axolotl = """
         # Written by `coachspool export --format openai`: the datasets section for Axolotl.
         # message_field_training: weight makes Axolotl train only messages with weight 1; the
         # answers the quality filter rejected (weight 0) stay as context.

@@ -1,63 +1,63 @@
-import ArgumentParser
+import CoachSpoolCore
 import Foundation
 import LibPQ
-import Spool
 import Stages
 
 /// `coachspool ingest --format documents`: JSON Lines files and folders of `.md`/`.txt` files
 /// into the knowledge base. Idempotent (same id and content: unchanged); a changed document is
 /// queued for re-embedding. Bad lines and files are reported and skipped; valid ones are stored.
-struct DocumentIngest {
-    var rejectsPath: String?
+/// (Interactions take `IngestPipeline`: millions of lines, several writers. Documents are few
+/// and large, and each is an upsert that may queue embedding work.)
+public struct DocumentIngest: Sendable {
     /// Documents per transaction.
-    var batchSize = 200
+    public var batchSize = 200
 
-    struct Summary {
-        var stored = 0
-        var unchanged = 0
-        var rejected = 0
+    public init(batchSize: Int = 200) {
+        self.batchSize = batchSize
+    }
 
-        static func += (lhs: inout Summary, rhs: Summary) {
+    public struct Summary: Sendable, Equatable {
+        public var stored = 0
+        public var unchanged = 0
+        public var rejected = 0
+
+        public static func += (lhs: inout Summary, rhs: Summary) {
             lhs.stored += rhs.stored
             lhs.unchanged += rhs.unchanged
             lhs.rejected += rhs.rejected
         }
     }
 
-    func run(paths: [String]) async throws -> Summary {
-        let rejectsPath = rejectsPath
-        let batchSize = batchSize
-        return try await onDedicatedThread {
-            let conn = try openConnection(application: "coachspool-ingest")
-            try Migrator.requireSchema(conn)
-            let rejects = try RejectSink(path: rejectsPath)
-            defer { rejects.finish() }
-            var total = Summary()
-            for path in paths {
-                var isDirectory: ObjCBool = false
-                let exists = path != "-" && FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-                let summary: Summary
-                if exists && isDirectory.boolValue {
-                    summary = try Self.ingestFolder(path, conn: conn, rejects: rejects, batchSize: batchSize)
-                } else {
-                    summary = try Self.ingestLines(path, conn: conn, rejects: rejects, batchSize: batchSize)
-                }
-                print("\(path): stored \(summary.stored), unchanged \(summary.unchanged), rejected \(summary.rejected)")
-                total += summary
+    /// Ingests each path (a JSON Lines file, `-` for stdin, or a folder); `onPath` gets each
+    /// path's summary as it is done. Returns the total.
+    public func run(
+        paths: [String], on conn: PGConnection, rejects: RejectFile, onPath: (String, Summary) -> Void = { _, _ in }
+    ) throws -> Summary {
+        try Migrator.requireSchema(conn)
+        var total = Summary()
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            let exists = path != "-" && FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let summary: Summary
+            if exists && isDirectory.boolValue {
+                summary = try Self.ingestFolder(path, conn: conn, rejects: rejects, batchSize: batchSize)
+            } else {
+                summary = try Self.ingestLines(path, conn: conn, rejects: rejects, batchSize: batchSize)
             }
-            if paths.count > 1 {
-                print("total: stored \(total.stored), unchanged \(total.unchanged), rejected \(total.rejected)")
-            }
-            return total
+            onPath(path, summary)
+            total += summary
         }
+        return total
     }
 
-    private static func ingestLines(_ path: String, conn: PGConnection, rejects: RejectSink, batchSize: Int) throws -> Summary {
+    private static func ingestLines(_ path: String, conn: PGConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
         let data: Data
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            guard let contents = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot open \(path)") }
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw CoachSpoolError(.io, "cannot open the file (missing, a folder without documents, or no permission)", file: path)
+            }
             data = contents
         }
         var summary = Summary()
@@ -80,9 +80,11 @@ struct DocumentIngest {
         return summary
     }
 
-    private static func ingestFolder(_ folder: String, conn: PGConnection, rejects: RejectSink, batchSize: Int) throws -> Summary {
+    private static func ingestFolder(_ folder: String, conn: PGConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
         let root = URL(fileURLWithPath: folder).standardizedFileURL
-        guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { throw ValidationError("cannot read \(folder)") }
+        guard let enumerator = FileManager.default.enumerator(atPath: root.path) else {
+            throw CoachSpoolError(.io, "cannot read the folder", file: folder)
+        }
         let files = enumerator.compactMap { $0 as? String }
             .filter { $0.hasSuffix(".md") || $0.hasSuffix(".txt") }
             .sorted()

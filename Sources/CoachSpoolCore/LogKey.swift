@@ -1,0 +1,32 @@
+/// Every log metadata key, in one place: typos become compile errors, and an operator's queries
+/// (`jobs.count`, `worker.id`) keep working. Values are ids, counts and codes, never personal text.
+public enum LogKey {
+    public static let error = "error"
+    public static let stage = "stage"
+    public static let jobID = "job.id"
+    public static let jobsCount = "jobs.count"
+    public static let jobsDead = "jobs.dead"
+    public static let jobsFailed = "jobs.failed"
+    public static let retryIn = "retry.in"
+    public static let jobsCompleted = "jobs.completed"
+    public static let workerID = "worker.id"
+    public static let workerSlot = "worker.slot"
+    public static let workerConcurrency = "worker.concurrency"
+    public static let batchSize = "spool.batch_size"
+    public static let metricsPort = "metrics.port"
+    public static let cpuModel = "cpu.model"
+    public static let blasCore = "blas.core"
+    public static let blasFamily = "blas.family"
+    public static let blasChoice = "blas.choice"
+    public static let blasVersion = "blas.version"
+    public static let claimed = "jobs.claimed"
+    public static let leaseSeconds = "lease.seconds"
+    public static let migration = "migration.name"
+    public static let functionsCount = "functions.count"
+    public static let runID = "run.id"
+    public static let runConversations = "run.conversations"
+    public static let runIDs = "runs"
+    /// The first 8 bytes of a user id's SHA-256: never the id itself.
+    public static let userDigest = "user.sha256"
+    public static let removed = "removed"
+}

@@ -1,0 +1,199 @@
+import Crypto
+import CoachSpoolCore
+import Foundation
+import LibPQ
+import Stages
+
+/// The export proper: stream, deduplicate, validate, split, write, summarise.
+public struct DatasetExport: Sendable {
+    /// OpenAI's minimum and recommended number of training examples.
+    public static let minimumExamples = 10
+    public static let recommendedExamples = 50
+
+    public struct Cost: Sendable {
+        public var epochs: Int
+        public var pricePer1KTokens: Double
+
+        public init(epochs: Int, pricePer1KTokens: Double) {
+            self.epochs = epochs
+            self.pricePer1KTokens = pricePer1KTokens
+        }
+    }
+
+    public let format: DatasetFormat
+    public let directory: URL
+    public let split: DatasetSplit
+    public let validator: ChatFormatValidator
+    public let cost: Cost
+
+    public init(format: DatasetFormat, directory: URL, split: DatasetSplit, validator: ChatFormatValidator, cost: Cost) {
+        self.format = format
+        self.directory = directory
+        self.split = split
+        self.validator = validator
+        self.cost = cost
+    }
+
+    public struct Result: Sendable {
+        public var trainExamples: Int
+        /// The keys of the conversations in train.jsonl (also written to `trainConversationsFile`).
+        public var trainConversations: [String]
+        public var summaryLine: String
+    }
+
+    /// The conversation keys of the train split, one per line: a training run's lineage (keys
+    /// only, no text), read by `coachspool train --export`.
+    public static let trainConversationsFile = "train_conversations.txt"
+
+    /// Exports the examples of `version` (the latest built when nil) that pass `filter`.
+    public func run(version: String?, filter: (_ version: String) -> DatasetReader.Filter, on conn: PGConnection) throws -> Result {
+        try OutputFolder.create(directory, option: "--out")  // before any work: a bad path fails at once
+        guard let version = try version ?? DatasetReader.latestVersion(conn) else {
+            throw CoachSpoolError(.tooFewExamples, "no examples have been built yet: run `coachspool work` after ingesting (and check consent)")
+        }
+        return try run(DatasetReader(source: format.source, filter: filter(version)), on: conn)
+    }
+
+    public func run(_ reader: DatasetReader, on conn: PGConnection) throws -> Result {
+        try OutputFolder.create(directory, option: "--out")
+        var files = [DatasetSplit.Part: DatasetFile]()
+        for part in DatasetSplit.Part.allCases {
+            files[part] = try DatasetFile(url: directory.appendingPathComponent(".\(part.rawValue).jsonl.partial"))
+        }
+        defer { files.values.forEach { $0.discard() } }
+        var summary = ExportSummary()
+        var progress = ExportProgress()
+        var chat = JSONWriter()
+        // Expanded records of different conversations can be equal (a shared first exchange).
+        var expandedSeen = Set<Data>()
+        var trainConversations: [String] = []
+        try reader.forEach(conn) { row in
+            progress.tick()
+            if row.isDuplicate { return summary.excluded("duplicate") }
+            for record in row.record.records(for: format) {
+                chat.clear()
+                DatasetRecord.conversation(messages: record.chatForm).write(as: .openai, into: &chat)
+                let verdict = validator.validate(line: chat.bytes)
+                guard verdict.isValid, let tokens = verdict.tokens else {
+                    for reason in verdict.reasons.map(\.rawValue).sorted() { summary.excluded(reason) }
+                    continue
+                }
+                // An openai line is the very bytes just checked; other formats render the record.
+                if format != .openai {
+                    chat.clear()
+                    record.write(as: format, into: &chat)
+                }
+                chat.newline()
+                if format.expandsConversations, !expandedSeen.insert(Data(SHA256.hash(data: chat.bytes))).inserted {
+                    summary.excluded("duplicate")
+                    continue
+                }
+                let part = split.part(forConversation: row.conversation)
+                if part == .train, trainConversations.last != row.conversation { trainConversations.append(row.conversation) }
+                try files[part]!.write(chat.bytes)
+                summary.add(part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt)
+            }
+        }
+        progress.finish()
+        let train = summary.examples[.train] ?? 0
+        guard train >= Self.minimumExamples else {
+            throw CoachSpoolError(.tooFewExamples, """
+                only \(train) valid \(format.rawValue) examples for training (\(summary.totalExamples) in all, \
+                excluded: \(summary.excluded.isEmpty ? "none" : summary.excluded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))); \
+                OpenAI needs at least \(Self.minimumExamples): nothing was written
+                """)
+        }
+        var digests: [DatasetSplit.Part: String] = [:]
+        for part in DatasetSplit.Part.allCases {
+            digests[part] = try files[part]!.commit(as: directory.appendingPathComponent("\(part.rawValue).jsonl"))
+        }
+        try Data(trainConversations.map { $0 + "\n" }.joined().utf8)
+            .write(to: directory.appendingPathComponent(Self.trainConversationsFile), options: .atomic)
+        try write(manifest(summary, filter: reader.filter, digests: digests), to: "manifest.json")
+        if let info = datasetInfo {
+            try write(info, to: "dataset_info.json")
+            try TrainerConfigs.llamaFactory(format: format).write(to: directory.appendingPathComponent(TrainerConfigs.llamaFactoryFile), atomically: true, encoding: .utf8)
+        }
+        if format == .openai {
+            try TrainerConfigs.axolotl.write(to: directory.appendingPathComponent(TrainerConfigs.axolotlFile), atomically: true, encoding: .utf8)
+        }
+        let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
+        return Result(trainExamples: train, trainConversations: trainConversations, summaryLine: """
+            \(format.rawValue): \(train) train + \(validation) validation examples, \(tokens) tokens, \
+            excluded \(summary.totalExcluded); \(directory.path)
+            """)
+    }
+
+    private func manifest(_ summary: ExportSummary, filter: DatasetReader.Filter, digests: [DatasetSplit.Part: String]) -> [String: Any] {
+        let trainTokens = summary.tokens[.train] ?? 0
+        var files: [String: Any] = [:]
+        for part in DatasetSplit.Part.allCases {
+            files["\(part.rawValue).jsonl"] = [
+                "examples": summary.examples[part] ?? 0, "conversations": summary.conversations[part] ?? 0,
+                "tokens": summary.tokens[part] ?? 0, "sha256": digests[part]!,
+            ]
+        }
+        var tokens: [String: Any] = ["total": summary.totalTokens, "limit": validator.maxTokens, "over_limit": summary.excluded[ChatFormatValidator.Reason.overTokenLimit.rawValue] ?? 0,
+                                     "counting": "cl100k_base, OpenAI cookbook formula"]
+        if let statistics = summary.tokenStatistics {
+            tokens.merge(["min": statistics.min, "median": statistics.median, "p95": statistics.p95, "max": statistics.max]) { $1 }
+        }
+        let usd = Double(trainTokens) * Double(cost.epochs) * cost.pricePer1KTokens / 1000
+        return [
+            "format": format.rawValue,
+            "pipeline_version": filter.version,
+            "filters": ["mode": filter.mode?.rawValue as Any? ?? NSNull(), "since": filter.since.map(Self.iso) as Any? ?? NSNull()],
+            "split": ["by": "conversation", "validation_fraction": split.validationFraction, "seed": split.seed],
+            "files": files,
+            "examples": summary.totalExamples,
+            "conversations": summary.conversations.values.reduce(0, +),
+            "examples_by_mode": summary.examplesByMode,
+            "excluded": ["total": summary.totalExcluded, "by_reason": summary.excluded],
+            "tokens": tokens,
+            "cost_estimate": [
+                "training_tokens": trainTokens, "epochs": cost.epochs, "usd_per_1k_tokens": cost.pricePer1KTokens,
+                "billed_tokens": trainTokens * cost.epochs, "usd": (usd * 100).rounded() / 100,
+            ],
+            "data_time_range": [
+                "first": summary.firstAt.map { Self.iso(micros: $0) } as Any? ?? NSNull(),
+                "last": summary.lastAt.map { Self.iso(micros: $0) } as Any? ?? NSNull(),
+            ],
+        ]
+    }
+
+    /// LLaMA-Factory's dataset registry entries for the two files.
+    private var datasetInfo: [String: Any]? {
+        let entry: [String: Any]
+        switch format {
+        case .sharegpt:
+            entry = [
+                "formatting": "sharegpt", "columns": ["messages": "conversations", "system": "system"],
+                "tags": ["role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt"],
+            ]
+        case .alpaca:
+            entry = [
+                "formatting": "alpaca",
+                "columns": ["prompt": "instruction", "query": "input", "response": "output", "system": "system", "history": "history"],
+            ]
+        case .openai, .trlSFT, .openaiDPO, .trlDPO, .kto:
+            return nil
+        }
+        return Dictionary(uniqueKeysWithValues: DatasetSplit.Part.allCases.map { part in
+            ("coachspool_\(part.rawValue)", entry.merging(["file_name": "\(part.rawValue).jsonl"]) { $1 })
+        })
+    }
+
+    private func write(_ object: [String: Any], to name: String) throws {
+        var data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        data.append(UInt8(ascii: "\n"))
+        try data.write(to: directory.appendingPathComponent(name), options: .atomic)
+    }
+
+    private static func iso(micros: Int64) -> String {
+        iso(Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+    }
+
+    private static func iso(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted))
+    }
+}

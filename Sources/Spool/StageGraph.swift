@@ -1,0 +1,39 @@
+/// Every stage of the pipeline in one place: the job kind, the row a job points at, what queues
+/// it, and what it writes. `JobKind` accepts exactly these kinds, and the `jobs_kind_declared`
+/// CHECK on `coachspool.jobs.kind` (schema/0009_stage_graph.sql) mirrors them; a test keeps the
+/// two in step. docs/architecture.md draws it.
+///
+/// Adding a stage: a pure function in `Stages`, a `JobHandler` (load → stage → complete), a line
+/// here, and a migration that widens the CHECK (and creates the tables the stage writes).
+public enum StageGraph {
+    public struct Stage: Sendable, Equatable {
+        /// The kind's name in `jobs.kind`; `embed:N` stands for one kind per embedding space.
+        public var kind: String
+        /// The table `jobs.source_id` points into.
+        public var source: String
+        /// What queues a job of this kind.
+        public var queuedBy: [String]
+        /// The tables its completion writes.
+        public var writes: [String]
+    }
+
+    public static let stages: [Stage] = [
+        Stage(
+            kind: "interaction", source: "interactions",
+            queuedBy: ["ingest", "log_interaction()", "log_feedback()"],
+            writes: ["quality_verdicts", "interaction_texts", "conversations", "jobs (conversation)"]),
+        Stage(
+            kind: "conversation", source: "conversations",
+            queuedBy: ["interaction completion", "set_consent() (consent trigger)", "erase_user()"],
+            writes: ["conversation_builds", "examples", "preference_pairs", "feedback_examples"]),
+        Stage(
+            kind: "embed:N", source: "documents",
+            queuedBy: ["upsert_document() / ingest --format documents", "register_space()"],
+            writes: ["chunks (space N)"]),
+        Stage(kind: "noop", source: "-", queuedBy: ["scripts/bench-spool.sh"], writes: []),
+    ]
+
+    /// The kinds that do not depend on a worker's configuration (all but `embed:N`).
+    static let fixedKinds: Set<String> = Set(stages.map(\.kind).filter { $0 != embedPattern })
+    static let embedPattern = "embed:N"
+}

@@ -1,0 +1,25 @@
+import CoachSpoolCore
+import Crypto
+import Foundation
+import Stages
+
+/// A local Hugging Face model folder, checked before anything is recorded.
+public struct BaseModel: Sendable {
+    public let name: String
+    public let configSHA256: String
+
+    public init(directory: String) throws {
+        let folder = URL(fileURLWithPath: directory)
+        guard let config = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path) else {
+            throw CoachSpoolError(.unusable, "\(directory): no config.json (expected a local Hugging Face model folder)")
+        }
+        let templateFile = FileManager.default.fileExists(atPath: folder.appendingPathComponent("chat_template.jinja").path)
+        let tokenizerConfig = FileManager.default.contents(atPath: folder.appendingPathComponent("tokenizer_config.json").path)
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        guard templateFile || (tokenizerConfig?["chat_template"] as? String).map({ !$0.isEmpty }) == true else {
+            throw CoachSpoolError(.unusable, "\(directory): the tokenizer has no chat template (chat_template.jinja or tokenizer_config.json's chat_template)")
+        }
+        name = folder.standardizedFileURL.lastPathComponent
+        configSHA256 = Array(SHA256.hash(data: config)).hexString
+    }
+}

@@ -1,0 +1,23 @@
+import Spool
+import Stages
+import Tokenizers
+
+extension WorkerConfiguration {
+    /// The handlers of every stage in `StageGraph`, configured from this configuration: what a
+    /// `coachspool work` process runs. `embed:N` only when the worker embeds for space N.
+    public var standardHandlers: [any JobHandler] {
+        var handlers: [any JobHandler] = [
+            InteractionHandler(stage: InteractionStage(filter: quality, text: text)),
+            ConversationHandler(
+                stage: ConversationStage(builder: examples, counter: ChatTokenCounter(encoding: text.encoding)),
+                qualityVersion: quality.pipelineVersion, textVersion: text.version),
+            NoopHandler(),
+        ]
+        if let knowledge {
+            handlers.append(DocumentHandler(
+                space: knowledge.space, embedder: knowledge.embedder,
+                chunker: DocumentChunker(splitter: knowledge.splitter, redactor: knowledge.redactor)))
+        }
+        return handlers
+    }
+}
