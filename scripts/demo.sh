@@ -156,12 +156,18 @@ step "the producer API names a bad argument (SQLSTATE 22023), never a raw constr
 "$REPO/scripts/postgres.sh" psql -c "SELECT coachspool.log_interaction(p_user_input => 'Hej', p_ai_response => NULL)" 2>&1 | head -n 1 || true
 
 step "status tells a killed worker from a live one (live = heartbeat younger than the lease)"
+"$COACHSPOOL" status >/dev/null   # prunes the workers gone so far: what follows shows only this one
 "$COACHSPOOL" work --no-embeddings --lease 2 --log-level warning &
 doomed=$!
-sleep 1.5
+for _ in $(seq 100); do
+  [ "$("$REPO/scripts/postgres.sh" psql -Atc "SELECT count(*) FROM coachspool.live_workers")" = 1 ] && break
+  sleep 0.1
+done
+"$COACHSPOOL" status | grep -A1 "^workers"
 kill -KILL "$doomed"; wait "$doomed" 2>/dev/null || true
+echo "(SIGKILL; 2.5 s later, past its 2 s lease:)"
 sleep 2.5
-"$COACHSPOOL" status | grep -A2 "^workers"
+"$COACHSPOOL" status | grep -A1 "^workers"
 
 step "a worker's metrics endpoint (Prometheus text on /metrics, readiness on /ready) while it processes a new exchange"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -85,7 +85,7 @@ public final class Ingestor {
                           FROM inserted i JOIN pg_temp.ingest_staging s ON s.key = i.idempotency_key
                          WHERE s.rating IS NOT NULL OR s.helpful IS NOT NULL
                     ), queued AS (
-                        INSERT INTO coachspool.jobs (kind, source_id) SELECT 'interaction', id FROM inserted
+                        INSERT INTO coachspool.jobs (kind, source_id) SELECT \(JobKind.interaction.rawValue), id FROM inserted
                     )
                     SELECT count(*) FROM inserted
                     """).scalar(Int.self)
