@@ -65,34 +65,43 @@ struct RetrievalOptions: ParsableArguments {
     @Option(help: "Search this space instead of the active one.")
     var space: Int32?
 
+    @Option(help: "vector (embeddings), text (full-text rank) or hybrid (reciprocal rank fusion of both; the default, best on the shipped evaluation set).")
+    var mode: SearchMode = .best
+
+    @Option(help: "Only documents in this language (sv, en, …).")
+    var language: String?
+
+    @Option(help: "Only documents whose source starts with this.")
+    var source: String?
+
     func validate() throws {
         guard (1...1000).contains(k) else { throw ValidationError("-k must be in 1...1000") }
     }
 
-    /// Embeds the question with the space's own embedder and returns the top-k chunks.
+    /// Embeds the question with the space's own embedder (unless text mode) and returns the top-k chunks.
     func retrieve() async throws -> (space: EmbeddingSpace, hits: [SearchHit]) {
-        let (question, k, spaceID) = (question, k, space)
+        let query = SearchQuery(text: question, k: k, space: space, mode: mode, language: language, source: source)
         return try await Blocking.run {
             let conn = try openConnection(application: "coachspool-search")
-            let space = try KnowledgeBase.space(conn, id: spaceID)
-            let embedder = try EmbedderFactory.make(space: space)
-            KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search"))
-            let vector = try embedder.embed([question])[0].vector
-            return (space, try KnowledgeBase.search(conn, vector: vector, k: k, space: space.id))
+            let retriever = try Retriever(conn, space: query.space, modes: [query.mode])
+            if let embedder = retriever.embedder { KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search")) }
+            return (retriever.space, try retriever.search(query, on: conn))
         }
     }
 }
+
+extension SearchMode: ExpressibleByArgument {}
 
 struct SearchCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "The knowledge chunks nearest to a question (cosine similarity, HNSW index).")
+        abstract: "The knowledge chunks that best answer a question: vector, full-text or hybrid ranking.")
 
     @OptionGroup var retrieval: RetrievalOptions
 
-    @Flag(help: "One JSON object: {question, space, results: [{rank, score, title, source, document_id, chunk_id, text}]}.")
+    @Flag(help: "One JSON object: {question, space, mode, results: [{rank, score, title, source, document_id, chunk_id, text}]}.")
     var json = false
 
     func run() async throws {
@@ -102,6 +111,7 @@ struct SearchCommand: AsyncParsableCommand {
             out.object {
                 $0.field("question") { $0.string(retrieval.question) }
                 $0.field("space") { $0.integer(space.id) }
+                $0.field("mode") { $0.string(retrieval.mode.rawValue) }
                 $0.field("results") {
                     $0.array(hits.enumerated()) { out, item in
                         let (rank, hit) = item

@@ -130,6 +130,9 @@ public struct Migrator {
         }
         guard !changed.isEmpty else { return [] }
         try connection.transaction { conn in
+            // As pg_dump does: a function may name one whose file comes later. Statements that
+            // run something (a backfill) must sort after what they call.
+            try conn.execute(unsafeSQL: "SET LOCAL check_function_bodies = off")
             for file in changed {
                 do {
                     try conn.execute(unsafeSQL: file.sql)

@@ -137,10 +137,36 @@ public enum KnowledgeBase {
 
     /// Top-k chunks of the active space (or `space`) for a query vector.
     public static func search(_ conn: PGConnection, vector: [Float], k: Int, space: Int32? = nil) throws -> [SearchHit] {
-        try conn.query("""
-            SELECT chunk_id, document_id, title, source, body, score
-              FROM coachspool.search(\(PGVector(vector))::vector, \(k), \(space))
-            """).map { row in
+        try search(conn, SearchQuery(text: "", k: k, space: space, mode: .vector), vector: vector)
+    }
+
+    /// Top-k chunks for `query` by its mode, through the SQL function of that mode; `vector` is
+    /// the query text embedded in the space's embedder (required for vector and hybrid).
+    public static func search(_ conn: PGConnection, _ query: SearchQuery, vector: [Float]?) throws -> [SearchHit] {
+        let rows: PGRows
+        switch query.mode {
+        case .text:
+            rows = try conn.query("""
+                SELECT chunk_id, document_id, title, source, body, score
+                  FROM coachspool.search_text(\(query.text), \(query.k), \(query.space), \(query.language), \(query.source))
+                """)
+        case .vector, .hybrid:
+            guard let vector else {
+                throw CoachSpoolError(.input, "\(query.mode.rawValue) search needs the question's embedding")
+            }
+            rows = try query.mode == .vector
+                ? conn.query("""
+                    SELECT chunk_id, document_id, title, source, body, score
+                      FROM coachspool.search_vector(\(PGVector(vector))::vector, \(query.k), \(query.space), \(query.language), \(query.source))
+                    """)
+                : conn.query("""
+                    SELECT chunk_id, document_id, title, source, body, score
+                      FROM coachspool.search_hybrid(\(query.text), \(PGVector(vector))::vector, \(query.k), \(query.space),
+                           \(query.language), \(query.source), \(query.fusion.k), \(query.fusion.textWeight),
+                           \(query.fusion.vectorWeight), \(query.fusion.candidates))
+                    """)
+        }
+        return try rows.map { row in
             SearchHit(
                 chunkID: try row.decode(Int64.self, at: 0), documentID: try row.decode(Int64.self, at: 1),
                 title: try row.decode(String.self, at: 2), source: try row.decode(String?.self, at: 3),
