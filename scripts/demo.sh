@@ -109,6 +109,18 @@ step "embedding spaces (workers registered theirs; the first one is active)"
 step "search (top 3 chunks by cosine similarity, through the HNSW index)"
 "$COACHSPOOL" search "How can I stop procrastinating on my thesis?" -k 3
 
+step "retrieval, measured: 44 labelled questions (Swedish and English, graded) per search mode (stored in coachspool.eval_runs)"
+"$COACHSPOOL" eval retrieval --queries "$SAMPLES/retrieval-eval/queries.jsonl" --qrels "$SAMPLES/retrieval-eval/qrels/test.tsv" --log-level warning
+
+step "the three modes on one question (hybrid, the default, fuses the text and vector rankings), and a language filter"
+for mode in vector text hybrid; do
+  echo "--mode $mode:"
+  "$COACHSPOOL" search "Hur slutar jag skjuta upp saker?" --mode "$mode" -k 2 --log-level warning | grep '^[0-9]'
+done
+echo "--mode hybrid --language en:"
+"$COACHSPOOL" search "Hur slutar jag skjuta upp saker?" --language en -k 2 --log-level warning | grep '^[0-9]'
+"$REPO/scripts/postgres.sh" psql -c "SELECT title, round(score::numeric, 4) AS rank FROM coachspool.search_text('stress och sömnproblem', 3)"
+
 step "admin SQL: the same search as the coach app runs it"
 vector=$(printf '%s\n' '{"text": "Får jag använda ChatGPT när jag skriver min uppsats?"}' | "$COACHSPOOL" embed --jsonl \
   | python3 -c 'import json, sys; print(json.dumps(json.loads(sys.stdin.readline())["embedding"]))')

@@ -16,6 +16,9 @@ export COACHSPOOL_MODELS
 # The trainer's environment (TRL + PEFT, ~6 GB from PyPI; wheels kept in .coachspool/wheels).
 COACHSPOOL_TRAINER_PYTHON=$("$REPO/scripts/fetch-trainer.sh" | tail -n 1)
 export COACHSPOOL_TRAINER_PYTHON
+# The reference clients the tests compare with (pytrec_eval, OpenAI's `openai`; a few MB).
+COACHSPOOL_CLIENTS_PYTHON=$("$REPO/scripts/fetch-clients.sh" | tail -n 1)
+export COACHSPOOL_CLIENTS_PYTHON
 use_database
 if [ "$STARTED_EMBEDDED" = 1 ]; then
   trap '"$REPO/scripts/postgres.sh" down || true' EXIT

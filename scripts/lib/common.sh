@@ -54,3 +54,26 @@ verify_sha256() {
   got=$(sha256sum "$1" | cut -d' ' -f1)
   [ "$got" = "$2" ] || die "$1: SHA-256 $got, expected $2 (corrupt or different download; delete it and rerun)"
 }
+
+# python_env VENV REQUIREMENTS WHEELS_DIR CHECK [WHAT] : a pinned Python environment from PyPI. The wheels
+# are downloaded into WHEELS_DIR and installed from there (a rebuilt environment downloads
+# nothing again); reinstalls only when REQUIREMENTS change; CHECK (Python code) must then run.
+# Prints the environment's python.
+python_env() {
+  local venv=$1 requirements=$2 wheels=$3 check=$4 what=${5:-a Python environment}
+  local stamp="$venv/.coachspool-requirements.sha256" want
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    python3 -m venv --help >/dev/null 2>&1 || ensure_packages python3-venv
+    say "installing $what into $venv (PyPI)"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    mkdir -p "$wheels"
+    "$venv/bin/pip" download -q --disable-pip-version-check -d "$wheels" -r "$requirements" >&2 \
+      || die "pip could not download $requirements (is PyPI reachable?)"
+    "$venv/bin/pip" install -q --disable-pip-version-check --no-index --find-links "$wheels" -r "$requirements" >&2 \
+      || die "pip could not install $requirements from $wheels"
+    "$venv/bin/python" -c "$check" || die "the environment in $venv does not work; delete it and rerun"
+    echo "$want" >"$stamp"
+  fi
+  echo "$venv/bin/python"
+}
