@@ -101,11 +101,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `coachspool serve`: the coach app's HTTP API (Hummingbird) and OpenAI-compatible embeddings.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Embeddings",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The commands: parse arguments, call one library function, print.
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "Training", "MetricsEndpoint",
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "Training", "HTTPAPI", "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

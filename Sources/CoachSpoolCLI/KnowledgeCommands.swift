@@ -153,22 +153,10 @@ struct RagCommand: AsyncParsableCommand {
 
     @OptionGroup var retrieval: RetrievalOptions
 
-    /// The seed's prompt (Swedish, as in its rag_query).
-    static func prompt(question: String, context: [String]) -> String {
-        """
-        Baserat på följande information:
-        \(context.joined(separator: "\n"))
-
-        Användarfråga: \(question)
-
-        Ge ett hjälpsamt coaching-svar:
-        """
-    }
-
     func run() async throws {
         let chat = try ChatClient.fromEnvironment()
         let (_, hits) = try await retrieval.retrieve()
-        let prompt = Self.prompt(question: retrieval.question, context: hits.map(\.text))
+        let prompt = RagPrompt.make(question: retrieval.question, context: hits.map(\.text))
         print(prompt)
         print("\nSources:")
         for (rank, hit) in hits.enumerated() {

@@ -14,6 +14,8 @@ public enum LogKey {
     public static let workerConcurrency = "worker.concurrency"
     public static let batchSize = "spool.batch_size"
     public static let metricsPort = "metrics.port"
+    public static let port = "http.port"
+    public static let model = "model"
     public static let cpuModel = "cpu.model"
     public static let blasCore = "blas.core"
     public static let blasFamily = "blas.family"

@@ -1,0 +1,62 @@
+import ArgumentParser
+import CoachSpoolCore
+import Embeddings
+import Foundation
+import HTTPAPI
+import MetricsEndpoint
+import ServiceLifecycle
+import Spool
+
+struct ServeCommand: AsyncParsableCommand {
+    @OptionGroup var common: CommonOptions
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "The HTTP API for the coach app: log exchanges and feedback, search, RAG, and OpenAI-compatible embeddings.",
+        discussion: """
+            POST /v1/interactions, /v1/feedback, /v1/search, /v1/rag, /v1/embeddings (OpenAI's \
+            format); GET /ready and /metrics without a token. Every other request needs \
+            Authorization: Bearer TOKEN, with the tokens in COACHSPOOL_API_TOKENS (comma-separated) \
+            or the file COACHSPOOL_API_TOKENS_FILE (one per line). SIGTERM/SIGINT: requests in \
+            flight finish, then the server exits 0.
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port (0 picks a free one; the log says which).")
+    var port = 8080
+
+    @OptionGroup(title: "Embeddings") var embedding: EmbedderOptions
+
+    @Option(help: "Texts per forward pass, shared by concurrent requests.")
+    var embedBatchSize = 32
+
+    @Option(help: "Database connections shared by requests.")
+    var connections = 4
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard embedBatchSize > 0, connections > 0 else { throw ValidationError("--embed-batch-size and --connections must be positive") }
+    }
+
+    func run() async throws {
+        let logger = LoggingSetup.logger("coachspool.serve")
+        let registry = MetricsEndpoint.bootstrap()
+        var configuration = APIServer.Configuration(conninfo: try DatabaseURL.resolve(), tokens: try APIServer.tokens())
+        configuration.host = host
+        configuration.port = port
+        configuration.embedBatchSize = embedBatchSize
+        configuration.connections = connections
+        let (options, batch) = (embedding, embedBatchSize)
+        let embedder = try await Blocking.run { try options.make(batchSize: batch) }
+        KernelLog.announce(embedder, logger: logger)
+        let server = APIServer(configuration: configuration, embedder: embedder, chat: try ChatClient.fromEnvironment())
+        let (host, model) = (host, embedder.identity.model)
+        let service = server.service(registry: registry, logger: logger) { port in
+            logger.notice("serving on http://\(host):\(port)", metadata: [LogKey.port: "\(port)", LogKey.model: "\(model)"])
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,154 @@
+import CoachSpoolCore
+import Embeddings
+import Foundation
+import Hummingbird
+import LibPQ
+import Spool
+import Stages
+
+extension APIServer {
+    /// OpenAI's `POST /v1/embeddings`: `input` (a string or an array of strings), `model` (the
+    /// served model, by its full or short name), `encoding_format` (`float` or `base64`: little-
+    /// endian float32), `dimensions` (only the model's own), `user` (ignored). Concurrent requests
+    /// share forward passes.
+    func embeddings(_ request: Request) async throws -> Response {
+        let body = try await JSONBody(request)
+        let texts: [String]
+        switch body["input"] {
+        case .string(let text)?: texts = [text]
+        case .array(let items)? where !items.isEmpty:
+            texts = try items.enumerated().map { index, item in
+                guard case .string(let text) = item else {
+                    throw APIError.badRequest("input", "expected a string or an array of strings (item \(index) is not a string; token arrays are not supported)")
+                }
+                return text
+            }
+        default: throw APIError.badRequest("input", "expected a string or a non-empty array of strings")
+        }
+        guard texts.count <= 2048 else { throw APIError.badRequest("input", "expected at most 2048 texts") }
+        let identity = embedder.identity
+        let model = try body.string("model")
+        guard model == identity.model || model == identity.model.split(separator: "/").last.map(String.init) else {
+            throw APIError(status: .notFound, message: "model \(model) is not served here; use \(identity.model)", param: "model", code: "model_not_found")
+        }
+        let base64: Bool
+        switch try body.optionalString("encoding_format") {
+        case nil, "float"?: base64 = false
+        case "base64"?: base64 = true
+        default: throw APIError.badRequest("encoding_format", "expected \"float\" or \"base64\"")
+        }
+        if let dimensions = try body.optionalInt("dimensions", in: 1...100_000), dimensions != identity.dimensions {
+            throw APIError.badRequest("dimensions", "this model has \(identity.dimensions) dimensions and cannot shorten them")
+        }
+        let embeddings = try await batcher.embed(texts)
+        let tokens = embeddings.reduce(0) { $0 + ($1.tokens ?? 0) }
+        let data: [[String: Any]] = embeddings.enumerated().map { index, embedding in
+            let vector: Any = base64
+                ? embedding.vector.withUnsafeBufferPointer { Data(buffer: $0) }.base64EncodedString()
+                : embedding.vector.map { Double($0) }
+            return ["object": "embedding", "index": index, "embedding": vector]
+        }
+        return jsonResponse([
+            "object": "list", "data": data, "model": identity.model,
+            "usage": ["prompt_tokens": tokens, "total_tokens": tokens],
+        ])
+    }
+
+    /// `POST /v1/search`: `query`, `k` (1–100, default 3), `mode`, `language`, `source`, `space`.
+    func search(_ request: Request) async throws -> Response {
+        let body = try await JSONBody(request)
+        let (query, hits) = try await retrieve(body, text: body.string("query"))
+        return jsonResponse(["object": "list", "mode": query.mode.rawValue, "space": Int(query.space ?? 0), "data": Self.rows(hits)])
+    }
+
+    /// `POST /v1/rag`: `question` and the search fields; the seed's prompt with its sources, and
+    /// the answer when a chat model is configured (COACHSPOOL_CHAT_MODEL).
+    func rag(_ request: Request) async throws -> Response {
+        let body = try await JSONBody(request)
+        let question = try body.string("question")
+        let (query, hits) = try await retrieve(body, text: question)
+        let prompt = RagPrompt.make(question: question, context: hits.map(\.text))
+        var answer: Any = NSNull()
+        if let chat { answer = try await Blocking.run { try chat.complete(prompt) } }
+        return jsonResponse(["mode": query.mode.rawValue, "prompt": prompt, "sources": Self.rows(hits), "answer": answer])
+    }
+
+    /// `POST /v1/interactions`: the fields of `coachspool.log_interaction` without their `p_`
+    /// prefix; 201 with the id (the same id again for the same exchange).
+    func logInteraction(_ request: Request) async throws -> Response {
+        let body = try await JSONBody(request)
+        let userInput = try body.string("user_input")
+        let aiResponse = try body.string("ai_response")
+        let mode = try body.optionalString("mode") ?? "personal"
+        let session = try body.optionalString("session_id")
+        let turn = try body.optionalInt("turn_index", in: 0...1_000_000)
+        let user = try body.optionalString("user_id")
+        let language = try body.optionalString("language")
+        let rating = try body.optionalInt("rating", in: 1...5)
+        let helpful = try body.optionalBool("helpful")
+        let id = try body.optionalString("id")
+        let occurredAt: String? = try body.optionalString("occurred_at").map { text in
+            guard let micros = ISOTimestamp.parseMicros(text) else {
+                throw APIError.badRequest("occurred_at", "expected an ISO 8601 time with a zone (2025-10-01T08:00:00Z)")
+            }
+            return PGTimestamp.isoText(microsSinceUnixEpoch: micros)
+        }
+        let stored = try await pool.withConnection { conn in
+            try conn.query("""
+                SELECT coachspool.log_interaction(
+                    p_user_input => \(userInput), p_ai_response => \(aiResponse), p_mode => \(mode), p_session_id => \(session),
+                    p_turn_index => \(turn), p_user_id => \(user), p_language => \(language),
+                    p_occurred_at => coalesce(\(occurredAt)::timestamptz, now()), p_rating => \(rating), p_helpful => \(helpful), p_id => \(id))
+                """).scalar(Int64.self)
+        }
+        return jsonResponse(["id": stored], status: .created)
+    }
+
+    /// `POST /v1/feedback`: `interaction_id`, `rating` (1–5) and/or `helpful`; 404 for an unknown interaction.
+    func logFeedback(_ request: Request) async throws -> Response {
+        let body = try await JSONBody(request)
+        guard let interaction = try body.optionalInt("interaction_id", in: 1...Int.max >> 11) else {
+            throw APIError.badRequest("interaction_id", "expected an interaction id")
+        }
+        let rating = try body.optionalInt("rating", in: 1...5)
+        let helpful = try body.optionalBool("helpful")
+        guard rating != nil || helpful != nil else { throw APIError.badRequest("rating", "expected rating and/or helpful") }
+        try await pool.withConnection { conn in
+            try conn.query("SELECT coachspool.log_feedback(\(Int64(interaction)), \(rating), \(helpful))")
+        }
+        return jsonResponse(["interaction_id": interaction, "recorded": true], status: .created)
+    }
+
+    // MARK: - retrieval
+
+    private func retrieve(_ body: JSONBody, text: String) async throws -> (SearchQuery, [SearchHit]) {
+        var mode = SearchMode.best
+        if let name = try body.optionalString("mode") {
+            guard let chosen = SearchMode(rawValue: name) else { throw APIError.badRequest("mode", "expected vector, text or hybrid") }
+            mode = chosen
+        }
+        var query = SearchQuery(
+            text: text, k: try body.optionalInt("k", in: 1...100) ?? 3, space: try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init),
+            mode: mode, language: try body.optionalString("language"), source: try body.optionalString("source"))
+        let space = try await pool.withConnection { [query] in try KnowledgeBase.space($0, id: query.space) }
+        query.space = space.id
+        var vector: [Float]?
+        if mode != .text {
+            guard space.embedder == embedder.identity.kind, space.model == embedder.identity.model, space.dimensions == embedder.identity.dimensions else {
+                throw APIError(status: .conflict, message: "embedding space \(space.id) is \(space.embedder):\(space.model); this server embeds with \(embedder.identity): serve with that space's embedder, or use mode text", param: "space", code: nil)
+            }
+            vector = try await batcher.embed([text])[0].vector
+        }
+        let hits = try await pool.withConnection { [query, vector] in try KnowledgeBase.search($0, query, vector: vector) }
+        return (query, hits)
+    }
+
+    private static func rows(_ hits: [SearchHit]) -> [[String: Any]] {
+        hits.enumerated().map { rank, hit in
+            [
+                "rank": rank + 1, "score": hit.score, "title": hit.title, "source": hit.source ?? NSNull(),
+                "document_id": hit.documentID, "chunk_id": hit.chunkID, "text": hit.text,
+            ]
+        }
+    }
+}
