@@ -80,6 +80,9 @@ for user in user-1 user-2 user-3 user-4 user-5 user-6 user-7 user-9; do
 done
 "$REPO/scripts/postgres.sh" psql -c "SELECT * FROM coachspool.consent_coverage ORDER BY purpose"
 
+step "retrieval consent: user-1 lets the coach remember their conversations (the conversation memory)"
+"$COACHSPOOL" consent grant user-1 --purpose retrieval
+
 step "queue before the workers"
 "$COACHSPOOL" status
 
@@ -111,6 +114,10 @@ step "search (top 3 chunks by cosine similarity, through the HNSW index)"
 
 step "retrieval, measured: 44 labelled questions (Swedish and English, graded) per search mode (stored in coachspool.eval_runs)"
 "$COACHSPOOL" eval retrieval --queries "$SAMPLES/retrieval-eval/queries.jsonl" --qrels "$SAMPLES/retrieval-eval/qrels/test.tsv" --log-level warning
+
+step "the conversation memory: what user-1 said before (redacted), and well-rated answers across consenting users"
+"$COACHSPOOL" recall --user user-1 "Hur planerar jag min vecka?" -k 2 --log-level warning
+"$COACHSPOOL" search "Hur planerar jag min vecka?" --source conversations -k 2 --log-level warning
 
 step "the three modes on one question (hybrid, the default, fuses the text and vector rankings), and a language filter"
 for mode in vector text hybrid; do
@@ -214,6 +221,23 @@ for line in text.splitlines():
 PY
 kill -TERM "$metrics_worker"
 wait "$metrics_worker" || true
+
+step "the HTTP API for the coach app (coachspool serve): one request to each endpoint"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+COACHSPOOL_API_TOKENS=demo-token "$COACHSPOOL" serve --port "$port" --log-level warning &
+api=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+api() { printf '%s %s\n  -> ' "$1" "$2"; curl -s -X POST -H "Authorization: Bearer demo-token" "http://127.0.0.1:$port$1" -d "$2" | cut -c 1-220; echo; }
+echo "GET /ready -> $(curl -s "http://127.0.0.1:$port/ready")"
+printf 'POST /v1/search without a token\n  -> '; curl -s -X POST "http://127.0.0.1:$port/v1/search" -d '{"query": "x"}'; echo
+api /v1/interactions '{"user_input": "Hur delar jag upp en stor uppgift?", "ai_response": "Skriv ner delmomenten och börja med det minsta.", "mode": "university", "user_id": "user-1", "rating": 5}'
+api /v1/feedback '{"interaction_id": 1, "helpful": true}'
+api /v1/interactions '{"user_input": "Hej", "ai_response": ""}'
+api /v1/search '{"query": "Hur slutar jag skjuta upp saker?", "k": 2}'
+api /v1/recall '{"user_id": "user-1", "query": "Hur planerar jag min vecka?", "k": 1}'
+api /v1/rag '{"question": "What is spaced repetition?", "k": 1}'
+api /v1/embeddings '{"input": ["Jag har svårt att hålla mig motiverad."], "model": "all-MiniLM-L6-v2"}'
+kill -TERM "$api"; wait "$api" && echo "(SIGTERM: the server finished and exited 0)"
 
 step "train a LoRA adapter with TRL + PEFT (a tiny random Llama made from the data's own texts; a real run names a local model folder)"
 COACHSPOOL_TRAINER_PYTHON=$("$REPO/scripts/fetch-trainer.sh" | tail -n 1)

@@ -16,7 +16,7 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, IngestCommand.self, WorkCommand.self, StatusCommand.self, JobsCommand.self,
             TokensCommand.self, ChunkCommand.self, RedactCommand.self, EmbedCommand.self,
-            SpacesCommand.self, SearchCommand.self, RagCommand.self, ConsentCommand.self, ExportCommand.self, EraseCommand.self,
+            SpacesCommand.self, SearchCommand.self, RecallCommand.self, RagCommand.self, ConsentCommand.self, ExportCommand.self, EraseCommand.self,
             TrainCommand.self, RunsCommand.self, EvalCommand.self, ServeCommand.self, HardwareCommand.self,
         ])
 

@@ -72,7 +72,7 @@ struct RetrievalOptions: ParsableArguments {
     var language: String?
 
     @Option(help: "Only documents whose source starts with this.")
-    var source: String?
+    var documentSource: String?
 
     func validate() throws {
         guard (1...1000).contains(k) else { throw ValidationError("-k must be in 1...1000") }
@@ -80,7 +80,7 @@ struct RetrievalOptions: ParsableArguments {
 
     /// Embeds the question with the space's own embedder (unless text mode) and returns the top-k chunks.
     func retrieve() async throws -> (space: EmbeddingSpace, hits: [SearchHit]) {
-        let query = SearchQuery(text: question, k: k, space: space, mode: mode, language: language, source: source)
+        let query = SearchQuery(text: question, k: k, space: space, mode: mode, language: language, source: documentSource)
         return try await Blocking.run {
             let conn = try openConnection(application: "coachspool-search")
             let retriever = try Retriever(conn, space: query.space, modes: [query.mode])
@@ -97,20 +97,41 @@ struct SearchCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "The knowledge chunks that best answer a question: vector, full-text or hybrid ranking.")
+        abstract: "What best answers a question: knowledge chunks (vector, full-text or hybrid ranking) and/or well-rated answers from the conversation memory.")
+
+    enum Source: String, ExpressibleByArgument, CaseIterable { case knowledge, conversations, all }
 
     @OptionGroup var retrieval: RetrievalOptions
 
-    @Flag(help: "One JSON object: {question, space, mode, results: [{rank, score, title, source, document_id, chunk_id, text}]}.")
+    @Option(help: "knowledge (documents), conversations (well-rated exchanges of users with retrieval consent, by vector similarity) or all (both lists).")
+    var source: Source = .knowledge
+
+    @Flag(help: "One JSON object: {question, space, mode, results: [{rank, score, title, source, document_id, chunk_id, text}], conversations: [{rank, score, interaction_id, occurred_at, rating, text}]}.")
     var json = false
 
     func run() async throws {
-        let (space, hits) = try await retrieval.retrieve()
+        var space: EmbeddingSpace?
+        var hits: [SearchHit] = []
+        var conversations: [Memory.Hit] = []
+        if source != .conversations {
+            (space, hits) = try await retrieval.retrieve()
+        }
+        if source != .knowledge {
+            let (question, k, spaceID) = (retrieval.question, retrieval.k, retrieval.space)
+            let found = try await Blocking.run { () -> (EmbeddingSpace, [Memory.Hit]) in
+                let conn = try openConnection(application: "coachspool-search")
+                let retriever = try Retriever(conn, space: spaceID, modes: [.vector])
+                let vector = try retriever.embed([question])?.first ?? []
+                return (retriever.space, try Memory.search(conn, vector: vector, k: k, space: retriever.space.id))
+            }
+            space = found.0
+            conversations = found.1
+        }
         if json {
             var out = JSONWriter()
             out.object {
                 $0.field("question") { $0.string(retrieval.question) }
-                $0.field("space") { $0.integer(space.id) }
+                $0.field("space") { $0.integer(space?.id ?? 0) }
                 $0.field("mode") { $0.string(retrieval.mode.rawValue) }
                 $0.field("results") {
                     $0.array(hits.enumerated()) { out, item in
@@ -126,15 +147,98 @@ struct SearchCommand: AsyncParsableCommand {
                         }
                     }
                 }
+                $0.field("conversations") { MemoryOutput.write(conversations, into: &$0) }
             }
             out.newline()
             try out.flush(to: STDOUT_FILENO)
             return
         }
-        if hits.isEmpty { print("no chunks in embedding space \(space.id) yet") }
+        if source != .conversations {
+            if hits.isEmpty { print("no chunks in embedding space \(space?.id ?? 0) yet") }
+            for (rank, hit) in hits.enumerated() {
+                print("\(rank + 1). [\(String(format: "%.3f", hit.score))] \(hit.title)\(hit.source.map { " (\($0))" } ?? "")")
+                print("   " + hit.text.replacingOccurrences(of: "\n", with: "\n   "))
+            }
+        }
+        if source != .knowledge {
+            print(source == .all ? "\nFrom the conversation memory (rated 4 or 5):" : "From the conversation memory (rated 4 or 5):")
+            MemoryOutput.print(conversations)
+        }
+    }
+}
+
+/// A recall: what one user said before, nearest to a question.
+struct RecallCommand: AsyncParsableCommand {
+    @OptionGroup var common: CommonOptions
+    static let configuration = CommandConfiguration(
+        commandName: "recall",
+        abstract: "A user's earlier exchanges nearest to a question (the conversation memory: users with retrieval consent only; texts redacted).",
+        discussion: "SQL: SELECT * FROM coachspool.recall(user_id, query_vector, k).")
+
+    @Argument(help: "The question.")
+    var question: String
+
+    @Option(help: "The user id, as the app logs it.")
+    var user: String
+
+    @Option(name: .short, help: "How many exchanges.")
+    var k = 3
+
+    @Option(help: "Use this embedding space instead of the active one.")
+    var space: Int32?
+
+    @Flag(help: "JSON: {user_sha256, space, results: [{rank, score, interaction_id, occurred_at, rating, text}]}.")
+    var json = false
+
+    func validate() throws {
+        guard (1...100).contains(k) else { throw ValidationError("-k must be in 1...100") }
+        guard !user.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--user: expected a non-empty user id") }
+    }
+
+    func run() async throws {
+        let (question, user, k, spaceID) = (question, user, k, space)
+        let (space, hits) = try await Blocking.run { () -> (EmbeddingSpace, [Memory.Hit]) in
+            let conn = try openConnection(application: "coachspool-recall")
+            let retriever = try Retriever(conn, space: spaceID, modes: [.vector])
+            let vector = try retriever.embed([question])?.first ?? []
+            return (retriever.space, try Memory.recall(conn, user: user, vector: vector, k: k, space: retriever.space.id))
+        }
+        if json {
+            var out = JSONWriter()
+            out.object {
+                $0.field("user_sha256") { $0.string(Erasure.digest(of: user)) }
+                $0.field("space") { $0.integer(space.id) }
+                $0.field("results") { MemoryOutput.write(hits, into: &$0) }
+            }
+            out.newline()
+            try out.flush(to: STDOUT_FILENO)
+            return
+        }
+        if hits.isEmpty { print("nothing remembered for this user (no retrieval consent, or no accepted exchange yet)") }
+        MemoryOutput.print(hits)
+    }
+}
+
+/// How memory hits are printed and written as JSON.
+enum MemoryOutput {
+    static func print(_ hits: [Memory.Hit]) {
         for (rank, hit) in hits.enumerated() {
-            print("\(rank + 1). [\(String(format: "%.3f", hit.score))] \(hit.title)\(hit.source.map { " (\($0))" } ?? "")")
-            print("   " + hit.text.replacingOccurrences(of: "\n", with: "\n   "))
+            Swift.print("\(rank + 1). [\(String(format: "%.3f", hit.score))] interaction \(hit.interactionID), \(hit.occurredAt)\(hit.rating.map { ", rated \($0)" } ?? "")")
+            Swift.print("   " + hit.text.replacingOccurrences(of: "\n", with: "\n   "))
+        }
+    }
+
+    static func write(_ hits: [Memory.Hit], into json: inout JSONWriter) {
+        json.array(hits.enumerated()) { out, item in
+            let (rank, hit) = item
+            out.object {
+                $0.field("rank") { $0.integer(rank + 1) }
+                $0.field("score") { $0.double(hit.score) }
+                $0.field("interaction_id") { $0.integer(hit.interactionID) }
+                $0.field("occurred_at") { $0.string(hit.occurredAt) }
+                $0.field("rating") { out in if let rating = hit.rating { out.integer(rating) } else { out.null() } }
+                $0.field("text") { $0.string(hit.text) }
+            }
         }
     }
 }

@@ -54,7 +54,8 @@ extension APIServer {
         ])
     }
 
-    /// `POST /v1/search`: `query`, `k` (1–100, default 3), `mode`, `language`, `source`, `space`.
+    /// `POST /v1/search`: `query`, `k` (1–100, default 3), `mode`, `language`, `document_source`
+    /// (a prefix of the documents' source), `space`.
     func search(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
         let (query, hits) = try await retrieve(body, text: body.string("query"))
@@ -119,6 +120,33 @@ extension APIServer {
         return jsonResponse(["interaction_id": interaction, "recorded": true], status: .created)
     }
 
+    /// `POST /v1/recall`: `user_id`, `query`, `k`, `space`: the user's earlier exchanges
+    /// (redacted; users with retrieval consent only) nearest to the query.
+    func recall(_ request: Request) async throws -> Response {
+        let body = try await JSONBody(request)
+        let user = try body.string("user_id")
+        let text = try body.string("query")
+        let k = try body.optionalInt("k", in: 1...100) ?? 3
+        let requested = try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init)
+        let space = try await pool.withConnection { try KnowledgeBase.space($0, id: requested) }
+        try requireServedEmbedder(space)
+        let vector = try await batcher.embed([text])[0].vector
+        let hits = try await pool.withConnection { try Memory.recall($0, user: user, vector: vector, k: k, space: space.id) }
+        let data: [[String: Any]] = hits.enumerated().map { rank, hit in
+            ["rank": rank + 1, "score": hit.score, "interaction_id": hit.interactionID, "occurred_at": hit.occurredAt,
+             "rating": hit.rating ?? NSNull(), "text": hit.text]
+        }
+        return jsonResponse(["object": "list", "space": Int(space.id), "data": data])
+    }
+
+    /// Vector modes embed the query here: the space must be the served embedder's.
+    private func requireServedEmbedder(_ space: EmbeddingSpace) throws {
+        let identity = embedder.identity
+        guard space.embedder == identity.kind, space.model == identity.model, space.dimensions == identity.dimensions else {
+            throw APIError(status: .conflict, message: "embedding space \(space.id) is \(space.embedder):\(space.model); this server embeds with \(identity): serve with that space's embedder, or use mode text", param: "space", code: nil)
+        }
+    }
+
     // MARK: - retrieval
 
     private func retrieve(_ body: JSONBody, text: String) async throws -> (SearchQuery, [SearchHit]) {
@@ -129,14 +157,12 @@ extension APIServer {
         }
         var query = SearchQuery(
             text: text, k: try body.optionalInt("k", in: 1...100) ?? 3, space: try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init),
-            mode: mode, language: try body.optionalString("language"), source: try body.optionalString("source"))
+            mode: mode, language: try body.optionalString("language"), source: try body.optionalString("document_source"))
         let space = try await pool.withConnection { [query] in try KnowledgeBase.space($0, id: query.space) }
         query.space = space.id
         var vector: [Float]?
         if mode != .text {
-            guard space.embedder == embedder.identity.kind, space.model == embedder.identity.model, space.dimensions == embedder.identity.dimensions else {
-                throw APIError(status: .conflict, message: "embedding space \(space.id) is \(space.embedder):\(space.model); this server embeds with \(embedder.identity): serve with that space's embedder, or use mode text", param: "space", code: nil)
-            }
+            try requireServedEmbedder(space)
             vector = try await batcher.embed([text])[0].vector
         }
         let hits = try await pool.withConnection { [query, vector] in try KnowledgeBase.search($0, query, vector: vector) }

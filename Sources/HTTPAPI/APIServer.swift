@@ -69,6 +69,7 @@ public struct APIServer: Sendable {
         router.post("v1/embeddings") { request, _ in try await handled { try await embeddings(request) } }
         router.post("v1/search") { request, _ in try await handled { try await search(request) } }
         router.post("v1/rag") { request, _ in try await handled { try await rag(request) } }
+        router.post("v1/recall") { request, _ in try await handled { try await recall(request) } }
         router.post("v1/interactions") { request, _ in try await handled { try await logInteraction(request) } }
         router.post("v1/feedback") { request, _ in try await handled { try await logFeedback(request) } }
         var serverLogger = logger

@@ -16,6 +16,10 @@ public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStri
     /// space. Only workers configured for that space claim it.
     public static func embed(space: Int32) -> JobKind { JobKind(trusted: "embed:\(space)") }
 
+    /// Embed an interaction into the conversation memory of a space (`source_id` =
+    /// interactions.id), when its user granted retrieval consent and it passed the quality filter.
+    public static func memory(space: Int32) -> JobKind { JobKind(trusted: "memory:\(space)") }
+
     /// The kinds that do not depend on a worker's configuration.
     public static let fixedKinds: [JobKind] = [.interaction, .conversation, .noop]
 
@@ -29,8 +33,11 @@ public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStri
     public var description: String { rawValue }
 
     private static func space(in rawValue: String) -> Int32? {
-        guard rawValue.hasPrefix("embed:"), let space = Int32(rawValue.dropFirst(6)), space > 0 else { return nil }
-        return space
+        for prefix in StageGraph.perSpacePrefixes where rawValue.hasPrefix(prefix) {
+            guard let space = Int32(rawValue.dropFirst(prefix.count)), space > 0 else { return nil }
+            return space
+        }
+        return nil
     }
 }
 

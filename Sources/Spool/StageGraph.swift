@@ -30,10 +30,15 @@ public enum StageGraph {
             kind: "embed:N", source: "documents",
             queuedBy: ["upsert_document() / ingest --format documents", "register_space()"],
             writes: ["chunks (space N)"]),
+        Stage(
+            kind: "memory:N", source: "interactions",
+            queuedBy: ["interaction completion (user with retrieval consent)", "set_consent() (retrieval granted)", "register_space()"],
+            writes: ["memories (space N)"]),
         Stage(kind: "noop", source: "-", queuedBy: ["scripts/bench-spool.sh"], writes: []),
     ]
 
-    /// The kinds that do not depend on a worker's configuration (all but `embed:N`).
-    static let fixedKinds: Set<String> = Set(stages.map(\.kind).filter { $0 != embedPattern })
-    static let embedPattern = "embed:N"
+    /// The kinds that do not depend on a worker's configuration (all but the per-space ones).
+    static let fixedKinds: Set<String> = Set(stages.map(\.kind).filter { !$0.hasSuffix(":N") })
+    /// `embed:`, `memory:`: one kind per embedding space.
+    static let perSpacePrefixes: [String] = stages.map(\.kind).filter { $0.hasSuffix(":N") }.map { String($0.dropLast()) }
 }

@@ -4,7 +4,8 @@ import Stages
 
 /// `interaction` jobs: load the texts and latest rating → `InteractionStage` → complete, writing
 /// `quality_verdicts` and `interaction_texts`, recording the interactions' conversations and
-/// queueing their `conversation` jobs (the examples), all in the statement that retires the jobs.
+/// queueing their `conversation` jobs (the examples) and, for users with retrieval consent, their
+/// `memory:N` jobs, all in the statement that retires the jobs.
 struct InteractionHandler: JobHandler {
     let stage: InteractionStage
     var kind: JobKind { .interaction }
@@ -65,6 +66,17 @@ struct InteractionHandler: JobHandler {
             ), conversation_jobs AS (
                 INSERT INTO coachspool.jobs (kind, source_id)
                 SELECT \(JobKind.conversation.rawValue), id FROM conversations ORDER BY id
+                ON CONFLICT (kind, source_id) DO UPDATE SET rerun = true WHERE jobs.state = 'running'
+            ), memory_jobs AS (
+                -- the conversation memory of users with retrieval consent, in every space (the
+                -- memory stage keeps accepted exchanges and forgets the others)
+                INSERT INTO coachspool.jobs (kind, source_id)
+                SELECT 'memory:' || s.id, i.id
+                  FROM ours
+                  JOIN coachspool.interactions i ON i.id = ours.source_id
+                  JOIN coachspool.consents k ON k.user_id = i.user_id AND k.purpose = 'retrieval' AND k.granted
+                 CROSS JOIN coachspool.embedding_spaces s
+                 ORDER BY 1, 2
                 ON CONFLICT (kind, source_id) DO UPDATE SET rerun = true WHERE jobs.state = 'running'
             )
             """).jobs

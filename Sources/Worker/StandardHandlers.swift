@@ -17,6 +17,9 @@ extension WorkerConfiguration {
             handlers.append(DocumentHandler(
                 space: knowledge.space, embedder: knowledge.embedder,
                 chunker: DocumentChunker(splitter: knowledge.splitter, redactor: knowledge.redactor)))
+            handlers.append(MemoryHandler(
+                space: knowledge.space, embedder: knowledge.embedder, textVersion: text.version,
+                qualityVersion: quality.pipelineVersion))
         }
         return handlers
     }

@@ -68,6 +68,8 @@ extension DatabaseTests {
                     interaction = json.loads(out["log"][1])["id"]
                     out["feedback"] = call("/v1/feedback", {"interaction_id": interaction, "helpful": True})
                     out["feedback_unknown"] = call("/v1/feedback", {"interaction_id": 987654321, "rating": 2})
+                    out["recall"] = call("/v1/recall", {"user_id": "u-http", "query": "planera veckan"})
+                    out["recall_bad"] = call("/v1/recall", {"query": "planera veckan"})
                     out["ready"] = call("/ready", auth=False)
                     out["metrics"] = call("/metrics", auth=False)
                     print(json.dumps(out))
@@ -111,6 +113,8 @@ extension DatabaseTests {
                 #expect(status("log_bad") == 400 && errorParam("log_bad") == "ai_response")
                 #expect(status("log_bad_mode") == 400 && errorParam("log_bad_mode") == "mode")
                 #expect(status("feedback") == 201 && status("feedback_unknown") == 404)
+                #expect(status("recall") == 200 && (body("recall")["data"] as? [Any])?.isEmpty == true, "no retrieval consent: nothing recalled")
+                #expect(status("recall_bad") == 400 && errorParam("recall_bad") == "user_id")
                 #expect(status("ready") == 200)
                 #expect(((out["metrics"] as! [Any])[1] as! String).contains(#"coachspool_api_requests_total{route="/v1/interactions",status="201"} 2"#))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions WHERE session_id = 'http-1'", as: Int.self) == 1)

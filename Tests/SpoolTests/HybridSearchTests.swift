@@ -33,7 +33,7 @@ extension DatabaseTests {
                 // Filters: only English documents; only sources with a prefix.
                 let en = try await Self.search(db, ["motivation", "--mode", "hybrid", "--language", "en", "-k", "10"])
                 #expect(!en.results.isEmpty && en.results.allSatisfy { $0.source?.contains(".en.") == true }, "\(en.results)")
-                let prefixed = try await Self.search(db, ["feedback", "--mode", "vector", "--source", "feedback", "-k", "5"])
+                let prefixed = try await Self.search(db, ["feedback", "--mode", "vector", "--document-source", "feedback", "-k", "5"])
                 #expect(!prefixed.results.isEmpty && prefixed.results.allSatisfy { $0.source?.hasPrefix("feedback") == true })
 
                 // Hybrid = Σ 1/(60 + rank) over the text and vector rankings of 50 candidates each.

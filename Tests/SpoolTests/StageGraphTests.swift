@@ -10,12 +10,12 @@ extension DatabaseTests {
         @Test func theJobsTableAcceptsTheDeclaredKindsAndNothingElse() async throws {
             try await TestDatabase.with { db in
                 let conn = try db.connect()
-                let declared = StageGraph.stages.map(\.kind).flatMap { $0 == "embed:N" ? ["embed:1", "embed:4242"] : [$0] }
+                let declared = StageGraph.stages.map(\.kind).flatMap { $0.hasSuffix(":N") ? [String($0.dropLast()) + "1", String($0.dropLast()) + "4242"] : [$0] }
                 for (index, kind) in declared.enumerated() {
                     try conn.query("INSERT INTO coachspool.jobs (kind, source_id) VALUES (\(kind), \(index))")
                     #expect(JobKind(rawValue: kind) != nil, "\(kind) is declared, so JobKind knows it")
                 }
-                for kind in ["quality", "Interaction", "embed:0", "embed:", "embed:x", "conversations", ""] {
+                for kind in ["quality", "Interaction", "embed:0", "embed:", "embed:x", "memory:0", "memory:-1", "conversations", ""] {
                     #expect(JobKind(rawValue: kind) == nil, "\(kind)")
                     do {
                         try conn.query("INSERT INTO coachspool.jobs (kind, source_id) VALUES (\(kind), 1)")
@@ -57,7 +57,7 @@ extension DatabaseTests {
                    AND EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=pg_catalog,%')
                  ORDER BY 1
                 """).map { try $0.decode(String.self, at: 0) }
-            #expect(definers == ["erase_user", "log_feedback", "log_interaction", "register_space", "set_consent"])
+            #expect(definers == ["erase_user", "log_feedback", "log_interaction", "recall", "register_space", "set_consent"])
             let again = try await CoachSpoolProcess.run(["migrate"], database: db)
             #expect(again.out.contains("schema up to date"), "\(again.out)")
         }

@@ -1,5 +1,5 @@
 -- Issue 6: erasure on request. Removes a person from every table in one transaction: their
--- interactions and feedback, everything derived from them (verdicts, redacted texts, examples,
+-- interactions and feedback, everything derived from them (verdicts, redacted texts, memories, examples,
 -- DPO pairs, KTO examples, builds), their jobs, their consent records, and the conversations
 -- left without interactions. Conversations shared with other users (a session with several
 -- user ids) are rebuilt without them. Knowledge-base chunks are made from documents only, never
@@ -33,12 +33,14 @@ BEGIN
     -- writes nothing (so nothing built from the erased texts can come back).
     DELETE FROM coachspool.jobs
      WHERE (kind = 'interaction' AND source_id = ANY(v_interactions))
+        OR (kind LIKE 'memory:%' AND source_id = ANY(v_interactions))
         OR (kind = 'conversation' AND source_id = ANY(v_conversations));
     GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'jobs'; removed := v_count; RETURN NEXT;
 
     -- Derived rows, then the sources (in this order: verdicts and texts reference interactions).
     FOR v_table, v_column, v_ids IN
         SELECT d.name, d.key, d.ids FROM (VALUES
+            (0, 'memories', 'interaction_id', v_interactions),
             (1, 'examples', 'conversation_id', v_conversations),
             (2, 'preference_pairs', 'conversation_id', v_conversations),
             (3, 'feedback_examples', 'conversation_id', v_conversations),

@@ -1,6 +1,7 @@
 -- Registers the space a worker is configured for and returns its id: creates its HNSW index,
 -- makes it the active space when there is none yet, and queues every document that lacks
--- current chunks in it (the backfill). Safe to call from many workers at once.
+-- current chunks in it and the memory of users with retrieval consent (the backfill). Safe to
+-- call from many workers at once.
 -- Runs with its owner's rights (creating the index needs the table's owner; workers call it).
 CREATE OR REPLACE FUNCTION coachspool.register_space(
     p_embedder text, p_model text, p_dimensions integer, p_chunk_unit text, p_chunk_size integer, p_chunk_overlap integer
@@ -25,6 +26,12 @@ BEGIN
     SELECT 'embed:' || v_id, d.id FROM coachspool.documents d
      WHERE NOT EXISTS (SELECT 1 FROM coachspool.chunks c
                         WHERE c.space_id = v_id AND c.document_id = d.id AND c.content_hash = d.content_hash)
+    ON CONFLICT (kind, source_id) DO NOTHING;
+    -- The conversation memory of users with retrieval consent, like the documents.
+    INSERT INTO coachspool.jobs (kind, source_id)
+    SELECT 'memory:' || v_id, i.id FROM coachspool.interactions i
+      JOIN coachspool.consents k ON k.user_id = i.user_id AND k.purpose = 'retrieval' AND k.granted
+     WHERE NOT EXISTS (SELECT 1 FROM coachspool.memories m WHERE m.space_id = v_id AND m.interaction_id = i.id)
     ON CONFLICT (kind, source_id) DO NOTHING;
     PERFORM coachspool.wake_workers();
     RETURN v_id;
