@@ -114,7 +114,7 @@ extension APIServer {
         let rating = try body.optionalInt("rating", in: 1...5)
         let helpful = try body.optionalBool("helpful")
         guard rating != nil || helpful != nil else { throw APIError.badRequest("rating", "expected rating and/or helpful") }
-        try await pool.withConnection { conn in
+        _ = try await pool.withConnection { conn in
             try conn.query("SELECT coachspool.log_feedback(\(Int64(interaction)), \(rating), \(helpful))")
         }
         return jsonResponse(["interaction_id": interaction, "recorded": true], status: .created)
