@@ -18,8 +18,8 @@ struct EvalCommand: AsyncParsableCommand {
             discussion: """
                 Reads a BEIR-style labelled set: queries.jsonl ({"_id", "text"}) and qrels (BEIR's TSV \
                 query-id, corpus-id, score with a header, or TREC's qid 0 docno rel), whose corpus ids are \
-                document ids of the knowledge base. Document-level: a document is retrieved at the rank \
-                of its first chunk. The metrics are trec_eval's (pytrec_eval agrees to 1e-9). Every result \
+                document ids of the knowledge base (or chunk:<id>, judging single chunks). Document \
+                level: a document is retrieved at the rank of its first chunk. The metrics are trec_eval's (pytrec_eval agrees to 1e-9). Every result \
                 is stored in coachspool.eval_runs (view coachspool.eval_history).
                 """)
 

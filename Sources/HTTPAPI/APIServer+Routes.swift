@@ -55,11 +55,33 @@ extension APIServer {
     }
 
     /// `POST /v1/search`: `query`, `k` (1–100, default 3), `mode`, `language`, `document_source`
-    /// (a prefix of the documents' source), `space`.
+    /// (a prefix of the documents' source), `space`, and `source`: `knowledge` (the default; results
+    /// in `data`), `conversations` (well-rated exchanges of consenting users, by vector similarity,
+    /// in `data`) or `all` (knowledge in `data`, exchanges in `conversations`).
     func search(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
-        let (query, hits) = try await retrieve(body, text: body.string("query"))
-        return jsonResponse(["object": "list", "mode": query.mode.rawValue, "space": Int(query.space ?? 0), "data": Self.rows(hits)])
+        let text = try body.string("query")
+        let source = try body.optionalString("source") ?? "knowledge"
+        guard ["knowledge", "conversations", "all"].contains(source) else {
+            throw APIError.badRequest("source", "expected knowledge, conversations or all")
+        }
+        var answer: [String: Any] = ["object": "list"]
+        if source != "conversations" {
+            let (query, hits) = try await retrieve(body, text: text)
+            answer.merge(["mode": query.mode.rawValue, "space": Int(query.space ?? 0), "data": Self.rows(hits)]) { $1 }
+        }
+        if source != "knowledge" {
+            let k = try body.optionalInt("k", in: 1...100) ?? 3
+            let requested = try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init)
+            let space = try await pool.withConnection { try KnowledgeBase.space($0, id: requested) }
+            try requireServedEmbedder(space)
+            let vector = try await batcher.embed([text])[0].vector
+            let hits = try await pool.withConnection { try Memory.search($0, vector: vector, k: k, space: space.id) }
+            answer["space"] = Int(space.id)
+            answer["conversations"] = Self.memoryRows(hits)
+            if source == "conversations" { answer["data"] = Self.memoryRows(hits) }
+        }
+        return jsonResponse(answer)
     }
 
     /// `POST /v1/rag`: `question` and the search fields; the seed's prompt with its sources, and
@@ -132,11 +154,7 @@ extension APIServer {
         try requireServedEmbedder(space)
         let vector = try await batcher.embed([text])[0].vector
         let hits = try await pool.withConnection { try Memory.recall($0, user: user, vector: vector, k: k, space: space.id) }
-        let data: [[String: Any]] = hits.enumerated().map { rank, hit in
-            ["rank": rank + 1, "score": hit.score, "interaction_id": hit.interactionID, "occurred_at": hit.occurredAt,
-             "rating": hit.rating ?? NSNull(), "text": hit.text]
-        }
-        return jsonResponse(["object": "list", "space": Int(space.id), "data": data])
+        return jsonResponse(["object": "list", "space": Int(space.id), "data": Self.memoryRows(hits)])
     }
 
     /// Vector modes embed the query here: the space must be the served embedder's.
@@ -167,6 +185,15 @@ extension APIServer {
         }
         let hits = try await pool.withConnection { [query, vector] in try KnowledgeBase.search($0, query, vector: vector) }
         return (query, hits)
+    }
+
+    private static func memoryRows(_ hits: [Memory.Hit]) -> [[String: Any]] {
+        hits.enumerated().map { rank, hit in
+            [
+                "rank": rank + 1, "score": hit.score, "interaction_id": hit.interactionID, "occurred_at": hit.occurredAt,
+                "rating": hit.rating ?? NSNull(), "text": hit.text,
+            ]
+        }
     }
 
     private static func rows(_ hits: [SearchHit]) -> [[String: Any]] {

@@ -59,6 +59,8 @@ extension DatabaseTests {
                     out["bad_input"] = call("/v1/embeddings", {"input": [[1, 2, 3]], "model": "all-MiniLM-L6-v2"})
                     out["search"] = call("/v1/search", {"query": "How can I stop procrastinating on my thesis?", "k": 2, "mode": "hybrid"})
                     out["search_text"] = call("/v1/search", {"query": "stressen", "mode": "text", "language": "sv"})
+                    out["search_all"] = call("/v1/search", {"query": "stressen", "source": "all"})
+                    out["search_bad_source"] = call("/v1/search", {"query": "stressen", "source": "web"})
                     out["rag"] = call("/v1/rag", {"question": "What is spaced repetition?", "k": 2})
                     exchange = {"user_input": "Hur planerar jag veckan?", "ai_response": "Börja med det som redan är bestämt.", "session_id": "http-1", "occurred_at": "2025-10-01T08:00:00Z", "user_id": "u-http", "rating": 4}
                     out["log"] = call("/v1/interactions", exchange)
@@ -106,6 +108,8 @@ extension DatabaseTests {
                 let hits = body("search")["data"] as! [[String: Any]]
                 #expect(hits.count == 2 && hits[0]["source"] as? String == "procrastination.en.md")
                 #expect(((body("search_text")["data"] as? [[String: Any]])?.first?["source"] as? String) == "stress-aterhamtning.sv.md")
+                #expect(status("search_all") == 200 && body("search_all")["conversations"] is [Any] && body("search_all")["data"] is [Any])
+                #expect(status("search_bad_source") == 400 && errorParam("search_bad_source") == "source")
                 #expect(status("rag") == 200 && (body("rag")["prompt"] as? String)?.contains("Användarfråga: What is spaced repetition?") == true)
                 #expect((body("rag")["sources"] as? [Any])?.count == 2)
                 #expect(status("log") == 201 && status("log_again") == 201)

@@ -42,6 +42,19 @@ extension DatabaseTests {
                 let lines = hybridRun.split(separator: "\n").map { $0.split(separator: " ") }
                 #expect(lines.allSatisfy { $0.count == 6 && $0[1] == "Q0" && $0[5] == "coachspool-s1-hybrid" })
                 #expect(Dictionary(grouping: lines, by: { $0[0] }).values.allSatisfy { $0.count <= 10 })
+
+                // Chunk-level judgements: the chunk vector search ranks first is found first.
+                let question = "How can I stop procrastinating on my thesis?"
+                let top = try await HybridSearchTests.search(db, [question, "--mode", "vector", "-k", "1"]).results[0].chunk_id
+                let queries = temporaryFile("chunk-q.jsonl")
+                let qrels = temporaryFile("chunk-qrels.tsv")
+                try "{\"_id\": \"c1\", \"text\": \"\(question)\"}\n".write(to: queries, atomically: true, encoding: .utf8)
+                try "c1 0 chunk:\(top) 1\n".write(to: qrels, atomically: true, encoding: .utf8)
+                let chunkLevel = try await CoachSpoolProcess.run(
+                    ["eval", "retrieval", "--queries", queries.path, "--qrels", qrels.path, "--mode", "vector", "--json"], database: db)
+                #expect(chunkLevel.status == 0, "\(chunkLevel.err)")
+                let chunkReport = try JSONDecoder().decode(Report.self, from: Data(chunkLevel.out.utf8))
+                #expect(chunkReport.results.first?.metrics["mrr@10"] == 1 && chunkReport.results.first?.metrics["recall@1"] == 1)
             }
         }
 

@@ -5,8 +5,9 @@ import LibPQ
 import Stages
 
 /// `coachspool eval retrieval`: runs every labelled question through search, per embedding space
-/// and search mode, and measures the document rankings (a document is retrieved at the rank of
-/// its first chunk) with `RetrievalMetrics`.
+/// and search mode, and measures the rankings with `RetrievalMetrics`: of documents (a document is
+/// retrieved at the rank of its first chunk), or of chunks for a question whose judgements all
+/// name chunks (`chunk:<id>`).
 public struct RetrievalEvaluation: Sendable {
     public var questions: LabelledQuestions
     /// SHA-256 of the queries file, U+001F, the qrels file: which set the figures are about.
@@ -58,10 +59,12 @@ public struct RetrievalEvaluation: Sendable {
                     var query = SearchQuery(text: question.text, k: chunkCandidates, mode: mode)
                     query.fusion = fusion
                     let hits = try retriever.search(query, vector: vectors?[index], on: conn)
+                    // Judged by chunk ("chunk:<id>") or by document (its id), as the qrels say.
+                    let byChunk = question.relevance.keys.allSatisfy { $0.hasPrefix("chunk:") }
                     var ranking: [String] = []
                     for hit in hits {
-                        guard let document = externalIDs[hit.documentID], !ranking.contains(document) else { continue }
-                        ranking.append(document)
+                        guard let item = byChunk ? "chunk:\(hit.chunkID)" : externalIDs[hit.documentID], !ranking.contains(item) else { continue }
+                        ranking.append(item)
                         if ranking.count == depth { break }
                     }
                     rankings[question.id] = ranking

@@ -3,7 +3,8 @@ import Foundation
 
 /// A labelled retrieval set in BEIR's layout: `queries.jsonl` (`{"_id", "text"}` per line) and
 /// qrels, either BEIR's TSV (`query-id`, `corpus-id`, `score`, with a header row) or TREC's
-/// (`qid 0 docno rel`, whitespace-separated). Corpus ids are document ids of the knowledge base.
+/// (`qid 0 docno rel`, whitespace-separated). Corpus ids are document ids of the knowledge base,
+/// or `chunk:<id>` for judgements of single chunks.
 public struct LabelledQuestions: Sendable, Equatable {
     public struct Question: Sendable, Equatable {
         public var id: String
