@@ -1,3 +1,4 @@
+import Stages
 import Embeddings
 import Foundation
 import LibPQ
@@ -42,7 +43,7 @@ struct SearchBenchmark {
         let conn = try PGConnection(conninfo: try DatabaseURL.resolve(), applicationName: "coachspool-bench")
         try conn.execute(unsafeSQL: "TRUNCATE coachspool.chunks, coachspool.documents, coachspool.embedding_spaces, coachspool.jobs CASCADE")
         let embedder = try HashingEmbedder(dimensions: 384)
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let start = Date()
         let space = try KnowledgeBase.registerSpace(
             conn, embedder: "hash", model: embedder.identity.model, dimensions: 384, chunker: ChunkerSettings())
@@ -129,21 +130,8 @@ struct SearchBenchmark {
     }
 
     /// 6–20 words from a small Swedish/English vocabulary.
-    static func sentence(_ generator: inout SplitMix) -> String {
+    static func sentence(_ generator: inout SplitMix64) -> String {
         let count = 6 + Int(generator.next() % 15)
         return (0..<count).map { _ in words[Int(generator.next() % UInt64(words.count))] }.joined(separator: " ")
-    }
-}
-
-/// A small deterministic generator (the same data on every run).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
