@@ -56,3 +56,9 @@ public struct WorkerService: Service {
         logger.info("worker stopped", metadata: [LogKey.jobsCompleted: "\(statistics.snapshot.completed)"])
     }
 }
+
+/// ServiceLifecycle describes its services when the group starts: without this, the default
+/// reflection walks the handlers down to the tokenizer's 100,000 ranks (seconds of CPU per start).
+extension WorkerService: CustomStringConvertible {
+    public var description: String { "WorkerService(\(configuration.workerID), \(handlers.count) stages)" }
+}
