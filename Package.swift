@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Embeddings",
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -50,7 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
         let (options, batch) = (embedding, embedBatchSize)
         let embedder = try await Blocking.run { try options.make(batchSize: batch) }
         KernelLog.announce(embedder, logger: logger)
-        let server = APIServer(configuration: configuration, embedder: embedder, chat: try ChatClient.fromEnvironment())
+        let server = APIServer(
+            configuration: configuration, embedder: embedder, chat: try ChatClient.fromEnvironment(), cl100k: try? ModelFiles.cl100k())
         let (host, model) = (host, embedder.identity.model)
         let service = server.service(registry: registry, logger: logger) { port in
             logger.notice("serving on http://\(host):\(port)", metadata: [LogKey.port: "\(port)", LogKey.model: "\(model)"])

@@ -13,18 +13,7 @@ extension APIServer {
     /// share forward passes.
     func embeddings(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
-        let texts: [String]
-        switch body["input"] {
-        case .string(let text)?: texts = [text]
-        case .array(let items)? where !items.isEmpty:
-            texts = try items.enumerated().map { index, item in
-                guard case .string(let text) = item else {
-                    throw APIError.badRequest("input", "expected a string or an array of strings (item \(index) is not a string; token arrays are not supported)")
-                }
-                return text
-            }
-        default: throw APIError.badRequest("input", "expected a string or a non-empty array of strings")
-        }
+        let texts = try embeddingInputs(body["input"])
         guard texts.count <= 2048 else { throw APIError.badRequest("input", "expected at most 2048 texts") }
         let identity = embedder.identity
         let model = try body.string("model")
@@ -52,6 +41,44 @@ extension APIServer {
             "object": "list", "data": data, "model": identity.model,
             "usage": ["prompt_tokens": tokens, "total_tokens": tokens],
         ])
+    }
+
+    /// OpenAI's `input`: a string, an array of strings, an array of token ids, or an array of such
+    /// arrays. Token ids are cl100k_base's (what tiktoken gives OpenAI's embedding models, and
+    /// what LangChain's `OpenAIEmbeddings` sends by default); they are decoded back to text.
+    private func embeddingInputs(_ input: JSONValue?) throws -> [String] {
+        func tokens(_ items: [JSONValue]) -> [UInt32]? {
+            var ids: [UInt32] = []
+            for item in items {
+                guard case .number(let value) = item, value >= 0, value <= Double(UInt32.max), value == value.rounded() else { return nil }
+                ids.append(UInt32(value))
+            }
+            return ids
+        }
+        func decoded(_ ids: [UInt32], _ index: Int) throws -> String {
+            guard let encoding = cl100k else {
+                throw APIError.badRequest("input", "token arrays need cl100k_base.tiktoken in COACHSPOOL_MODELS (scripts/fetch-tokenizer.sh); send text instead")
+            }
+            do {
+                return String(decoding: try encoding.decode(ids), as: UTF8.self)
+            } catch {
+                throw APIError.badRequest("input", "item \(index): a token id is not in cl100k_base")
+            }
+        }
+        switch input {
+        case .string(let text)?: return [text]
+        case .array(let items)? where !items.isEmpty:
+            if let ids = tokens(items) { return [try decoded(ids, 0)] }
+            return try items.enumerated().map { index, item in
+                switch item {
+                case .string(let text): return text
+                case .array(let inner) where tokens(inner) != nil: return try decoded(tokens(inner)!, index)
+                default:
+                    throw APIError.badRequest("input", "expected a string, an array of strings, or token id arrays (item \(index) is neither)")
+                }
+            }
+        default: throw APIError.badRequest("input", "expected a string, a non-empty array of strings, or token id arrays")
+        }
     }
 
     /// `POST /v1/search`: `query`, `k` (1–100, default 3), `mode`, `language`, `document_source`

@@ -9,6 +9,7 @@ import Prometheus
 import ServiceLifecycle
 import Spool
 import Stages
+import Tokenizers
 
 /// `coachspool serve`: the coach app's HTTP API. Logging and feedback (the SQL producer
 /// functions' validation and idempotency), search and RAG over the knowledge base, and
@@ -38,13 +39,16 @@ public struct APIServer: Sendable {
     let batcher: EmbeddingBatcher
     let pool: ConnectionPool
     let chat: ChatClient?
+    /// Decodes token-id inputs of `/v1/embeddings` (nil without the ranks file).
+    let cl100k: CL100K?
 
-    public init(configuration: Configuration, embedder: any Embedder, chat: ChatClient?) {
+    public init(configuration: Configuration, embedder: any Embedder, chat: ChatClient?, cl100k: CL100K? = nil) {
         self.configuration = configuration
         self.embedder = embedder
         self.batcher = EmbeddingBatcher(embedder: embedder, maxBatch: configuration.embedBatchSize)
         self.pool = ConnectionPool(conninfo: configuration.conninfo, size: configuration.connections)
         self.chat = chat
+        self.cl100k = cl100k
     }
 
     /// The HTTP service for the process's ServiceGroup; `onListening` gets the bound port.

@@ -56,7 +56,10 @@ extension DatabaseTests {
                     out["no_token"] = call("/v1/search", {"query": "x"}, auth=False)
                     out["bad_json"] = call("/v1/search", raw=b"{not json")
                     out["bad_field"] = call("/v1/search", {"query": "x", "k": "three"})
-                    out["bad_input"] = call("/v1/embeddings", {"input": [[1, 2, 3]], "model": "all-MiniLM-L6-v2"})
+                    out["bad_input"] = call("/v1/embeddings", {"input": [{"text": "x"}], "model": "all-MiniLM-L6-v2"})
+                    # Token ids (cl100k_base), as LangChain's OpenAIEmbeddings sends them by default.
+                    status, text = call("/v1/embeddings", {"input": [json.loads(sys.argv[3])], "model": "all-MiniLM-L6-v2"})
+                    out["tokens"] = json.loads(text)["data"][0]["embedding"] if status == 200 else status
                     out["search"] = call("/v1/search", {"query": "How can I stop procrastinating on my thesis?", "k": 2, "mode": "hybrid"})
                     out["search_text"] = call("/v1/search", {"query": "stressen", "mode": "text", "language": "sv"})
                     out["search_all"] = call("/v1/search", {"query": "stressen", "source": "all"})
@@ -76,7 +79,12 @@ extension DatabaseTests {
                     out["metrics"] = call("/metrics", auth=False)
                     print(json.dumps(out))
                     """#
-                let result = try await runPython(python, script, arguments: ["http://127.0.0.1:\(port)", Self.token])
+                let question = temporaryFile("http-tokens.jsonl")
+                try #"{"text": "How can I stop procrastinating on my thesis?"}"#.appending("\n").write(to: question, atomically: true, encoding: .utf8)
+                let tokens = try await CoachSpoolProcess.run(["tokens", "--jsonl"], database: nil, stdin: question)
+                let ids = try #require(try JSONSerialization.jsonObject(with: Data(tokens.out.utf8)) as? [String: Any])["tokens"] as! [Int]
+                let idsJSON = String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)
+                let result = try await runPython(python, script, arguments: ["http://127.0.0.1:\(port)", Self.token, idsJSON])
                 #expect(result.status == 0, "\(result.err)")
                 let out = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
 
@@ -92,6 +100,7 @@ extension DatabaseTests {
                 #expect(viaClient == reference, "the openai client's vectors (base64 by default) equal coachspool embed's")
                 #expect((out["openai_float"] as! [Double]).map(Float.init) == reference[0])
                 #expect((out["base64"] as! [Double]).map(Float.init) == reference[1])
+                #expect((out["tokens"] as? [Double])?.map(Float.init) == reference[1], "token ids are decoded back to the same text")
                 #expect((out["openai_usage"] as! Int) > 10)
                 #expect(out["wrong_model"] as? String == "NotFoundError")
 
