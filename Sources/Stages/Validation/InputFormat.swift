@@ -19,6 +19,17 @@ public struct LineParser: Sendable {
 
     /// Parses the bytes of one line (without its newline). `line` is 1-based.
     public func parse(_ bytes: some Collection<UInt8>, line: Int) -> Result<[InteractionRecord], LineError> {
+        if format == .interactions, let raw = bytes.withContiguousStorageIfAvailable(FastLogLine.parse) ?? nil,
+           let record = try? raw.record(line: line, defaultMode: defaultMode)
+        {
+            return .success([record])
+        }
+        return parseWithDecoder(bytes, line: line)
+    }
+
+    /// The reference path: `JSONDecoder` and the field checks of `RawRecords.swift`, which name
+    /// the field at fault. Every line the fast scanner is not sure of comes here.
+    func parseWithDecoder(_ bytes: some Collection<UInt8>, line: Int) -> Result<[InteractionRecord], LineError> {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(LineError(line: line, field: nil, expected: "not valid UTF-8"))
         }
