@@ -15,6 +15,7 @@ REQUESTS=${REQUESTS:-400}
 PEERS_DIR=${PEERS_DIR:-$REPO/../shared/peers}
 OUT="$STATE_DIR/bench/serve"
 ensure_build_deps
+ensure_packages curl   # talks to `coachspool serve` with curl
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
 "$REPO/scripts/fetch-model.sh" >/dev/null

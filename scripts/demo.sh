@@ -15,6 +15,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "set-up"
 ensure_build_deps
+ensure_packages curl   # the HTTP API step talks to `coachspool serve` with curl
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
 "$REPO/scripts/fetch-model.sh" >/dev/null
