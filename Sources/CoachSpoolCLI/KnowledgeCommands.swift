@@ -78,14 +78,33 @@ struct RetrievalOptions: ParsableArguments {
         guard (1...1000).contains(k) else { throw ValidationError("-k must be in 1...1000") }
     }
 
-    /// Embeds the question with the space's own embedder (unless text mode) and returns the top-k chunks.
-    func retrieve() async throws -> (space: EmbeddingSpace, hits: [SearchHit]) {
-        let query = SearchQuery(text: question, k: k, space: space, mode: mode, language: language, source: documentSource)
+    var query: SearchQuery {
+        SearchQuery(text: question, k: k, space: space, mode: mode, language: language, source: documentSource)
+    }
+
+    /// What was found in one space: knowledge chunks and, when asked for, well-rated answers
+    /// from the conversation memory (the question is embedded once for both).
+    struct Found: Sendable {
+        var space: EmbeddingSpace
+        var hits: [SearchHit] = []
+        var conversations: [Memory.Hit] = []
+    }
+
+    func retrieve(knowledge: Bool = true, conversations: Bool = false) async throws -> Found {
+        let query = self.query
         return try await Blocking.run {
             let conn = try openConnection(application: "coachspool-search")
-            let retriever = try Retriever(conn, space: query.space, modes: [query.mode])
+            let retriever = try Retriever(conn, space: query.space, modes: conversations ? [query.mode, .vector] : [query.mode])
             if let embedder = retriever.embedder { KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search")) }
-            return (retriever.space, try retriever.search(query, on: conn))
+            let vector = retriever.embedder == nil ? nil : try retriever.vector(query.text)
+            var found = Found(space: retriever.space)
+            if knowledge {
+                found.hits = try retriever.search(query, vector: query.mode == .text ? nil : vector, on: conn)
+            }
+            if conversations, let vector {
+                found.conversations = try Memory.search(conn, vector: vector, k: query.k, space: retriever.space.id)
+            }
+            return found
         }
     }
 }
@@ -110,28 +129,13 @@ struct SearchCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        var space: EmbeddingSpace?
-        var hits: [SearchHit] = []
-        var conversations: [Memory.Hit] = []
-        if source != .conversations {
-            (space, hits) = try await retrieval.retrieve()
-        }
-        if source != .knowledge {
-            let (question, k, spaceID) = (retrieval.question, retrieval.k, retrieval.space)
-            let found = try await Blocking.run { () -> (EmbeddingSpace, [Memory.Hit]) in
-                let conn = try openConnection(application: "coachspool-search")
-                let retriever = try Retriever(conn, space: spaceID, modes: [.vector])
-                let vector = try retriever.embed([question])?.first ?? []
-                return (retriever.space, try Memory.search(conn, vector: vector, k: k, space: retriever.space.id))
-            }
-            space = found.0
-            conversations = found.1
-        }
+        let found = try await retrieval.retrieve(knowledge: source != .conversations, conversations: source != .knowledge)
+        let (space, hits, conversations) = (found.space, found.hits, found.conversations)
         if json {
             var out = JSONWriter()
             out.object {
                 $0.field("question") { $0.string(retrieval.question) }
-                $0.field("space") { $0.integer(space?.id ?? 0) }
+                $0.field("space") { $0.integer(space.id) }
                 $0.field("mode") { $0.string(retrieval.mode.rawValue) }
                 $0.field("results") {
                     $0.array(hits.enumerated()) { out, item in
@@ -154,7 +158,7 @@ struct SearchCommand: AsyncParsableCommand {
             return
         }
         if source != .conversations {
-            if hits.isEmpty { print("no chunks in embedding space \(space?.id ?? 0) yet") }
+            if hits.isEmpty { print("no chunks in embedding space \(space.id) yet") }
             for (rank, hit) in hits.enumerated() {
                 print("\(rank + 1). [\(String(format: "%.3f", hit.score))] \(hit.title)\(hit.source.map { " (\($0))" } ?? "")")
                 print("   " + hit.text.replacingOccurrences(of: "\n", with: "\n   "))
@@ -200,8 +204,7 @@ struct RecallCommand: AsyncParsableCommand {
         let (space, hits) = try await Blocking.run { () -> (EmbeddingSpace, [Memory.Hit]) in
             let conn = try openConnection(application: "coachspool-recall")
             let retriever = try Retriever(conn, space: spaceID, modes: [.vector])
-            let vector = try retriever.embed([question])?.first ?? []
-            return (retriever.space, try Memory.recall(conn, user: user, vector: vector, k: k, space: retriever.space.id))
+            return (retriever.space, try Memory.recall(conn, user: user, vector: retriever.vector(question), k: k, space: retriever.space.id))
         }
         if json {
             var out = JSONWriter()
@@ -259,7 +262,7 @@ struct RagCommand: AsyncParsableCommand {
 
     func run() async throws {
         let chat = try ChatClient.fromEnvironment()
-        let (_, hits) = try await retrieval.retrieve()
+        let hits = try await retrieval.retrieve().hits
         let prompt = RagPrompt.make(question: retrieval.question, context: hits.map(\.text))
         print(prompt)
         print("\nSources:")

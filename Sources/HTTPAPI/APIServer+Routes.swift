@@ -92,19 +92,20 @@ extension APIServer {
         guard ["knowledge", "conversations", "all"].contains(source) else {
             throw APIError.badRequest("source", "expected knowledge, conversations or all")
         }
-        var answer: [String: Any] = ["object": "list"]
+        var query = try searchQuery(body, text: text)
+        // The question is embedded once, for the vector modes and the memory alike.
+        let space = try await resolve(query.space)
+        let vector = query.mode != .text || source != "knowledge" ? try await self.vector(text, in: space) : nil
+        query.space = space.id
+        var answer: [String: Any] = ["object": "list", "space": Int(space.id)]
         if source != "conversations" {
-            let (query, hits) = try await retrieve(body, text: text)
-            answer.merge(["mode": query.mode.rawValue, "space": Int(query.space ?? 0), "data": Self.rows(hits)]) { $1 }
+            let knowledgeVector = query.mode == .text ? nil : vector
+            let hits = try await pool.withConnection { [query] in try KnowledgeBase.search($0, query, vector: knowledgeVector) }
+            answer.merge(["mode": query.mode.rawValue, "data": Self.rows(hits)]) { $1 }
         }
-        if source != "knowledge" {
-            let k = try body.optionalInt("k", in: 1...100) ?? 3
-            let requested = try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init)
-            let space = try await pool.withConnection { try KnowledgeBase.space($0, id: requested) }
-            try requireServedEmbedder(space)
-            let vector = try await batcher.embed([text])[0].vector
+        if source != "knowledge", let vector {
+            let k = query.k
             let hits = try await pool.withConnection { try Memory.search($0, vector: vector, k: k, space: space.id) }
-            answer["space"] = Int(space.id)
             answer["conversations"] = Self.memoryRows(hits)
             if source == "conversations" { answer["data"] = Self.memoryRows(hits) }
         }
@@ -176,41 +177,51 @@ extension APIServer {
         let user = try body.string("user_id")
         let text = try body.string("query")
         let k = try body.optionalInt("k", in: 1...100) ?? 3
-        let requested = try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init)
-        let space = try await pool.withConnection { try KnowledgeBase.space($0, id: requested) }
-        try requireServedEmbedder(space)
-        let vector = try await batcher.embed([text])[0].vector
+        let space = try await resolve(try Self.space(body))
+        let vector = try await self.vector(text, in: space)
         let hits = try await pool.withConnection { try Memory.recall($0, user: user, vector: vector, k: k, space: space.id) }
         return jsonResponse(["object": "list", "space": Int(space.id), "data": Self.memoryRows(hits)])
     }
 
-    /// Vector modes embed the query here: the space must be the served embedder's.
-    private func requireServedEmbedder(_ space: EmbeddingSpace) throws {
+    // MARK: - retrieval
+
+    /// The space a request names, or the active one.
+    private func resolve(_ requested: Int32?) async throws -> EmbeddingSpace {
+        try await pool.withConnection { try KnowledgeBase.space($0, id: requested) }
+    }
+
+    /// `text`'s vector in `space`: embedded here, so the space must be the served embedder's.
+    private func vector(_ text: String, in space: EmbeddingSpace) async throws -> [Float] {
         let identity = embedder.identity
         guard space.embedder == identity.kind, space.model == identity.model, space.dimensions == identity.dimensions else {
             throw APIError(status: .conflict, message: "embedding space \(space.id) is \(space.embedder):\(space.model); this server embeds with \(identity): serve with that space's embedder, or use mode text", param: "space", code: nil)
         }
+        return try await batcher.embed([text])[0].vector
     }
 
-    // MARK: - retrieval
+    private static func space(_ body: JSONBody) throws -> Int32? {
+        try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init)
+    }
 
-    private func retrieve(_ body: JSONBody, text: String) async throws -> (SearchQuery, [SearchHit]) {
+    /// The search fields of a request: `k`, `mode`, `space`, `language`, `document_source`.
+    private func searchQuery(_ body: JSONBody, text: String) throws -> SearchQuery {
         var mode = SearchMode.best
         if let name = try body.optionalString("mode") {
             guard let chosen = SearchMode(rawValue: name) else { throw APIError.badRequest("mode", "expected vector, text or hybrid") }
             mode = chosen
         }
-        var query = SearchQuery(
-            text: text, k: try body.optionalInt("k", in: 1...100) ?? 3, space: try body.optionalInt("space", in: 1...Int(Int32.max)).map(Int32.init),
-            mode: mode, language: try body.optionalString("language"), source: try body.optionalString("document_source"))
-        let space = try await pool.withConnection { [query] in try KnowledgeBase.space($0, id: query.space) }
+        return SearchQuery(
+            text: text, k: try body.optionalInt("k", in: 1...100) ?? 3, space: try Self.space(body), mode: mode,
+            language: try body.optionalString("language"), source: try body.optionalString("document_source"))
+    }
+
+    /// The knowledge chunks for a request's search fields (`/v1/rag`).
+    private func retrieve(_ body: JSONBody, text: String) async throws -> (SearchQuery, [SearchHit]) {
+        var query = try searchQuery(body, text: text)
+        let space = try await resolve(query.space)
+        let vector = query.mode == .text ? nil : try await self.vector(text, in: space)
         query.space = space.id
-        var vector: [Float]?
-        if mode != .text {
-            try requireServedEmbedder(space)
-            vector = try await batcher.embed([text])[0].vector
-        }
-        let hits = try await pool.withConnection { [query, vector] in try KnowledgeBase.search($0, query, vector: vector) }
+        let hits = try await pool.withConnection { [query] in try KnowledgeBase.search($0, query, vector: vector) }
         return (query, hits)
     }
 

@@ -20,8 +20,9 @@ public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStri
     /// interactions.id), when its user granted retrieval consent and it passed the quality filter.
     public static func memory(space: Int32) -> JobKind { JobKind(trusted: "memory:\(space)") }
 
-    /// The kinds that do not depend on a worker's configuration.
-    public static let fixedKinds: [JobKind] = [.interaction, .conversation, .noop]
+    /// The kinds that do not depend on a worker's configuration (those of `StageGraph` that are
+    /// not per space).
+    public static let fixedKinds: [JobKind] = StageGraph.fixedKinds.sorted().map { JobKind(trusted: $0) }
 
     public init?(rawValue: String) {
         guard StageGraph.fixedKinds.contains(rawValue) || Self.space(in: rawValue) != nil else { return nil }

@@ -1,7 +1,9 @@
 import CoachSpoolCore
+import Crypto
 import Foundation
 import LibPQ
 import Logging
+import Stages
 
 /// Applies `schema/NNNN_name.sql` files in order, each once, each in its own transaction; then
 /// the SQL functions of `schema/functions/*.sql`, whichever changed since they were last
@@ -21,6 +23,10 @@ public struct Migrator {
         public var version: Int
         public var name: String
         public var sql: String
+
+        /// SHA-256 of the file's text (hex), as recorded: what `encode(sha256(convert_to(sql,
+        /// 'UTF8')), 'hex')` gives, computed here instead of in a round trip per file.
+        public var checksum: String { SHA256.hash(data: Array(sql.utf8)).hexString }
     }
 
     /// Arbitrary, fixed: the advisory lock key for migrations ("coachspool" in ASCII, truncated).
@@ -99,7 +105,7 @@ public struct Migrator {
         }
         var done: [String] = []
         for migration in migrations {
-            let checksum = try checksum(of: migration.sql, on: connection)
+            let checksum = migration.checksum
             if let recorded = applied[migration.version] {
                 guard recorded == checksum else {
                     throw CoachSpoolError(.schema, "schema/\(migration.name) changed after it was applied; add a new migration instead of editing it")
@@ -125,9 +131,7 @@ public struct Migrator {
         for row in try connection.query("SELECT name, checksum FROM coachspool.schema_functions") {
             applied[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
         }
-        let changed = try functions.filter { file in
-            try applied[file.name] != checksum(of: file.sql, on: connection)
-        }
+        let changed = functions.filter { applied[$0.name] != $0.checksum }
         guard !changed.isEmpty else { return [] }
         try connection.transaction { conn in
             // As pg_dump does: a function may name one whose file comes later. Statements that
@@ -140,7 +144,7 @@ public struct Migrator {
                     throw CoachSpoolError(.schema, "schema/functions/\(file.name) failed", underlying: error)
                 }
                 try conn.query("""
-                    INSERT INTO coachspool.schema_functions (name, checksum) VALUES (\(file.name), \(try checksum(of: file.sql, on: conn)))
+                    INSERT INTO coachspool.schema_functions (name, checksum) VALUES (\(file.name), \(file.checksum))
                     ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now()
                     """)
             }
@@ -150,10 +154,6 @@ public struct Migrator {
         }
         logger.info("applied functions", metadata: [LogKey.functionsCount: "\(changed.count)"])
         return changed.map { "functions/" + $0.name }
-    }
-
-    private func checksum(of sql: String, on connection: PGConnection) throws -> String {
-        try connection.query("SELECT encode(sha256(convert_to(\(sql), 'UTF8')), 'hex')").scalar(String.self)
     }
 
     /// Fails with a helpful message when the schema has not been migrated at all.

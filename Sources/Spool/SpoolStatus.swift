@@ -72,20 +72,7 @@ public struct SpoolStatus: Sendable, Encodable {
                   entitiesRemoved: try $0.decode(Int.self, at: 2), tokens: try $0.decode(Int.self, at: 3))
         }
         let interactions = try conn.query("SELECT count(*) FROM coachspool.interactions").scalar(Int.self)
-        var gone: [WorkerRegistry.Gone]?
-        if pruning {
-            do {
-                gone = try WorkerRegistry.pruneGone(conn)
-            } catch let error as PGError where error.sqlState == "42501" {
-                gone = nil  // a read-only role: show them without pruning
-            }
-        }
-        let goneWorkers = try gone ?? conn.query("""
-            SELECT id, extract(epoch FROM since_heartbeat)::float8, stopped_at IS NOT NULL FROM coachspool.gone_workers ORDER BY id
-            """).map {
-            WorkerRegistry.Gone(id: try $0.decode(String.self, at: 0), secondsSinceHeartbeat: try $0.decode(Double.self, at: 1),
-                                stopped: try $0.decode(Bool.self, at: 2))
-        }
+        let goneWorkers = try WorkerRegistry.gone(conn, pruning: pruning)
         return SpoolStatus(
             queue: queue, workers: workers, goneWorkers: goneWorkers, interactions: interactions, verdicts: verdicts, texts: texts)
     }

@@ -46,12 +46,26 @@ public enum WorkerRegistry {
         public var stopped: Bool
     }
 
-    /// Deletes the rows of gone workers and returns them.
-    public static func pruneGone(_ conn: PGConnection) throws -> [Gone] {
-        try conn.query("""
-            DELETE FROM coachspool.workers w USING coachspool.gone_workers g WHERE w.id = g.id
-            RETURNING g.id, extract(epoch FROM g.since_heartbeat)::float8, g.stopped_at IS NOT NULL
-            """).map {
+    /// The gone workers; with `pruning`, their rows are deleted as they are read (a role that may
+    /// not delete, such as a read-only monitor, just reads them).
+    public static func gone(_ conn: PGConnection, pruning: Bool) throws -> [Gone] {
+        if pruning {
+            do {
+                return try decode(conn.query("""
+                    DELETE FROM coachspool.workers w USING coachspool.gone_workers g WHERE w.id = g.id
+                    RETURNING g.id, extract(epoch FROM g.since_heartbeat)::float8, g.stopped_at IS NOT NULL
+                    """))
+            } catch let error as PGError where error.sqlState == "42501" {
+                // a role that may not delete (a read-only monitor): it reads them below
+            }
+        }
+        return try decode(conn.query("""
+            SELECT id, extract(epoch FROM since_heartbeat)::float8, stopped_at IS NOT NULL FROM coachspool.gone_workers
+            """))
+    }
+
+    private static func decode(_ rows: PGRows) throws -> [Gone] {
+        try rows.map {
             Gone(id: try $0.decode(String.self, at: 0), secondsSinceHeartbeat: try $0.decode(Double.self, at: 1),
                  stopped: try $0.decode(Bool.self, at: 2))
         }.sorted { $0.id < $1.id }

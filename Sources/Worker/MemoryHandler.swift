@@ -25,7 +25,7 @@ struct MemoryHandler: JobHandler {
         let inputs = try load(jobs.map(\.sourceID), on: conn)
         var remembered: [(id: Int64, body: String)] = []
         for job in jobs {
-            if let input = inputs[job.sourceID], let body = MemoryStage.body(of: input.stage) { remembered.append((job.sourceID, body)) }
+            if let input = inputs[job.sourceID], let body = MemoryStage.body(of: input) { remembered.append((job.sourceID, body)) }
         }
         let embeddings = try embedder.embed(remembered.map(\.body))
         let rows = zip(remembered, embeddings).map {
@@ -56,11 +56,7 @@ struct MemoryHandler: JobHandler {
         return BatchOutcome(retired: done.jobs)
     }
 
-    private struct Loaded {
-        var stage: MemoryStage.Input
-    }
-
-    private func load(_ ids: [Int64], on conn: PGConnection) throws -> [Int64: Loaded] {
+    private func load(_ ids: [Int64], on conn: PGConnection) throws -> [Int64: MemoryStage.Input] {
         let rows = try conn.query("""
             SELECT i.id, t.user_input, t.ai_response, coalesce(v.accepted, false),
                    coalesce((SELECT k.granted FROM coachspool.consents k WHERE k.user_id = i.user_id AND k.purpose = 'retrieval'), false)
@@ -69,12 +65,12 @@ struct MemoryHandler: JobHandler {
               LEFT JOIN coachspool.quality_verdicts v ON v.interaction_id = i.id AND v.pipeline_version = \(qualityVersion)
              WHERE i.id = ANY(\(ids)::bigint[])
             """)
-        var loaded: [Int64: Loaded] = [:]
+        var loaded: [Int64: MemoryStage.Input] = [:]
         for row in rows {
             let id = try row.decode(Int64.self, at: 0)
-            loaded[id] = Loaded(stage: MemoryStage.Input(
+            loaded[id] = MemoryStage.Input(
                 interactionID: id, userInput: try row.decode(String?.self, at: 1), aiResponse: try row.decode(String?.self, at: 2),
-                accepted: try row.decode(Bool.self, at: 3), retrievalConsent: try row.decode(Bool.self, at: 4)))
+                accepted: try row.decode(Bool.self, at: 3), retrievalConsent: try row.decode(Bool.self, at: 4))
         }
         return loaded
     }

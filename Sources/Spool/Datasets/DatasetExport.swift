@@ -51,11 +51,15 @@ public struct DatasetExport: Sendable {
         guard let version = try version ?? DatasetReader.latestVersion(conn) else {
             throw CoachSpoolError(.tooFewExamples, "no examples have been built yet: run `coachspool work` after ingesting (and check consent)")
         }
-        return try run(DatasetReader(source: format.source, filter: filter(version)), on: conn)
+        return try export(DatasetReader(source: format.source, filter: filter(version)), on: conn)
     }
 
     public func run(_ reader: DatasetReader, on conn: PGConnection) throws -> Result {
         try OutputFolder.create(directory, option: "--out")
+        return try export(reader, on: conn)
+    }
+
+    private func export(_ reader: DatasetReader, on conn: PGConnection) throws -> Result {
         var files = [DatasetSplit.Part: DatasetFile]()
         for part in DatasetSplit.Part.allCases {
             files[part] = try DatasetFile(url: directory.appendingPathComponent(".\(part.rawValue).jsonl.partial"))

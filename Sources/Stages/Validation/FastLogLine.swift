@@ -162,14 +162,7 @@ enum FastLogLine {
             let ok = object { scanner, key in
                 switch key {
                 case "feedback":
-                    return scanner.nested(&feedback) { _, key, value in
-                        switch (key, value) {
-                        case ("rating", .integer(let rating)) where (1...5).contains(rating): return .rating(Int(rating))
-                        case ("rating", .null), ("helpful", .null): return .skip
-                        case ("helpful", .bool(let helpful)): return .helpful(helpful)
-                        default: return nil
-                        }
-                    }
+                    return scanner.feedback(&feedback)
                 case "consent":
                     return scanner.consent(&consent)
                 case "id", "session_id", "turn_index", "timestamp", "user_input", "ai_response", "mode", "user_id", "language":
@@ -219,18 +212,17 @@ enum FastLogLine {
                 aiResponse: aiResponse, feedback: feedback, mode: mode, userID: user, language: language, consent: consent)
         }
 
-        enum FeedbackField { case rating(Int), helpful(Bool), skip }
-
-        mutating func nested(_ feedback: inout RawFeedback?, _ field: (inout Scanner, String, Value) -> FeedbackField?) -> Bool {
+        /// `{"rating": 1…5 or null, "helpful": bool or null}`, or null.
+        mutating func feedback(_ feedback: inout RawFeedback?) -> Bool {
             skipSpace()
             if literal("null") { return true }
             var result = RawFeedback(rating: nil, helpful: nil)
             let ok = object { scanner, key in
-                guard let value = scanner.value(), let parsed = field(&scanner, key, value) else { return false }
-                switch parsed {
-                case .rating(let rating): result.rating = rating
-                case .helpful(let helpful): result.helpful = helpful
-                case .skip: break
+                switch (key, scanner.value()) {
+                case ("rating", .integer(let rating)?) where (1...5).contains(rating): result.rating = Int(rating)
+                case ("helpful", .bool(let helpful)?): result.helpful = helpful
+                case ("rating", .null?), ("helpful", .null?): break
+                default: return false
                 }
                 return true
             }
