@@ -61,6 +61,18 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Knowledge chunks embedded per forward pass (minilm) or request (openai).")
     var embedBatchSize = 32
 
+    @Option(help: "Knowledge index: a backlog of at least this many documents on a space holding fewer vectors than this defers the space's HNSW index until the backlog has drained (a new space always starts without one).")
+    var indexDeferThreshold = 1000
+
+    @Option(help: "Knowledge index: maintenance_work_mem of the index build (PostgreSQL units, e.g. 512MB, 2GB).")
+    var indexBuildMemory = "1GB"
+
+    @Option(help: "Knowledge index: max_parallel_maintenance_workers of the index build.")
+    var indexBuildWorkers = 2
+
+    @Option(help: "Knowledge index: seconds between checks whether the space's index is due.")
+    var indexCheckInterval = 5.0
+
     @Option(help: "Serve Prometheus metrics on http://HOST:PORT/metrics and a readiness probe on /ready (off when not given; 0 picks a free port).")
     var metricsPort: Int?
 
@@ -80,6 +92,9 @@ struct WorkCommand: AsyncParsableCommand {
             throw ValidationError("--chunk-overlap must be at least 0 and less than --chunk-size")
         }
         guard embedBatchSize > 0 else { throw ValidationError("--embed-batch-size must be positive") }
+        guard indexDeferThreshold > 0 else { throw ValidationError("--index-defer-threshold must be positive") }
+        guard (0...1024).contains(indexBuildWorkers) else { throw ValidationError("--index-build-workers must be 0…1024") }
+        guard indexCheckInterval > 0 else { throw ValidationError("--index-check-interval must be positive") }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0…65535") }
         guard queueDepthInterval >= 1 else { throw ValidationError("--queue-depth-interval must be at least 1 second") }
     }
@@ -136,6 +151,10 @@ struct WorkCommand: AsyncParsableCommand {
         config.queueDepthSeconds = registry == nil ? nil : queueDepthInterval
         let knowledge = try await knowledgeWork(logger: logger)
         config.knowledge = knowledge
+        config.spaceIndex.deferThreshold = indexDeferThreshold
+        config.spaceIndex.buildMemory = indexBuildMemory
+        config.spaceIndex.parallelWorkers = indexBuildWorkers
+        config.indexCheckSeconds = indexCheckInterval
         let worker = WorkerService(configuration: config, handlers: config.standardHandlers, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let registry, let metricsPort {

@@ -31,4 +31,6 @@ public enum LogKey {
     /// The first 8 bytes of a user id's SHA-256: never the id itself.
     public static let userDigest = "user.sha256"
     public static let removed = "removed"
+    public static let space = "space.id"
+    public static let seconds = "seconds"
 }

@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import Spool
 import Stages
 
 /// How a worker process runs. Every knob has a default that suits the embedded setup.
@@ -28,6 +29,10 @@ public struct WorkerConfiguration: Sendable {
     /// Chunking and embedding of knowledge documents for one registered space (`embed:N` jobs);
     /// `nil`: this worker does not embed.
     public var knowledge: KnowledgeWork?
+    /// When and how the space's HNSW index is built (with `knowledge`).
+    public var spaceIndex = SpaceIndexSettings()
+    /// Seconds between checks of the space's index (one cheap query; a build blocks its thread only).
+    public var indexCheckSeconds = 5.0
     /// Seconds between refreshes of the queue-depth gauges (a scan of the jobs table per
     /// refresh); `nil`: not measured, as when no metrics are exported.
     public var queueDepthSeconds: Double?

@@ -5,7 +5,8 @@ import Logging
 import ServiceLifecycle
 import Spool
 
-/// A worker process: `concurrency` claim loops and one side channel, each on its own thread.
+/// A worker process: `concurrency` claim loops, one side channel and, for a worker that embeds,
+/// the keeper of its space's index, each on its own thread.
 /// The loops run the handlers given (`WorkerConfiguration.standardHandlers` in `coachspool
 /// work`), one per job kind, and claim exactly those kinds.
 ///
@@ -30,8 +31,10 @@ public struct WorkerService: Service {
         let signal = WakeSignal()
         let side = SideChannel(configuration: configuration, signal: signal, statistics: statistics, logger: logger)
         let loops = Blocking.ThreadGroup()
-        let sideThread = Blocking.ThreadGroup()
-        sideThread.spawn(name: "coachspool-side") { side.run() }
+        let sideThreads = Blocking.ThreadGroup()
+        sideThreads.spawn(name: "coachspool-side") { side.run() }
+        let keeper = configuration.knowledge.map { SpaceIndexKeeper(space: $0.space, configuration: configuration, logger: logger) }
+        if let keeper { sideThreads.spawn(name: "coachspool-index") { keeper.run() } }
         for slot in 0..<configuration.concurrency {
             let loop = ClaimLoop(
                 slot: slot, configuration: configuration, handlers: handlers, signal: signal, sideChannel: side,
@@ -47,12 +50,16 @@ public struct WorkerService: Service {
             } onGracefulShutdown: {
                 logger.info("graceful shutdown: finishing the batches in hand")
                 signal.stop()
+                keeper?.cancel()
             }
         } onCancel: {
             signal.stop()
+            keeper?.cancel()
         }
+        // Drained: the last check builds the index the empty queue calls for before the exit.
+        keeper?.finish()
         signal.stop()
-        await sideThread.join()
+        await sideThreads.join()
         logger.info("worker stopped", metadata: [LogKey.jobsCompleted: "\(statistics.snapshot.completed)"])
     }
 }

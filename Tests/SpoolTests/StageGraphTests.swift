@@ -57,7 +57,10 @@ extension DatabaseTests {
                    AND EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=pg_catalog,%')
                  ORDER BY 1
                 """).map { try $0.decode(String.self, at: 0) }
-            #expect(definers == ["erase_user", "log_feedback", "log_interaction", "recall", "register_space", "set_consent"])
+            #expect(definers == [
+                "build_space_index", "defer_space_index", "erase_user", "log_feedback", "log_interaction", "recall", "register_space",
+                "set_consent",
+            ])
             let again = try await CoachSpoolProcess.run(["migrate"], database: db)
             #expect(again.out.contains("schema up to date"), "\(again.out)")
         }

@@ -1,8 +1,8 @@
--- Registers the space a worker is configured for and returns its id: creates its HNSW index,
--- makes it the active space when there is none yet, and queues every document that lacks
--- current chunks in it and the memory of users with retrieval consent (the backfill). Safe to
--- call from many workers at once.
--- Runs with its owner's rights (creating the index needs the table's owner; workers call it).
+-- Registers the space a worker is configured for and returns its id: makes it the active space
+-- when there is none yet, and queues every document that lacks current chunks in it and the
+-- memory of users with retrieval consent (the backfill). Safe to call from many workers at once.
+-- A new space has no HNSW index yet: a worker builds it once the backfill has drained (issue 18,
+-- schema/functions/space_index.sql). Runs with its owner's rights (workers call it).
 CREATE OR REPLACE FUNCTION coachspool.register_space(
     p_embedder text, p_model text, p_dimensions integer, p_chunk_unit text, p_chunk_size integer, p_chunk_overlap integer
 ) RETURNS integer LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -14,13 +14,10 @@ BEGIN
      WHERE embedder = p_embedder AND model = p_model AND dimensions = p_dimensions
        AND chunk_unit = p_chunk_unit AND chunk_size = p_chunk_size AND chunk_overlap = p_chunk_overlap;
     IF v_id IS NULL THEN
-        INSERT INTO coachspool.embedding_spaces (embedder, model, dimensions, chunk_unit, chunk_size, chunk_overlap, is_active, activated_at)
-        SELECT p_embedder, p_model, p_dimensions, p_chunk_unit, p_chunk_size, p_chunk_overlap, x.first, CASE WHEN x.first THEN now() END
+        INSERT INTO coachspool.embedding_spaces (embedder, model, dimensions, chunk_unit, chunk_size, chunk_overlap, is_active, activated_at, index_state)
+        SELECT p_embedder, p_model, p_dimensions, p_chunk_unit, p_chunk_size, p_chunk_overlap, x.first, CASE WHEN x.first THEN now() END, 'deferred'
           FROM (SELECT NOT EXISTS (SELECT 1 FROM coachspool.embedding_spaces WHERE is_active) AS first) x
         RETURNING id INTO v_id;
-        EXECUTE format(
-            'CREATE INDEX %I ON coachspool.chunks USING hnsw ((embedding::vector(%s)) vector_cosine_ops) WHERE space_id = %s',
-            'chunks_hnsw_space_' || v_id, p_dimensions, v_id);
     END IF;
     INSERT INTO coachspool.jobs (kind, source_id)
     SELECT 'embed:' || v_id, d.id FROM coachspool.documents d
