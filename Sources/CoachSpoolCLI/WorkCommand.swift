@@ -17,8 +17,8 @@ struct WorkCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Claim loops in this process, each with its own connection.")
-    var concurrency = 1
+    @Option(help: "Claim loops in this process, each with its own connection (two by default: one claims while the other's completion commits).")
+    var concurrency = 2
 
     @Option(help: "Jobs per claim.")
     var batchSize = 100

@@ -48,12 +48,12 @@ public enum JobQueue {
     @discardableResult
     public static func heartbeat(_ conn: PGConnection, owner: String, jobs: [ClaimedJob], leaseSeconds: Double) throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        return try conn.query("""
-            UPDATE coachspool.jobs j
-               SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
-              FROM unnest(\(jobs.map(\.id))::bigint[], \(jobs.map(\.attempt))::integer[]) AS r(id, attempt)
-             WHERE j.id = ANY(\(jobs.map(\.id))::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
-            """).affectedRows
+        return try conn.query(PGQuery(
+            unsafeSQL: """
+                UPDATE coachspool.jobs j SET lease_expires_at = now() + make_interval(secs => $4::float8)
+                 WHERE \(leaseHeld)
+                """,
+            binds: leaseBinds(jobs, owner: owner) + [String(leaseSeconds)])).affectedRows
     }
 
     /// The jobs a completion retired: those still leased to us. Nothing was written for the others.
@@ -113,27 +113,34 @@ public enum JobQueue {
     private static func fencing(_ jobs: [ClaimedJob], owner: String) -> PGQuery {
         PGQuery(
             unsafeSQL: """
-                WITH leases AS (
-                    SELECT * FROM unnest($1::bigint[], $2::integer[]) AS r(id, attempt)
-                ), finished AS (
-                    DELETE FROM coachspool.jobs j USING leases r
-                     WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
-                       AND NOT j.rerun
+                WITH finished AS (
+                    DELETE FROM coachspool.jobs j WHERE \(leaseHeld) AND NOT j.rerun
                     RETURNING j.id, j.source_id
                 ), requeued AS (
                     UPDATE coachspool.jobs j
                        SET state = 'ready', rerun = false, lease_owner = NULL, lease_expires_at = NULL,
                            run_at = now(), max_attempts = j.max_attempts + 1
-                      FROM leases r
-                     WHERE j.id = ANY($1::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = $3 AND j.state = 'running'
-                       AND j.rerun
+                     WHERE \(leaseHeld) AND j.rerun
                     RETURNING j.id, j.source_id
                 ), ours AS (
                     SELECT id, source_id FROM finished UNION ALL SELECT id, source_id FROM requeued
                 )
                 """,
-            // The ids are bound once and used three times: a batch's ids are most of its bytes.
-            binds: [jobs.map(\.id).pgText, jobs.map(\.attempt).pgText, owner])
+            binds: leaseBinds(jobs, owner: owner))
+    }
+
+    /// "Row j is one of `jobs`, in the attempt we claimed, still leased to us": $1 ids, $2
+    /// attempts (same order), $3 owner. The rows are found through the primary key (`id = ANY`)
+    /// and each checked against its own attempt by position: a join with unnest($1, $2) made the
+    /// planner rescan the unnest per row (100 × 100 comparisons, 3.8 ms of server time per batch
+    /// of 100 on the completion alone).
+    private static let leaseHeld = """
+        j.id = ANY($1::bigint[]) AND j.attempt = ($2::integer[])[array_position($1::bigint[], j.id)] \
+        AND j.lease_owner = $3 AND j.state = 'running'
+        """
+
+    private static func leaseBinds(_ jobs: [ClaimedJob], owner: String) -> [String?] {
+        [jobs.map(\.id).pgText, jobs.map(\.attempt).pgText, owner]
     }
 
     /// What `fail` did with the failures that were still ours.
@@ -174,13 +181,14 @@ public enum JobQueue {
     @discardableResult
     public static func release(_ conn: PGConnection, owner: String, jobs: [ClaimedJob]) throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        return try conn.query("""
-            UPDATE coachspool.jobs j
-               SET state = 'ready', run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-                   max_attempts = j.max_attempts + 1
-              FROM unnest(\(jobs.map(\.id))::bigint[], \(jobs.map(\.attempt))::integer[]) AS r(id, attempt)
-             WHERE j.id = ANY(\(jobs.map(\.id))::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
-            """).affectedRows
+        return try conn.query(PGQuery(
+            unsafeSQL: """
+                UPDATE coachspool.jobs j
+                   SET state = 'ready', run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                       max_attempts = j.max_attempts + 1
+                 WHERE \(leaseHeld)
+                """,
+            binds: leaseBinds(jobs, owner: owner))).affectedRows
     }
 
     /// Makes jobs whose lease expired claimable again (or dead, when that was their last

@@ -132,7 +132,9 @@ extension DatabaseTests {
             try await TestDatabase.with { db in
                 let total = 30_000
                 try await ingest(total, into: db)
-                let (stopped, owner, held) = try await catchHoldingABatch(db, ["work", "--batch-size", "2000", "--lease", "2"])
+                // One loop: the batch caught is everything it holds.
+                let (stopped, owner, held) = try await catchHoldingABatch(
+                    db, ["work", "--concurrency", "1", "--batch-size", "2000", "--lease", "2"])
                 try await Task.sleep(for: .seconds(2.5))  // past the lease
                 let rescuer = try await CoachSpoolProcess.run(["work", "--drain", "--lease", "5"], database: db)
                 #expect(rescuer.status == 0, "\(rescuer.err)")
