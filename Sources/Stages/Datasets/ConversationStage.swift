@@ -109,12 +109,14 @@ public struct ConversationStage: Sendable {
             first_at: times.min(), last_at: times.max()))
         guard let mode = conversation.first?.mode else { return rows }
         let output = builder.build(mode: mode, turns: conversation.map(\.turn))
+        var memo: [String: Int] = [:]
+        func tokens(_ messages: [ChatMessage]) -> Int { counter.count(Self.counted(messages), memo: &memo) }
         if let messages = output.messages {
             rows.example = Example(
                 conversation_id: id, messages: messages,
                 turns: messages.count { $0.role == .assistant } - (output.opening == nil ? 0 : 1),
                 trained_turns: messages.count { $0.weight == 1 },
-                tokens: counter.count(Self.counted(messages)),
+                tokens: tokens(messages),
                 content_hash: ContentFingerprint.of(messages).hexString)
         }
         for pair in output.preferences {
@@ -124,7 +126,7 @@ public struct ConversationStage: Sendable {
                 conversation_id: id, turn_index: pair.turnIndex, input: pair.input,
                 preferred: pair.preferred, non_preferred: pair.nonPreferred,
                 preferred_interaction: pair.interactionIDs[0], non_preferred_interaction: pair.interactionIDs[1],
-                tokens: counter.count(Self.counted(pair.input + [preferred])) + counter.count(Self.counted([other])),
+                tokens: tokens(pair.input + [preferred]) + tokens([other]),
                 content_hash: ContentFingerprint.of(pair.input + [preferred, other]).hexString))
         }
         for example in output.binaryFeedback {
@@ -132,7 +134,7 @@ public struct ConversationStage: Sendable {
             rows.feedback.append(Feedback(
                 conversation_id: id, interaction_id: example.interactionID,
                 prompt: example.prompt, completion: example.completion, label: example.label,
-                tokens: counter.count(Self.counted(example.prompt + [completion])),
+                tokens: tokens(example.prompt + [completion]),
                 content_hash: ContentFingerprint.of(example.prompt + [completion]).hexString))
         }
         return rows

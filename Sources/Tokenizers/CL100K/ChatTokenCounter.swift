@@ -29,13 +29,30 @@ public struct ChatTokenCounter: Sendable {
 
     /// Tokens of one message, without the reply priming.
     public func count(_ message: Message) -> Int {
-        var total = Self.tokensPerMessage + encoding.count(message.role) + encoding.count(message.content)
-        if let name = message.name { total += encoding.count(name) + Self.tokensPerName }
-        return total
+        count(message, tokens: encoding.count)
     }
 
     /// Tokens of a whole example.
     public func count(_ messages: [Message]) -> Int {
         messages.reduce(Self.replyPriming) { $0 + count($1) }
+    }
+
+    /// Tokens of a whole example, each distinct string tokenized once across the calls that
+    /// share `memo` (the examples of one conversation repeat its messages).
+    public func count(_ messages: [Message], memo: inout [String: Int]) -> Int {
+        messages.reduce(Self.replyPriming) { total, message in
+            total + count(message) { text in
+                if let known = memo[text] { return known }
+                let tokens = encoding.count(text)
+                memo[text] = tokens
+                return tokens
+            }
+        }
+    }
+
+    private func count(_ message: Message, tokens: (String) -> Int) -> Int {
+        var total = Self.tokensPerMessage + tokens(message.role) + tokens(message.content)
+        if let name = message.name { total += tokens(name) + Self.tokensPerName }
+        return total
     }
 }
