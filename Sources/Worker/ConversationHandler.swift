@@ -99,7 +99,7 @@ struct ConversationHandler: JobHandler {
                 SELECT b.conversation_id, \(version), decode(b.input_hash, 'hex'), b.interactions, b.mode, b.language,
                        timestamptz 'epoch' + b.first_at * interval '1 microsecond',
                        timestamptz 'epoch' + b.last_at * interval '1 microsecond', \(owner)
-                  FROM jsonb_to_recordset(\(try JSONText(built.map(\.build)))::jsonb) AS b(conversation_id bigint,
+                  FROM jsonb_to_recordset(\(JSONText(rows: built.map(\.build)))::jsonb) AS b(conversation_id bigint,
                        input_hash text, interactions integer, mode text, language text, first_at bigint, last_at bigint)
                 ON CONFLICT (conversation_id, version) DO UPDATE
                    SET input_hash = excluded.input_hash, interactions = excluded.interactions, mode = excluded.mode,
@@ -108,14 +108,14 @@ struct ConversationHandler: JobHandler {
             ), examples AS (
                 INSERT INTO coachspool.examples (conversation_id, version, messages, turns, trained_turns, tokens, content_hash)
                 SELECT e.conversation_id, \(version), e.messages, e.turns, e.trained_turns, e.tokens, decode(e.content_hash, 'hex')
-                  FROM jsonb_to_recordset(\(try JSONText(built.compactMap(\.example)))::jsonb) AS e(conversation_id bigint,
+                  FROM jsonb_to_recordset(\(JSONText(rows: built.compactMap(\.example)))::jsonb) AS e(conversation_id bigint,
                        messages jsonb, turns integer, trained_turns integer, tokens integer, content_hash text)
             ), pairs AS (
                 INSERT INTO coachspool.preference_pairs (conversation_id, version, turn_index, input, preferred, non_preferred,
                        preferred_interaction, non_preferred_interaction, tokens, content_hash)
                 SELECT p.conversation_id, \(version), p.turn_index, p.input, p.preferred, p.non_preferred, p.preferred_interaction,
                        p.non_preferred_interaction, p.tokens, decode(p.content_hash, 'hex')
-                  FROM jsonb_to_recordset(\(try JSONText(built.flatMap(\.pairs)))::jsonb) AS p(conversation_id bigint,
+                  FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.pairs)))::jsonb) AS p(conversation_id bigint,
                        turn_index integer, input jsonb, preferred text, non_preferred text, preferred_interaction bigint,
                        non_preferred_interaction bigint, tokens integer, content_hash text)
             )
@@ -123,7 +123,7 @@ struct ConversationHandler: JobHandler {
                    tokens, content_hash)
             SELECT f.conversation_id, \(version), f.interaction_id, f.prompt, f.completion, f.label, f.tokens,
                    decode(f.content_hash, 'hex')
-              FROM jsonb_to_recordset(\(try JSONText(built.flatMap(\.feedback)))::jsonb) AS f(conversation_id bigint,
+              FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.feedback)))::jsonb) AS f(conversation_id bigint,
                    interaction_id bigint, prompt jsonb, completion text, label boolean, tokens integer, content_hash text)
             """)
     }

@@ -36,7 +36,7 @@ struct InteractionHandler: JobHandler {
                 INSERT INTO coachspool.quality_verdicts
                     (interaction_id, pipeline_version, accepted, reasons, rating, worker)
                 SELECT v.interaction_id, \(stage.filter.pipelineVersion), v.accepted, v.reasons, v.rating, \(owner)
-                  FROM jsonb_to_recordset(\(try JSONText(verdicts))::jsonb)
+                  FROM jsonb_to_recordset(\(JSONText(rows: verdicts))::jsonb)
                        AS v(interaction_id bigint, accepted boolean, reasons text[], rating smallint)
                   JOIN ours ON ours.source_id = v.interaction_id
                 ON CONFLICT (interaction_id, pipeline_version) DO UPDATE
@@ -48,7 +48,7 @@ struct InteractionHandler: JobHandler {
                      user_input_tokens, ai_response_tokens, worker)
                 SELECT t.interaction_id, \(stage.text.version), t.user_input, t.ai_response, t.opening, t.entity_counts,
                        t.entities, t.user_input_tokens, t.ai_response_tokens, \(owner)
-                  FROM jsonb_to_recordset(\(try JSONText(texts))::jsonb)
+                  FROM jsonb_to_recordset(\(JSONText(rows: texts))::jsonb)
                        AS t(interaction_id bigint, user_input text, ai_response text, opening text,
                             entity_counts jsonb, entities integer, user_input_tokens integer, ai_response_tokens integer)
                   JOIN ours ON ours.source_id = t.interaction_id

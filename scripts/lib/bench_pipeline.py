@@ -18,6 +18,8 @@ import sys
 import time
 from collections import Counter
 
+import cpu_account
+
 p = argparse.ArgumentParser()
 p.add_argument("out")
 for name in ("coachspool", "psql", "peer-python", "peer", "model", "server", "first", "second"):
@@ -25,7 +27,6 @@ for name in ("coachspool", "psql", "peer-python", "peer", "model", "server", "fi
 p.add_argument("--procs", type=int, default=1)
 p.add_argument("--threads", type=int, default=2)
 args = p.parse_args()
-TICK = os.sysconf("SC_CLK_TCK")
 base = args.server.rsplit("/", 1)[0]
 OURS_URL, PEER_URL = base + "/coachspool_bench_pipeline", base + "/coachspool_bench_pipeline_peer"
 
@@ -35,27 +36,8 @@ def psql(url, sql):
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
-def tree_cpu(pid):
-    """CPU seconds of a process, its exited (waited-for) children and its live children."""
-    def stat(p):
-        with open(f"/proc/{p}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    total = sum(int(x) for x in stat(pid)[11:15])
-    for child in os.listdir("/proc"):
-        if child.isdigit():
-            try:
-                s = stat(child)
-                if int(s[1]) == pid:
-                    total += sum(int(x) for x in s[11:15])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                pass
-    return total / TICK
-
-
 def postmaster():
-    checkpointer = int(psql(args.server, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'"))
-    with open(f"/proc/{checkpointer}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
+    return cpu_account.postmaster(args.psql, args.server)
 
 
 def wait(process):
@@ -115,10 +97,10 @@ server = postmaster()
 for number, documents in ((1, args.first), (2, args.second)):
     for system in ("coachspool", "langchain"):
         print(f"pass {number}: {system}…", file=sys.stderr)
-        db0, t0 = tree_cpu(server), time.time()
+        db0, t0 = cpu_account.tree_cpu(server), time.time()
         result = ours(documents) if system == "coachspool" else peer(documents, fresh=number == 1)
         seconds = time.time() - t0
-        result.update(system=system, run_pass=number, seconds=seconds, database_cpu_s=tree_cpu(server) - db0,
+        result.update(system=system, run_pass=number, seconds=seconds, database_cpu_s=cpu_account.tree_cpu(server) - db0,
                       chunks_per_s=result["chunks_embedded"] / seconds)
         runs.append(result)
         print(json.dumps(result), file=sys.stderr)

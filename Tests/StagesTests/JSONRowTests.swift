@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import Stages
+
+/// `JSONWriter`'s rows must carry what `JSONEncoder` wrote for them (the server parses either):
+/// the same keys, the same left-out optionals, the same values, for awkward text too.
+@Suite struct JSONRowTests {
+    /// A parsed JSON value, compared structurally.
+    indirect enum Value: Decodable, Equatable {
+        case null, bool(Bool), number(Double), string(String), array([Value]), object([String: Value])
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { self = .null }
+            else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let n = try? c.decode(Double.self) { self = .number(n) }
+            else if let s = try? c.decode(String.self) { self = .string(s) }
+            else if let a = try? c.decode([Value].self) { self = .array(a) }
+            else { self = .object(try c.decode([String: Value].self)) }
+        }
+    }
+
+    static let texts = [
+        "", "plain", "quote \" and backslash \\ and slash /", "tab\tnew\nline\rcr", "\u{1}\u{1F}\u{7F}",
+        "åäö ÅÄÖ é ß", "emoji 😀 👩‍💻", "\u{2028}\u{2029}", "Hej! {\"json\": [1, 2]}",
+    ]
+
+    func expectSame<T: JSONRow & Encodable>(_ rows: [T], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let ours = try JSONDecoder().decode(Value.self, from: Data(JSONWriter.rows(rows)))
+        let theirs = try JSONDecoder().decode(Value.self, from: JSONEncoder().encode(rows))
+        #expect(ours == theirs, sourceLocation: sourceLocation)
+    }
+
+    func messages(_ n: Int) -> [ChatMessage] {
+        (0..<n).map { ChatMessage(role: [.system, .user, .assistant][$0 % 3], content: Self.texts[$0 % Self.texts.count], weight: $0 % 2 == 0 ? nil : $0 % 4 / 2) }
+    }
+
+    @Test func conversationRows() throws {
+        try expectSame([ConversationStage.Build(conversation_id: 1, input_hash: "ab", interactions: 2, mode: "personal", language: "sv", first_at: -5, last_at: Int64.max)])
+        try expectSame([ConversationStage.Build(conversation_id: 2, input_hash: "", interactions: 0, mode: nil, language: nil, first_at: nil, last_at: nil)])
+        try expectSame(Self.texts.indices.map {
+            ConversationStage.Example(conversation_id: Int64($0), messages: messages($0 + 1), turns: $0, trained_turns: 1, tokens: 99, content_hash: Self.texts[$0])
+        })
+        try expectSame(Self.texts.indices.map {
+            ConversationStage.Pair(
+                conversation_id: 3, turn_index: $0, input: messages($0), preferred: Self.texts[$0], non_preferred: Self.texts.reversed()[$0],
+                preferred_interaction: 7, non_preferred_interaction: 8, tokens: 0, content_hash: "00")
+        })
+        try expectSame(Self.texts.indices.map {
+            ConversationStage.Feedback(
+                conversation_id: 4, interaction_id: Int64.min, prompt: messages($0 + 2), completion: Self.texts[$0], label: $0 % 2 == 0,
+                tokens: 12, content_hash: "ff")
+        })
+        try expectSame([ChatMessage]())
+    }
+
+    @Test func interactionRows() throws {
+        try expectSame(Self.texts.indices.map {
+            InteractionStage.Verdict(interaction_id: Int64($0), accepted: $0 % 2 == 0, reasons: Array(Self.texts.prefix($0)), rating: $0 % 3 == 0 ? nil : $0)
+        })
+        try expectSame(Self.texts.indices.map {
+            InteractionStage.Texts(
+                interaction_id: Int64($0), user_input: Self.texts[$0], ai_response: Self.texts.reversed()[$0], opening: $0 % 2 == 0 ? nil : Self.texts[$0],
+                entity_counts: $0 == 0 ? [:] : ["email": $0, "phone": 1, Self.texts[$0]: 2], entities: $0, user_input_tokens: 3, ai_response_tokens: 4)
+        })
+    }
+}
