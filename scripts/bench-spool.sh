@@ -112,7 +112,7 @@ with open(path, "w", encoding="utf-8") as f:
 PY
   fi
   for rep in warmup $(seq 1 "$REPS"); do
-    psql_on "$BENCH_URL" -c "TRUNCATE coachspool.interactions, coachspool.feedback, coachspool.jobs, coachspool.quality_verdicts, coachspool.interaction_texts" -c "CHECKPOINT"
+    psql_on "$BENCH_URL" -c "TRUNCATE coachspool.interactions, coachspool.feedback, coachspool.jobs, coachspool.quality_verdicts, coachspool.interaction_texts CASCADE" -c "CHECKPOINT"
     local t0 t1
     t0=$(now)
     "$COACHSPOOL" ingest --writers "$INGEST_WRITERS" "$file" >/dev/null

