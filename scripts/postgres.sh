@@ -151,14 +151,19 @@ cmd_up() {
   url
 }
 
+# stop_cluster DATA WHAT: fast shutdown of the cluster in DATA, if it runs.
+stop_cluster() {
+  if [ -d "$1" ] && as_user "$(pgbin)/pg_ctl" -D "$1" status >/dev/null 2>&1; then
+    as_user "$(pgbin)/pg_ctl" -D "$1" -m fast -w -t 60 stop >/dev/null
+    say "$2stopped"
+  else
+    say "$2not running"
+  fi
+}
+
 cmd_down() {
   [ -e "$PG_HOME" ] || { say "no cluster in $PG_HOME"; return 0; }
-  if is_running; then
-    as_user "$(pgbin)/pg_ctl" -D "$(datadir)" -m fast -w -t 60 stop >/dev/null
-    say "stopped"
-  else
-    say "not running"
-  fi
+  stop_cluster "$(datadir)" ""
 }
 
 cmd_restart() {
@@ -246,15 +251,6 @@ CONF
   sb_url
 }
 
-standby_down() {
-  if sb_running; then
-    as_user "$(pgbin)/pg_ctl" -D "$(sb_data)" -m fast -w -t 60 stop >/dev/null
-    say "standby stopped"
-  else
-    say "standby not running"
-  fi
-}
-
 standby_promote() {
   sb_running || die "the standby is not running"
   [ "$(in_recovery psql_sb)" = t ] || die "the standby is a primary already"
@@ -296,7 +292,7 @@ cmd_standby() {
   place_state
   case "${1:-}" in
     up) shift; standby_up "$@" ;;
-    down) standby_down ;;
+    down) stop_cluster "$(sb_data)" "standby " ;;
     promote) standby_promote ;;
     rejoin) standby_rejoin ;;
     status) standby_status ;;

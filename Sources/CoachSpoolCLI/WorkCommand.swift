@@ -13,7 +13,7 @@ struct WorkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "work",
         abstract: "Claim jobs from the spool and process them, until stopped (SIGTERM/SIGINT) or, with --drain, until the queue is empty.",
-        discussion: "SIGTERM or SIGINT: the batches in hand are finished, then the worker exits 0.")
+        discussion: "SIGTERM or SIGINT: the batches in hand are finished, then the worker exits 0; a statement still running after --shutdown-timeout seconds is cancelled and its batch left to its lease.")
 
     @OptionGroup var common: CommonOptions
 
@@ -31,6 +31,9 @@ struct WorkCommand: AsyncParsableCommand {
 
     @Flag(help: "Exit 0 once no job is ready, running or waiting for a retry.")
     var drain = false
+
+    @Option(help: "Seconds SIGTERM/SIGINT gives the batches in hand; then statements still running are cancelled (their leases expire) and the worker exits.")
+    var shutdownTimeout = 20.0
 
     @Option(help: "Seconds before the first retry of a failed job; doubles per attempt (with jitter), up to 10 minutes.")
     var retryBase = 2.0
@@ -87,6 +90,7 @@ struct WorkCommand: AsyncParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard poll > 0 else { throw ValidationError("--poll must be positive") }
+        guard shutdownTimeout > 0 else { throw ValidationError("--shutdown-timeout must be positive") }
         guard retryBase >= 0 else { throw ValidationError("--retry-base must not be negative") }
         guard chunkSize > 0, chunkOverlap >= 0, chunkOverlap < chunkSize else {
             throw ValidationError("--chunk-overlap must be at least 0 and less than --chunk-size")
@@ -135,6 +139,7 @@ struct WorkCommand: AsyncParsableCommand {
         config.leaseSeconds = lease
         config.pollSeconds = poll
         config.drain = drain
+        config.shutdownSeconds = shutdownTimeout
         config.retry.baseSeconds = retryBase
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)

@@ -4,6 +4,7 @@ import LibPQ
 import Logging
 import Metrics
 import Spool
+import Synchronization
 
 /// One claim → process → complete loop with its own connection, on its own thread.
 final class ClaimLoop: Sendable {
@@ -17,6 +18,8 @@ final class ClaimLoop: Sendable {
     private let statistics: WorkerStatistics
     private let metrics: [JobKind: WorkerMetrics.Stage]
     private let logger: Logger
+    /// Cancels the statement in flight on the loop's connection (the shutdown deadline).
+    private let canceller = Mutex<PGCanceller?>(nil)
 
     init(
         slot: Int, configuration: WorkerConfiguration, handlers: [JobKind: any JobHandler], signal: WakeSignal,
@@ -66,6 +69,11 @@ final class ClaimLoop: Sendable {
                 connection = try process(jobs, on: conn, until: leaseDeadline)
                 if configuration.drain { signal.wake() }
             } catch {
+                if signal.isStopped {
+                    // Cancelled at the shutdown deadline: the batch's leases expire and another worker redoes it.
+                    logger.notice("stopped with a batch in hand; its leases expire", metadata: [LogKey.error: "\(error)"])
+                    return
+                }
                 logger.warning("claim loop error; retrying", metadata: [LogKey.error: "\(error)"])
                 connection = nil
                 signal.wait(seconds: backoff)
@@ -95,7 +103,7 @@ final class ClaimLoop: Sendable {
                     signal.wait(seconds: 0.5)
                     if signal.isStopped { throw error }
                     conn = (try? connect()) ?? conn
-                } catch let error as PGError where error.isConnectionProblem {
+                } catch let error as PGError where error.isConnectionProblem || (error.code == .cancelled && signal.isStopped) {
                     throw error
                 } catch {
                     // A bug or bad data in this batch: every job of it is retried with backoff.
@@ -140,6 +148,14 @@ final class ClaimLoop: Sendable {
     }
 
     private func connect() throws -> PGConnection {
-        try PGConnection(conninfo: configuration.conninfo, applicationName: "coachspool-worker")
+        let conn = try PGConnection(conninfo: configuration.conninfo, applicationName: "coachspool-worker")
+        let handle = conn.makeCanceller()
+        canceller.withLock { $0 = handle }
+        return conn
+    }
+
+    /// Asks the server to cancel the loop's statement in flight, if any; true when a request was sent.
+    func cancelInFlight() -> Bool {
+        canceller.withLock { $0 }?.cancel() ?? false
     }
 }

@@ -18,6 +18,10 @@ public struct WorkerConfiguration: Sendable {
     public var pollSeconds = 5.0
     /// Exit once no job is ready, running or waiting for a retry.
     public var drain = false
+    /// Graceful shutdown's deadline: the batches in hand get this long to finish; then the
+    /// statements still running are cancelled (their leases expire and other workers redo the
+    /// jobs), and a process whose statements do not return even then exits anyway.
+    public var shutdownSeconds = 20.0
     public var retry = RetryPolicy()
     public var quality = QualityFilter()
     /// Redaction and token counting (needs the cl100k ranks file, hence no default).

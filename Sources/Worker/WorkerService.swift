@@ -35,12 +35,15 @@ public struct WorkerService: Service {
         sideThreads.spawn(name: "coachspool-side") { side.run() }
         let keeper = configuration.knowledge.map { SpaceIndexKeeper(space: $0.space, configuration: configuration, logger: logger) }
         if let keeper { sideThreads.spawn(name: "coachspool-index") { keeper.run() } }
-        for slot in 0..<configuration.concurrency {
-            let loop = ClaimLoop(
+        let claimLoops = (0..<configuration.concurrency).map { slot in
+            ClaimLoop(
                 slot: slot, configuration: configuration, handlers: handlers, signal: signal, sideChannel: side,
                 statistics: statistics, logger: logger)
+        }
+        for (slot, loop) in claimLoops.enumerated() {
             loops.spawn(name: "coachspool-claim-\(slot)") { loop.run() }
         }
+        let deadline = ShutdownDeadline(seconds: configuration.shutdownSeconds, logger: logger)
         logger.info("worker started", metadata: [
             LogKey.workerConcurrency: "\(configuration.concurrency)", LogKey.batchSize: "\(configuration.batchSize)",
         ])
@@ -48,9 +51,12 @@ public struct WorkerService: Service {
             await withGracefulShutdownHandler {
                 await loops.join()
             } onGracefulShutdown: {
-                logger.info("graceful shutdown: finishing the batches in hand")
+                logger.info("graceful shutdown: finishing the batches in hand", metadata: [
+                    LogKey.seconds: "\(configuration.shutdownSeconds)",
+                ])
                 signal.stop()
                 keeper?.cancel()
+                deadline.arm { claimLoops.reduce(0) { $0 + ($1.cancelInFlight() ? 1 : 0) } }
             }
         } onCancel: {
             signal.stop()
@@ -60,6 +66,7 @@ public struct WorkerService: Service {
         keeper?.finish()
         signal.stop()
         await sideThreads.join()
+        deadline.disarm()
         logger.info("worker stopped", metadata: [LogKey.jobsCompleted: "\(statistics.snapshot.completed)"])
     }
 }
