@@ -5,7 +5,8 @@
 # happened, a RAG query with its sources, consent and erasure, and the fine-tuning datasets
 # exported in every format (openai, trl-sft, openai-dpo, trl-dpo, kto, sharegpt, alpaca), a
 # worker's metrics, and a LoRA adapter trained with TRL + PEFT on a tiny model, measured against
-# the base model. Set DATABASE_URL to use another server instead (it must have pgvector available).
+# the base model. On the embedded server it works in a database of its own, coachspool_demo, made
+# anew each run. Set DATABASE_URL to use another database instead (pgvector must be available).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
@@ -20,9 +21,19 @@ COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
 "$REPO/scripts/fetch-model.sh" >/dev/null
 build_release
+given_url=${DATABASE_URL:-}
 use_database
+if [ -z "$given_url" ]; then
+  # A database of its own on the embedded server, made anew each run: the demo's counts and
+  # exports do not depend on what an earlier run (or an earlier version) left behind.
+  SERVER_URL=$DATABASE_URL
+  DATABASE_URL="${SERVER_URL%/*}/coachspool_demo"
+  export DATABASE_URL
+  DATABASE_URL=$SERVER_URL "$REPO/scripts/postgres.sh" psql -q -c "DROP DATABASE IF EXISTS coachspool_demo WITH (FORCE)" \
+    -c "CREATE DATABASE coachspool_demo" >/dev/null
+fi
 export COACHSPOOL_SCHEMA_DIR="$REPO/schema"
-echo "database: ${DATABASE_URL%%\?*}"
+echo "database: ${DATABASE_URL%%\?*} (explore it with: DATABASE_URL=${DATABASE_URL%%\?*} scripts/postgres.sh psql)"
 
 step "migrate (twice: the second run has nothing to do)"
 "$COACHSPOOL" migrate

@@ -39,12 +39,16 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         self.query = query
     }
 
-    /// True when retrying on a new connection may succeed: the link or the server went away.
+    /// True when retrying on a new connection may succeed: the link or the server went away, or
+    /// the server is (now) a standby — after a failover the old primary answers writes and LISTEN
+    /// with 25006, and a new connection through a multi-host URL (`target_session_attrs=read-write`)
+    /// finds the writable host.
     public var isConnectionProblem: Bool {
         if code == .connectionLost || code == .connectionFailed { return true }
         guard let state = sqlState else { return false }
-        // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now.
-        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
+        // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now;
+        // 25006: read-only transaction (in recovery).
+        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" || state == "25006"
     }
 
     public var description: String {

@@ -150,6 +150,20 @@ extension DatabaseTests {
             }
         }
 
+        /// A standby (or the old primary after a failover) answers writes with 25006: reconnect,
+        /// so that a multi-host URL finds the writable host. Other server errors are not.
+        @Test func aReadOnlyServerIsAConnectionProblem() async throws {
+            try await TestDatabase.with { db in
+                let conn = try db.connect()
+                try conn.execute(unsafeSQL: "SET default_transaction_read_only = on")
+                let readOnly = try #require(throws: PGError.self) { try conn.query("INSERT INTO coachspool.jobs (kind, source_id) VALUES ('noop', 1)") }
+                #expect(readOnly.sqlState == "25006")
+                #expect(readOnly.isConnectionProblem)
+                let other = try #require(throws: PGError.self) { try conn.query("SELECT 1/0") }
+                #expect(!other.isConnectionProblem)
+            }
+        }
+
         @Test func unreachableServerFailsWithoutLeakingThePassword() {
             let error = #expect(throws: PGError.self) {
                 try PGConnection(conninfo: "postgresql://someone:hunter2@127.0.0.1:1/nowhere?connect_timeout=2")
