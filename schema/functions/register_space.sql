@@ -2,7 +2,7 @@
 -- when there is none yet, and queues every document that lacks current chunks in it and the
 -- memory of users with retrieval consent (the backfill). Safe to call from many workers at once.
 -- A new space has no HNSW index yet: a worker builds it once the backfill has drained (issue 18,
--- schema/functions/space_index.sql). Runs with its owner's rights (workers call it).
+-- schema/functions/space_index_plan.sql). Runs with its owner's rights (workers call it).
 CREATE OR REPLACE FUNCTION coachspool.register_space(
     p_embedder text, p_model text, p_dimensions integer, p_chunk_unit text, p_chunk_size integer, p_chunk_overlap integer
 ) RETURNS integer LANGUAGE plpgsql SECURITY DEFINER AS $$

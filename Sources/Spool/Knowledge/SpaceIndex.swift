@@ -18,7 +18,7 @@ public struct SpaceIndexSettings: Sendable, Equatable {
     public init() {}
 }
 
-/// The statements behind a space's index: `schema/functions/space_index.sql` decides, a worker
+/// The statements behind a space's index: `schema/functions/space_index_plan.sql` decides, a worker
 /// acts. One builder per space at a time (advisory lock); a builder that dies leaves at most an
 /// invalid index, which the next one drops.
 public enum SpaceIndex {
