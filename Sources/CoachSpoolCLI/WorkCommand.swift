@@ -35,6 +35,9 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Seconds SIGTERM/SIGINT gives the batches in hand; then statements still running are cancelled (their leases expire) and the worker exits.")
     var shutdownTimeout = 20.0
 
+    @Option(help: "Seconds after which a statement of this worker counts as stalled: readiness fails and one line is logged until it completes.")
+    var stallThreshold = 10.0
+
     @Option(help: "Seconds before the first retry of a failed job; doubles per attempt (with jitter), up to 10 minutes.")
     var retryBase = 2.0
 
@@ -91,6 +94,7 @@ struct WorkCommand: AsyncParsableCommand {
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard poll > 0 else { throw ValidationError("--poll must be positive") }
         guard shutdownTimeout > 0 else { throw ValidationError("--shutdown-timeout must be positive") }
+        guard stallThreshold > 0 else { throw ValidationError("--stall-threshold must be positive") }
         guard retryBase >= 0 else { throw ValidationError("--retry-base must not be negative") }
         guard chunkSize > 0, chunkOverlap >= 0, chunkOverlap < chunkSize else {
             throw ValidationError("--chunk-overlap must be at least 0 and less than --chunk-size")
@@ -140,6 +144,7 @@ struct WorkCommand: AsyncParsableCommand {
         config.pollSeconds = poll
         config.drain = drain
         config.shutdownSeconds = shutdownTimeout
+        config.stallSeconds = stallThreshold
         config.retry.baseSeconds = retryBase
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
@@ -166,7 +171,7 @@ struct WorkCommand: AsyncParsableCommand {
             // First in the group, so that it stops last: scrapes see the final counts.
             let statistics = worker.statistics
             services.append(.init(service: MetricsEndpoint.service(
-                host: metricsHost, port: metricsPort, registry: registry, isReady: { statistics.isConnected },
+                host: metricsHost, port: metricsPort, registry: registry, isReady: { statistics.isReady },
                 logger: logger,
                 onListening: { port in logger.info("metrics on http://\(metricsHost):\(port)/metrics", metadata: [LogKey.metricsPort: "\(port)"]) })))
         }

@@ -18,8 +18,9 @@ final class ClaimLoop: Sendable {
     private let statistics: WorkerStatistics
     private let metrics: [JobKind: WorkerMetrics.Stage]
     private let logger: Logger
-    /// Cancels the statement in flight on the loop's connection (the shutdown deadline).
-    private let canceller = Mutex<PGCanceller?>(nil)
+    /// The loop's connection as other threads see it: its server process (the side channel's
+    /// stall watch) and a handle that cancels its statement in flight (the shutdown deadline).
+    private let current = Mutex<(backendPID: Int32, canceller: PGCanceller?)?>(nil)
 
     init(
         slot: Int, configuration: WorkerConfiguration, handlers: [JobKind: any JobHandler], signal: WakeSignal,
@@ -149,13 +150,16 @@ final class ClaimLoop: Sendable {
 
     private func connect() throws -> PGConnection {
         let conn = try PGConnection(conninfo: configuration.conninfo, applicationName: "coachspool-worker")
-        let handle = conn.makeCanceller()
-        canceller.withLock { $0 = handle }
+        let seen = (conn.backendPID, conn.makeCanceller())
+        current.withLock { $0 = seen }
         return conn
     }
 
     /// Asks the server to cancel the loop's statement in flight, if any; true when a request was sent.
     func cancelInFlight() -> Bool {
-        canceller.withLock { $0 }?.cancel() ?? false
+        current.withLock { $0?.canceller }?.cancel() ?? false
     }
+
+    /// The server process of the loop's connection, once it has one.
+    var backendPID: Int32? { current.withLock { $0?.backendPID } }
 }

@@ -11,7 +11,10 @@ import Synchronization
 /// - records the worker's heartbeat in `coachspool.workers`,
 /// - LISTENs for new work and wakes idle claim loops,
 /// - returns expired leases of crashed or partitioned workers to the queue,
-/// - refreshes the queue-depth gauges, when metrics are exported.
+/// - refreshes the queue-depth gauges, when metrics are exported,
+/// - watches the claim loops' statements: one running past the stall threshold (a commit that
+///   waits for a synchronous standby that is gone, a lock) fails readiness, with one log line
+///   when it starts and one when it ends.
 final class SideChannel: Sendable {
     private let configuration: WorkerConfiguration
     private let signal: WakeSignal
@@ -21,12 +24,20 @@ final class SideChannel: Sendable {
     private let inHand = Mutex<[Int: [ClaimedJob]]>([:])
     private let connected = WorkerMetrics.databaseConnected()
     private let queueDepth = QueueDepthGauges()
+    private let stalls = WorkerMetrics.statementsStalled()
+    /// The claim loops whose statements the stall watch looks at.
+    private let watched = Mutex<[ClaimLoop]>([])
 
     init(configuration: WorkerConfiguration, signal: WakeSignal, statistics: WorkerStatistics, logger: Logger) {
         self.configuration = configuration
         self.signal = signal
         self.statistics = statistics
         self.logger = logger
+    }
+
+    /// The loops the stall watch looks at (they are made after the side channel: they report to it).
+    func watch(_ loops: [ClaimLoop]) {
+        watched.withLock { $0 = loops }
     }
 
     func track(slot: Int, jobs: [ClaimedJob]) {
@@ -45,6 +56,7 @@ final class SideChannel: Sendable {
         var nextHeartbeat = Date()
         var nextReap = Date()
         var nextQueueDepth = Date()
+        var nextStallCheck = Date()
         var backoff = 0.2
         defer { setConnected(false) }
         while !signal.isStopped {
@@ -81,6 +93,10 @@ final class SideChannel: Sendable {
                     }
                     nextReap = now.addingTimeInterval(reapEvery)
                 }
+                if now >= nextStallCheck {
+                    try watchStalls(conn)
+                    nextStallCheck = now.addingTimeInterval(1)
+                }
                 if let every = configuration.queueDepthSeconds, now >= nextQueueDepth {
                     try queueDepth.refresh(conn)
                     nextQueueDepth = now.addingTimeInterval(every)
@@ -99,6 +115,26 @@ final class SideChannel: Sendable {
         }
         if let connection, connection.isHealthy {
             try? WorkerRegistry.markStopped(connection, id: configuration.workerID)
+        }
+    }
+
+    private func watchStalls(_ conn: PGConnection) throws {
+        let backends = watched.withLock { $0.compactMap(\.backendPID) }
+        guard !backends.isEmpty else { return }
+        let now = try conn.query("""
+            SELECT count(*) FROM pg_stat_activity
+             WHERE pid = ANY(\(backends)::integer[]) AND state = 'active'
+               AND now() - query_start > make_interval(secs => \(configuration.stallSeconds))
+            """).scalar(Int.self)
+        let before = statistics.stalled.exchange(now, ordering: .relaxed)
+        stalls.now.record(now)
+        if now > before { stalls.total.increment(by: now - before) }
+        if now > 0, before == 0 {
+            logger.warning("statements running past the stall threshold: the database is not completing this worker's batches (a synchronous standby gone? a lock?); not ready", metadata: [
+                LogKey.seconds: "\(configuration.stallSeconds)", LogKey.jobsCount: "\(now)",
+            ])
+        } else if now == 0, before > 0 {
+            logger.notice("statements complete again; ready")
         }
     }
 

@@ -22,6 +22,9 @@ public struct WorkerConfiguration: Sendable {
     /// statements still running are cancelled (their leases expire and other workers redo the
     /// jobs), and a process whose statements do not return even then exits anyway.
     public var shutdownSeconds = 20.0
+    /// A claim loop's statement running longer than this counts as stalled: readiness fails, the
+    /// gauge `coachspool_worker_statements_stalled` shows it, one log line.
+    public var stallSeconds = 10.0
     public var retry = RetryPolicy()
     public var quality = QualityFilter()
     /// Redaction and token counting (needs the cl100k ranks file, hence no default).

@@ -67,6 +67,11 @@ public enum WorkerMetrics {
     }
 
     /// 1 while the worker's side channel holds a connection to the database, else 0.
+    /// Claim loops whose statement has run past `--stall-threshold`, and how often one began to.
+    static func statementsStalled() -> (now: Gauge, total: Counter) {
+        (Gauge(label: "coachspool_worker_statements_stalled"), Counter(label: "coachspool_worker_statement_stalls_total"))
+    }
+
     static func databaseConnected() -> Gauge {
         Gauge(label: "coachspool_worker_database_connected")
     }

@@ -40,6 +40,7 @@ public struct WorkerService: Service {
                 slot: slot, configuration: configuration, handlers: handlers, signal: signal, sideChannel: side,
                 statistics: statistics, logger: logger)
         }
+        side.watch(claimLoops)
         for (slot, loop) in claimLoops.enumerated() {
             loops.spawn(name: "coachspool-claim-\(slot)") { loop.run() }
         }

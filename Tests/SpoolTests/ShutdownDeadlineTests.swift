@@ -2,6 +2,10 @@ import Foundation
 import LibPQ
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 extension DatabaseTests {
     /// Issue 19: SIGTERM while the batch in hand cannot complete (its statement waits on the
     /// database — here a lock, as a commit waits for a synchronous standby that is gone) ends
@@ -39,6 +43,39 @@ extension DatabaseTests {
                 let rescuer = try await CoachSpoolProcess.run(["work", "--drain", "--lease", "3", "--no-embeddings"], database: db)
                 #expect(rescuer.status == 0, "\(rescuer.err)")
                 try expectExactlyOnce(db, total: total)
+            }
+        }
+    
+        /// A worker whose statements hang shows it: /ready answers 503, the stall gauge counts the
+        /// stalled loop, one log line when it starts and one when it ends — not one per check.
+        @Test func aHangingStatementFailsReadinessAndLogsOnce() async throws {
+            try await TestDatabase.with { db in
+                try await ingest(500, into: db)
+                let blocker = try db.connect()
+                try blocker.execute(unsafeSQL: "BEGIN; LOCK TABLE coachspool.quality_verdicts IN ACCESS EXCLUSIVE MODE")
+                let worker = try CoachSpoolProcess(
+                    ["work", "--concurrency", "1", "--no-embeddings", "--stall-threshold", "1", "--metrics-port", "0",
+                     "--metrics-host", "127.0.0.1", "--log-level", "info"],
+                    database: db)
+                defer { worker.signal(SIGKILL) }
+                var port: Int?
+                _ = await eventually(timeout: 30) {
+                    port = worker.stderr.firstMatch(of: /metrics\.port=(\d+)/).flatMap { Int($0.1) }
+                    return port != nil
+                }
+                let base = URL(string: "http://127.0.0.1:\(try #require(port))")!
+                #expect(try await eventually(timeout: 30, interval: 0.2) { try await httpGet(base.appendingPathComponent("ready")).0 == 503 })
+                let samples = prometheusSamples(try await httpGet(base.appendingPathComponent("metrics")).1)
+                #expect(samples["coachspool_worker_statements_stalled"] == 1)
+                #expect(samples["coachspool_worker_statement_stalls_total"] == 1)
+                try await Task.sleep(for: .seconds(2.5))  // more checks pass: still one line
+                #expect(worker.stderr.components(separatedBy: "stall threshold").count == 2, "\(worker.stderr)")
+
+                try blocker.execute(unsafeSQL: "ROLLBACK")
+                #expect(try await eventually(timeout: 30, interval: 0.2) { try await httpGet(base.appendingPathComponent("ready")).0 == 200 })
+                #expect(worker.stderr.contains("statements complete again"))
+                worker.signal(SIGTERM)
+                #expect(await worker.wait(timeout: 30) == 0)
             }
         }
     }
