@@ -42,6 +42,7 @@ final class ClaimLoop: Sendable {
     func run() {
         var connection: PGConnection?
         var backoff = 0.2
+        var outage = OutageLog()
         while !signal.isStopped {
             do {
                 let conn = try connection.flatMap { $0.isHealthy ? $0 : nil } ?? connect()
@@ -50,6 +51,7 @@ final class ClaimLoop: Sendable {
                 let jobs = try JobQueue.claim(
                     conn, owner: configuration.workerID, limit: configuration.batchSize,
                     leaseSeconds: configuration.leaseSeconds, kinds: kinds)
+                outage.recovered("claim loop works again", logger: logger)
                 logger.trace("claimed", metadata: [LogKey.claimed: "\(jobs.count)", LogKey.batchSize: "\(configuration.batchSize)"])
                 if jobs.isEmpty {
                     let idle = try JobQueue.idleState(conn, kinds: kinds)
@@ -75,7 +77,7 @@ final class ClaimLoop: Sendable {
                     logger.notice("stopped with a batch in hand; its leases expire", metadata: [LogKey.error: "\(error)"])
                     return
                 }
-                logger.warning("claim loop error; retrying", metadata: [LogKey.error: "\(error)"])
+                outage.failed(error, "claim loop error; retrying", logger: logger)
                 connection = nil
                 signal.wait(seconds: backoff)
                 backoff = min(backoff * 2, 5)

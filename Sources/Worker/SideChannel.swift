@@ -58,6 +58,7 @@ final class SideChannel: Sendable {
         var nextQueueDepth = Date()
         var nextStallCheck = Date()
         var backoff = 0.2
+        var outage = OutageLog()
         defer { setConnected(false) }
         while !signal.isStopped {
             do {
@@ -68,6 +69,7 @@ final class SideChannel: Sendable {
                     conn = try connect()
                     connection = conn
                     setConnected(true)
+                    outage.recovered("side channel reconnected", logger: logger)
                     backoff = 0.2
                     nextHeartbeat = Date()
                     signal.wake()  // notifications may have been missed while disconnected
@@ -106,7 +108,7 @@ final class SideChannel: Sendable {
                     signal.wake()
                 }
             } catch {
-                logger.warning("side channel lost the database; reconnecting", metadata: [LogKey.error: "\(error)"])
+                outage.failed(error, "side channel lost the database; reconnecting", logger: logger)
                 connection = nil
                 setConnected(false)
                 signal.wait(seconds: backoff)

@@ -33,7 +33,7 @@ final class SpaceIndexKeeper: Sendable {
     /// the next builder drops).
     func run() {
         var connection: PGConnection?
-        var lastFailure: String?
+        var outage = OutageLog()
         while !isCancelled {
             let finishing = wake.isStopped
             do {
@@ -46,17 +46,10 @@ final class SpaceIndexKeeper: Sendable {
                     state.withLock { $0.canceller = conn.makeCanceller() }
                 }
                 report(try SpaceIndex.maintain(conn, space: space, settings: configuration.spaceIndex))
-                lastFailure = nil
+                outage.recovered("the space's index can be maintained again", logger: logger, metadata: [LogKey.space: "\(space)"])
             } catch {
                 if isCancelled { break }
-                // One line per distinct failure, not one per check.
-                let failure = "\(error)"
-                if failure != lastFailure {
-                    logger.warning("could not maintain the space's index; retrying", metadata: [
-                        LogKey.space: "\(space)", LogKey.error: "\(failure)",
-                    ])
-                    lastFailure = failure
-                }
+                outage.failed(error, "could not maintain the space's index; retrying", logger: logger, metadata: [LogKey.space: "\(space)"])
                 connection = nil
             }
             if finishing { break }

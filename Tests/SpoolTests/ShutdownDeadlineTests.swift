@@ -78,5 +78,30 @@ extension DatabaseTests {
                 #expect(await worker.wait(timeout: 30) == 0)
             }
         }
+    
+        /// A database that refuses the worker for seconds: one warning per thread and distinct
+        /// failure, one notice when it is back — not one line per retry.
+        @Test func aDatabaseAwayIsLoggedOncePerThread() async throws {
+            try await TestDatabase.with { db in
+                let worker = try CoachSpoolProcess(
+                    ["work", "--concurrency", "1", "--no-embeddings", "--log-level", "info"], database: db)
+                defer { worker.signal(SIGKILL) }
+                #expect(await eventually(timeout: 30) { worker.stderr.contains("worker started") })
+                let server = try PGConnection(conninfo: try TestDatabase.serverURL)
+                let name = try server.quoteIdentifier(db.name)
+                try server.execute(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+                try server.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(db.name)")
+                try await Task.sleep(for: .seconds(7))  // retries at 0.2, 0.4 … 3.2 s
+                let away = worker.stderr
+                try server.execute(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+                // Two failures, two lines: the connection lost, then the refusal — against about six
+                // retries in these seconds.
+                #expect(away.components(separatedBy: "side channel lost the database").count == 3, "\(away)")
+                #expect(away.components(separatedBy: "claim loop error").count <= 3, "\(away)")
+                #expect(await eventually(timeout: 30) { worker.stderr.contains("side channel reconnected") }, "\(worker.stderr)")
+                worker.signal(SIGTERM)
+                #expect(await worker.wait(timeout: 30) == 0)
+            }
+        }
     }
 }
