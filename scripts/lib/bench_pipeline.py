@@ -36,17 +36,12 @@ def psql(url, sql):
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
-def postmaster():
-    return cpu_account.postmaster(args.psql, args.server)
-
-
 def wait(process):
     """(cpu seconds, max rss MB) of an exited child; fails on a non-zero exit."""
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{process.args[:3]} failed with status {os.waitstatus_to_exitcode(status)}")
-    process.returncode = 0
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    status, cpu, rss = cpu_account.reap(process)
+    if status != 0:
+        sys.exit(f"{process.args[:3]} failed with status {status}")
+    return cpu, rss
 
 
 def ours(documents):
@@ -93,7 +88,7 @@ psql(PEER_URL, "CREATE EXTENSION vector")
 subprocess.run([args.coachspool, "migrate"], env=dict(os.environ, DATABASE_URL=OURS_URL), check=True, stdout=subprocess.DEVNULL)
 
 runs, checks = [], []
-server = postmaster()
+server = cpu_account.postmaster(args.psql, args.server)
 for number, documents in ((1, args.first), (2, args.second)):
     for system in ("coachspool", "langchain"):
         print(f"pass {number}: {system}…", file=sys.stderr)

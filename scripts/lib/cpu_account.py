@@ -42,15 +42,19 @@ def postmaster(psql, url):
     return int(_stat(checkpointer)[1])
 
 
-def account(server, command, **popen):
-    """Runs `command`; returns its accounting dict (and the Popen object)."""
-    database0, t0 = tree_cpu(server), time.time()
-    process = subprocess.Popen(command, **popen)
+def reap(process):
+    """Waits for a child: (exit status, its CPU seconds, its peak RSS in MB)."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": time.time() - t0, "client_cpu_s": usage.ru_utime + usage.ru_stime,
-            "database_cpu_s": tree_cpu(server) - database0, "peak_rss_mb": usage.ru_maxrss / 1024,
-            "status": process.returncode}
+    return process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def account(server, command, **popen):
+    """Runs `command`; returns its accounting dict."""
+    database0, t0 = tree_cpu(server), time.time()
+    status, cpu, rss = reap(subprocess.Popen(command, **popen))
+    return {"seconds": time.time() - t0, "client_cpu_s": cpu, "database_cpu_s": tree_cpu(server) - database0,
+            "peak_rss_mb": rss, "status": status}
 
 
 if __name__ == "__main__":
