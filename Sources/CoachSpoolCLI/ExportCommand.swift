@@ -52,6 +52,7 @@ struct ExportCommand: AsyncParsableCommand {
     var pricePer1KTokens = 0.008
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var read: ReadOptions
 
     func validate() throws {
         guard (0...0.5).contains(valFraction) else { throw ValidationError("--val-fraction: expected a number from 0 to 0.5") }
@@ -70,10 +71,10 @@ struct ExportCommand: AsyncParsableCommand {
         let export = DatasetExport(
             format: format, directory: URL(fileURLWithPath: out), split: DatasetSplit(validationFraction: valFraction, seed: seed),
             validator: validator, cost: .init(epochs: epochs, pricePer1KTokens: pricePer1KTokens))
-        let (mode, requested) = (self.mode, pipelineVersion)
+        let (mode, requested, read) = (self.mode, pipelineVersion, read)
         let manifest = try await Blocking.run {
             try export.run(version: requested, filter: { .init(version: $0, mode: mode, since: sinceDate) },
-                           on: try openConnection(application: "coachspool-export"))
+                           on: try read.connect(application: "coachspool-export"))
         }
         print(manifest.summaryLine)
         if manifest.trainExamples < DatasetExport.recommendedExamples {

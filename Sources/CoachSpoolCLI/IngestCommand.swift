@@ -35,6 +35,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Threads that parse and store batches concurrently, each with its own connection.")
     var writers = 3
 
+    @Option(help: "Seconds a writer keeps retrying a batch on new connections while the database is away (a restart, a failover to the standby of a multi-host URL).")
+    var reconnectTimeout = 120.0
+
     @Argument(help: "Input files; - reads stdin. For documents also folders.")
     var files: [String]
 
@@ -42,6 +45,7 @@ struct IngestCommand: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("give at least one file, or - for stdin") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard writers > 0 else { throw ValidationError("--writers must be positive") }
+        guard reconnectTimeout >= 0 else { throw ValidationError("--reconnect-timeout: expected seconds, 0 or more") }
     }
 
     func run() async throws {
@@ -61,7 +65,8 @@ struct IngestCommand: AsyncParsableCommand {
             return
         }
         let pipeline = IngestPipeline(
-            parser: LineParser(format: lineFormat, defaultMode: defaultMode), batchSize: batchSize, writers: writers)
+            parser: LineParser(format: lineFormat, defaultMode: defaultMode), batchSize: batchSize, writers: writers,
+            reconnectPatience: .milliseconds(Int(reconnectTimeout * 1000)), logger: LoggingSetup.logger("coachspool.ingest"))
         let files = files
         let rejectsPath = rejects
         let total = try await Blocking.run { () -> IngestSummary in

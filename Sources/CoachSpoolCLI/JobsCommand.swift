@@ -26,11 +26,12 @@ struct JobsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List dead jobs with their last error.")
         @OptionGroup var common: CommonOptions
+        @OptionGroup var read: ReadOptions
         @Option(help: "At most this many.") var limit = 100
 
         func run() async throws {
             let limit = limit
-            let entries = try await Blocking.run { try DeadJobs.list(try openConnection(application: "coachspool-jobs"), limit: limit) }
+            let entries = try await Blocking.run { try DeadJobs.list(try read.connect(application: "coachspool-jobs"), limit: limit) }
             if entries.isEmpty { print("no dead jobs") }
             for e in entries {
                 print("\(e.id)  \(e.kind)  source \(e.sourceID)  attempts \(e.attempt)  \(e.lastError ?? "")")

@@ -15,10 +15,11 @@ struct SpacesCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
 
         @OptionGroup var common: CommonOptions
+        @OptionGroup var read: ReadOptions
         static let configuration = CommandConfiguration(abstract: "Each space, its progress and whether search uses it.")
 
         func run() async throws {
-            let spaces = try await Blocking.run { try KnowledgeBase.spaces(try openConnection(application: "coachspool-spaces")) }
+            let spaces = try await Blocking.run { try KnowledgeBase.spaces(try read.connect(application: "coachspool-spaces")) }
             if spaces.isEmpty { print("no embedding spaces yet: a worker registers its own when it starts") }
             for status in spaces {
                 let space = status.space
@@ -74,6 +75,8 @@ struct RetrievalOptions: ParsableArguments {
     @Option(help: "Only documents whose source starts with this.")
     var documentSource: String?
 
+    @OptionGroup var read: ReadOptions
+
     func validate() throws {
         guard (1...1000).contains(k) else { throw ValidationError("-k must be in 1...1000") }
     }
@@ -91,9 +94,9 @@ struct RetrievalOptions: ParsableArguments {
     }
 
     func retrieve(knowledge: Bool = true, conversations: Bool = false) async throws -> Found {
-        let query = self.query
+        let (query, read) = (self.query, self.read)
         return try await Blocking.run {
-            let conn = try openConnection(application: "coachspool-search")
+            let conn = try read.connect(application: "coachspool-search")
             let retriever = try Retriever(conn, space: query.space, modes: conversations ? [query.mode, .vector] : [query.mode])
             if let embedder = retriever.embedder { KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search")) }
             let vector = retriever.embedder == nil ? nil : try retriever.vector(query.text)
@@ -174,6 +177,7 @@ struct SearchCommand: AsyncParsableCommand {
 /// A recall: what one user said before, nearest to a question.
 struct RecallCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
+    @OptionGroup var read: ReadOptions
     static let configuration = CommandConfiguration(
         commandName: "recall",
         abstract: "A user's earlier exchanges nearest to a question (the conversation memory: users with retrieval consent only; texts redacted).",
@@ -200,9 +204,9 @@ struct RecallCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (question, user, k, spaceID) = (question, user, k, space)
+        let (question, user, k, spaceID, read) = (question, user, k, space, read)
         let (space, hits) = try await Blocking.run { () -> (EmbeddingSpace, [Memory.Hit]) in
-            let conn = try openConnection(application: "coachspool-recall")
+            let conn = try read.connect(application: "coachspool-recall")
             let retriever = try Retriever(conn, space: spaceID, modes: [.vector])
             return (retriever.space, try Memory.recall(conn, user: user, vector: retriever.vector(question), k: k, space: retriever.space.id))
         }

@@ -12,10 +12,11 @@ struct RunsCommand: ParsableCommand {
     struct List: ParsableCommand {
 
         @OptionGroup var common: CommonOptions
+        @OptionGroup var read: ReadOptions
         static let configuration = CommandConfiguration(abstract: "One line per run, newest first (runs whose process is gone are marked interrupted).")
 
         func run() throws {
-            let runs = try TrainingRuns.list(try openConnection(application: "coachspool-runs"))
+            let runs = try TrainingRuns.list(try read.connect(application: "coachspool-runs"))
             if runs.isEmpty { print("no training runs yet") }
             for run in runs {
                 let losses = run.baselineEvalLoss.flatMap { base in run.evalLoss.map { String(format: "loss %.4f → %.4f", base, $0) } } ?? "loss -"
@@ -28,13 +29,14 @@ struct RunsCommand: ParsableCommand {
     struct Show: ParsableCommand {
 
         @OptionGroup var common: CommonOptions
+        @OptionGroup var read: ReadOptions
         static let configuration = CommandConfiguration(abstract: "One run, every recorded field, as JSON.")
 
         @Argument(help: "The run id.")
         var id: Int64
 
         func run() throws {
-            guard let json = try TrainingRuns.show(try openConnection(application: "coachspool-runs"), id: id) else {
+            guard let json = try TrainingRuns.show(try read.connect(application: "coachspool-runs"), id: id) else {
                 printError("error: no training run \(id)")
                 throw ExitCode.failure
             }

@@ -9,12 +9,13 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Queue counts, live workers and verdicts (the same numbers as the coachspool.queue_status and live_workers views).")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var read: ReadOptions
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func run() async throws {
-        let status = try await Blocking.run { try SpoolStatus.read(try openConnection(application: "coachspool-status")) }
+        let status = try await Blocking.run { try SpoolStatus.read(try read.connect(application: "coachspool-status")) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -39,5 +40,21 @@ struct StatusCommand: AsyncParsableCommand {
         for t in status.texts {
             print("texts         \(t.textVersion): \(t.interactions) redacted, \(t.entitiesRemoved) entities removed, \(t.tokens) cl100k tokens")
         }
+        print(Self.describe(status.replication))
+    }
+
+    /// One line for the node that answered, then one per standby of a primary.
+    static func describe(_ r: ReplicationStatus) -> String {
+        func seconds(_ value: Double?) -> String { value.map { String(format: "%.1fs", $0) } ?? "-" }
+        func bytes(_ value: Int?) -> String { value.map { "\($0) B" } ?? "-" }
+        let server = r.server ?? "?"
+        guard !r.isStandby else {
+            return "replication   read from a standby (\(server)), \(r.receiving == true ? "streaming" : "NOT streaming"), replay lag \(seconds(r.replayLagSeconds)), \(bytes(r.replayLagBytes)) not yet replayed"
+        }
+        var lines = ["replication   read from the primary (\(server)), \(r.standbys.count) standby(s)"]
+        for s in r.standbys {
+            lines.append("  \(s.name)  \(s.state ?? "-")  \(s.syncState ?? "-")  replay lag \(seconds(s.replayLagSeconds)), \(bytes(s.replayLagBytes))")
+        }
+        return lines.joined(separator: "\n")
     }
 }

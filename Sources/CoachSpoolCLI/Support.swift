@@ -38,3 +38,17 @@ func openConnection(application: String) throws -> PGConnection {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// `--read-url` of the commands that only read (status, search, rag, recall, export, spaces list,
+/// runs, jobs list): a replica may serve them.
+struct ReadOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Read from this database (e.g. a multi-host URL with target_session_attrs=prefer-standby) instead of DATABASE_URL; without a password (use COACHSPOOL_READ_URL, COACHSPOOL_READ_URL_FILE or .pgpass for that).",
+        valueName: "url"))
+    var readUrl: String?
+
+    /// A connection for reading: `--read-url`, else COACHSPOOL_READ_URL(_FILE), else DATABASE_URL.
+    func connect(application: String) throws -> PGConnection {
+        try PGConnection(conninfo: try DatabaseURL.resolveRead(flag: readUrl), applicationName: application)
+    }
+}

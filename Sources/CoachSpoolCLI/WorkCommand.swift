@@ -2,6 +2,7 @@ import ArgumentParser
 import CoachSpoolCore
 import Embeddings
 import Foundation
+import LibPQ
 import Logging
 import MetricsEndpoint
 import ServiceLifecycle
@@ -118,10 +119,11 @@ struct WorkCommand: AsyncParsableCommand {
             WorkerMetrics.recordKernels(of: embedder)
         }
         let chunker = ChunkerSettings(unit: .chars, size: chunkSize, overlap: chunkOverlap)
-        let space = try await Blocking.run { () -> Int32? in
+        let identity = embedder?.identity
+        let space = try await Self.whenWritable(logger: logger) { () -> Int32? in
             let conn = try openConnection(application: "coachspool-worker")
             try Migrator.requireSchema(conn)
-            guard let identity = embedder?.identity else { return nil }
+            guard let identity else { return nil }
             return try KnowledgeBase.registerSpace(
                 conn, embedder: identity.kind, model: identity.model, dimensions: identity.dimensions, chunker: chunker)
         }
@@ -130,6 +132,27 @@ struct WorkCommand: AsyncParsableCommand {
         return KnowledgeWork(
             space: space, embedder: embedder,
             splitter: try RecursiveCharacterSplitter(chunkSize: chunkSize, chunkOverlap: chunkOverlap))
+    }
+
+    /// Runs `body` until it stops failing with a connection problem — the database away, or a
+    /// standby answering 25006 until a failover makes it writable — with one warning per distinct
+    /// failure instead of one per retry; ends with `CancellationError` on shutdown.
+    static func whenWritable<T: Sendable>(logger: Logger, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        var outage = OutageLog()
+        var backoff = 0.2
+        while true {
+            do {
+                let value = try await Blocking.run(body)
+                outage.recovered("the database takes writes: starting", logger: logger)
+                return value
+            } catch let error as PGError {
+                guard error.isConnectionProblem else { throw error }
+                outage.failed(error, "waiting for a writable database before starting (not ready meanwhile)", logger: logger)
+            }
+            let pause = backoff
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(pause)) }
+            backoff = min(backoff * 2, 5)
+        }
     }
 
     func run() async throws {
@@ -159,27 +182,47 @@ struct WorkCommand: AsyncParsableCommand {
             }
         }
         config.queueDepthSeconds = registry == nil ? nil : queueDepthInterval
-        let knowledge = try await knowledgeWork(logger: logger)
-        config.knowledge = knowledge
         config.spaceIndex.deferThreshold = indexDeferThreshold
         config.spaceIndex.buildMemory = indexBuildMemory
         config.spaceIndex.parallelWorkers = indexBuildWorkers
         config.indexCheckSeconds = indexCheckInterval
-        let worker = WorkerService(configuration: config, handlers: config.standardHandlers, logger: logger)
+        // Read before the worker exists: /ready answers 503 while it waits for the database.
+        let statistics = WorkerStatistics()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let registry, let metricsPort {
             // First in the group, so that it stops last: scrapes see the final counts.
-            let statistics = worker.statistics
             services.append(.init(service: MetricsEndpoint.service(
                 host: metricsHost, port: metricsPort, registry: registry, isReady: { statistics.isReady },
                 logger: logger,
                 onListening: { port in logger.info("metrics on http://\(metricsHost):\(port)/metrics", metadata: [LogKey.metricsPort: "\(port)"]) })))
         }
-        services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
+        let startup = WorkerStartup { [config] in
+            var config = config
+            config.knowledge = try await knowledgeWork(logger: logger)
+            return WorkerService(configuration: config, handlers: config.standardHandlers, logger: logger, statistics: statistics)
+        }
+        services.append(.init(service: startup, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        let s = worker.statistics.snapshot
+        let s = statistics.snapshot
         print("worker \(config.workerID): completed \(s.completed) jobs in \(s.batches) batches, failed \(s.failed), lost leases \(s.lostLeases)")
+    }
+}
+
+/// The worker, made once the database takes writes (its space is registered then) and run.
+/// Until then the group's metrics endpoint already answers /ready with 503; a shutdown meanwhile
+/// ends it quietly.
+struct WorkerStartup: Service {
+    let make: @Sendable () async throws -> WorkerService
+
+    func run() async throws {
+        let worker: WorkerService
+        do {
+            worker = try await make()
+        } catch is CancellationError {
+            return
+        }
+        try await worker.run()
     }
 }

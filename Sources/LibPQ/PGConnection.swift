@@ -13,19 +13,21 @@ public final class PGConnection {
 
     /// Connects with a URL (`postgresql://…`) or a conninfo string (`host=… dbname=…`).
     ///
-    /// TCP keepalives are on so that a dead peer is noticed within about 30 s when idle, and
-    /// `tcp_user_timeout` bounds how long sent data may stay unacknowledged (a cut link in the
-    /// middle of a statement) to 60 s instead of the kernel's ~15 minutes of retransmissions.
-    /// The URL can override any of the defaults here.
+    /// A peer that goes silent (a cut link, a host gone) is noticed within about 15 s: TCP
+    /// keepalives probe an idle connection after 5 s, and `tcp_user_timeout` closes it once sent
+    /// data or probes have gone unacknowledged for 15 s (instead of the kernel's ~15 minutes of
+    /// retransmissions). A busy server still acknowledges both, so long statements are not cut.
+    /// `connect_timeout` is per host: a multi-host URL whose first host is cut off reaches the
+    /// next within 5 s. The URL can override any of the defaults here.
     public init(conninfo: String, applicationName: String = "coachspool") throws(PGError) {
         let defaults: [(String, String)] = [
             ("application_name", applicationName),
-            ("connect_timeout", "10"),
+            ("connect_timeout", "5"),
             ("keepalives", "1"),
-            ("keepalives_idle", "10"),
-            ("keepalives_interval", "5"),
+            ("keepalives_idle", "5"),
+            ("keepalives_interval", "2"),
             ("keepalives_count", "3"),
-            ("tcp_user_timeout", "60000"),
+            ("tcp_user_timeout", "15000"),
             ("dbname", conninfo),  // expanded: a URL or conninfo's own settings win over the above
         ]
         let conn = Self.connect(defaults)

@@ -38,9 +38,13 @@ public struct SpoolStatus: Sendable, Encodable {
     public var interactions: Int
     public var verdicts: [Verdicts]
     public var texts: [Texts]
+    /// The node that answered (a standby when the read URL prefers one) and its lag.
+    public var replication: ReplicationStatus
 
-    /// Reads the status; with `pruning`, deletes the gone workers' rows after reading them.
+    /// Reads the status; with `pruning`, deletes the gone workers' rows after reading them (not on
+    /// a standby, which cannot write: the next status on the primary does).
     public static func read(_ conn: PGConnection, pruning: Bool = true) throws -> SpoolStatus {
+        let replication = try ReplicationStatus.read(conn)
         let q = try conn.query("""
             SELECT ready, running, retrying, dead, extract(epoch FROM oldest_ready_age)::float8
               FROM coachspool.queue_status
@@ -72,8 +76,9 @@ public struct SpoolStatus: Sendable, Encodable {
                   entitiesRemoved: try $0.decode(Int.self, at: 2), tokens: try $0.decode(Int.self, at: 3))
         }
         let interactions = try conn.query("SELECT count(*) FROM coachspool.interactions").scalar(Int.self)
-        let goneWorkers = try WorkerRegistry.gone(conn, pruning: pruning)
+        let goneWorkers = try WorkerRegistry.gone(conn, pruning: pruning && !replication.isStandby)
         return SpoolStatus(
-            queue: queue, workers: workers, goneWorkers: goneWorkers, interactions: interactions, verdicts: verdicts, texts: texts)
+            queue: queue, workers: workers, goneWorkers: goneWorkers, interactions: interactions, verdicts: verdicts, texts: texts,
+            replication: replication)
     }
 }

@@ -97,12 +97,13 @@ final class ClaimLoop: Sendable {
             metrics.claimed.increment(by: batch.count)
             let started = ContinuousClock.now
             var outcome: BatchOutcome
+            var outage = OutageLog()
             while true {
                 do {
                     outcome = try handler.process(batch, owner: configuration.workerID, on: conn)
                     break
                 } catch let error as PGError where error.isConnectionProblem && Date() < deadline {
-                    logger.warning("lost the database mid-batch; reconnecting", metadata: [LogKey.error: "\(error)"])
+                    outage.failed(error, "lost the database mid-batch; reconnecting", logger: logger)
                     signal.wait(seconds: 0.5)
                     if signal.isStopped { throw error }
                     conn = (try? connect()) ?? conn

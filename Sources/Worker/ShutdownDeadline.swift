@@ -5,8 +5,8 @@ import Synchronization
 
 /// Graceful shutdown must end within a bounded time even when the database does not answer (a
 /// commit waiting for a synchronous standby that is gone, a primary cut off): `seconds` after
-/// `arm`, the statements in flight are cancelled (`PQcancel`), and if the worker has still not
-/// stopped two seconds later — a cancel request cannot reach a database that is cut off — the
+/// `arm`, the statements in flight are cancelled (`PQcancel`, repeated every 0.2 s), and if the
+/// worker has still not stopped two seconds later — a cancel request cannot reach a database that is cut off — the
 /// process exits. Either way the batches in hand keep their leases, which expire, and other
 /// workers redo the jobs (the completion's fencing keeps that exactly once).
 final class ShutdownDeadline: Sendable {
@@ -29,7 +29,12 @@ final class ShutdownDeadline: Sendable {
             logger.warning("shutdown deadline passed: cancelled the statements in flight; their leases expire", metadata: [
                 LogKey.seconds: "\(seconds)", LogKey.jobsCount: "\(cancelled)",
             ])
-            guard !waitForDone(2) else { return }
+            // A cancelled wait for a synchronous standby lets that COMMIT return (committed
+            // locally), and the loop's next statement waits again: keep cancelling until it stops.
+            for _ in 0..<10 {
+                guard !waitForDone(0.2) else { return }
+                _ = cancel()
+            }
             logger.error("the database did not answer the cancel: exiting with the batches in hand (their leases expire)")
             exit(1)
         }

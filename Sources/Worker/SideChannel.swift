@@ -157,6 +157,11 @@ final class SideChannel: Sendable {
 
     private func connect() throws -> PGConnection {
         let conn = try PGConnection(conninfo: configuration.conninfo, applicationName: "coachspool-worker-side")
+        // Heartbeats, lease extensions and reaping may be lost in a failover at no cost (a lease
+        // that expires again is reaped again; fencing rejects a stale owner), so they do not wait
+        // for a synchronous standby: with the standby gone, this thread keeps watching for
+        // stalled loops and answering the shutdown instead of hanging in a commit with them.
+        try conn.execute(unsafeSQL: "SET synchronous_commit = local")
         try conn.listen(JobQueue.channel)
         try WorkerRegistry.register(conn, registration)
         return conn

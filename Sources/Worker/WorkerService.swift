@@ -14,13 +14,16 @@ import Spool
 /// finish the batch in hand, and `run()` returns. With `drain`, it returns once the queue is empty.
 public struct WorkerService: Service {
     public let configuration: WorkerConfiguration
-    public let statistics = WorkerStatistics()
+    public let statistics: WorkerStatistics
     private let handlers: [JobKind: any JobHandler]
     private let logger: Logger
 
-    public init(configuration: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
+    /// `statistics`: given when something (the readiness probe) reads them before the service exists.
+    public init(configuration: WorkerConfiguration, handlers: [any JobHandler], logger: Logger,
+                statistics: WorkerStatistics = WorkerStatistics()) {
         precondition(Set(handlers.map(\.kind)).count == handlers.count, "two handlers for one job kind")
         self.configuration = configuration
+        self.statistics = statistics
         self.handlers = Dictionary(uniqueKeysWithValues: handlers.map { ($0.kind, $0) })
         var logger = logger
         logger[metadataKey: LogKey.workerID] = "\(configuration.workerID)"

@@ -30,14 +30,7 @@ extension DatabaseTests {
                          WHERE application_name = 'coachspool-worker' AND wait_event_type = 'Lock'
                         """).scalar(Int.self) == 1
                 })
-                let sent = Date()
-                worker.signal(SIGTERM)
-                let status = await worker.wait(timeout: 30)
-                let took = Date().timeIntervalSince(sent)
-                #expect(status == 0, "\(worker.stderr)")
-                #expect(took < 6, "exited \(took) s after SIGTERM; the deadline is 2 s")
-                #expect(worker.stderr.contains("shutdown deadline passed"), "\(worker.stderr)")
-                #expect(worker.stderr.components(separatedBy: "shutdown deadline passed").count == 2, "one line, not one per retry")
+                await expectStopsWithinTheDeadline(worker)
                 try blocker.execute(unsafeSQL: "ROLLBACK")
 
                 let rescuer = try await CoachSpoolProcess.run(["work", "--drain", "--lease", "3", "--no-embeddings"], database: db)
@@ -104,4 +97,16 @@ extension DatabaseTests {
             }
         }
     }
+}
+
+/// SIGTERM to a worker started with `--shutdown-timeout 2` whose statement hangs: it exits 0
+/// within a few seconds, with one "deadline passed" line (not one per retry).
+func expectStopsWithinTheDeadline(_ worker: CoachSpoolProcess, sourceLocation: SourceLocation = #_sourceLocation) async {
+    let sent = Date()
+    worker.signal(SIGTERM)
+    let status = await worker.wait(timeout: 30)
+    let took = Date().timeIntervalSince(sent)
+    #expect(status == 0, "\(worker.stderr)", sourceLocation: sourceLocation)
+    #expect(took < 6, "exited \(took) s after SIGTERM; the deadline is 2 s", sourceLocation: sourceLocation)
+    #expect(worker.stderr.components(separatedBy: "shutdown deadline passed").count == 2, "\(worker.stderr)", sourceLocation: sourceLocation)
 }

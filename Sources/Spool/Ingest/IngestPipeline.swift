@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Logging
 import Stages
 import Synchronization
 
@@ -14,11 +15,18 @@ public struct IngestPipeline: Sendable {
     public var parser: LineParser
     public var batchSize: Int
     public var writers: Int
+    /// How long a writer keeps retrying a batch while the database is away (see
+    /// `ReconnectingWriter`).
+    public var reconnectPatience: Duration
+    public var logger: Logger
 
-    public init(parser: LineParser, batchSize: Int = 5000, writers: Int = 2) {
+    public init(parser: LineParser, batchSize: Int = 5000, writers: Int = 2, reconnectPatience: Duration = .seconds(120),
+                logger: Logger = Logger(label: "coachspool.ingest")) {
         self.parser = parser
         self.batchSize = batchSize
         self.writers = max(1, writers)
+        self.reconnectPatience = reconnectPatience
+        self.logger = logger
     }
 
     /// Lines of the input, with their 1-based numbers, as handed to a writer.
@@ -38,13 +46,13 @@ public struct IngestPipeline: Sendable {
         let totals = Mutex(IngestSummary())
         let rejectLock = Mutex(())
         let finished = DispatchGroup()
-        let parser = parser
+        let (parser, patience, logger) = (parser, reconnectPatience, logger)
         for index in 0..<writers {
             finished.enter()
             let thread = Thread {
                 defer { finished.leave() }
                 do {
-                    let ingestor = Ingestor(connection: try connect())
+                    var writer = ReconnectingWriter(connect: connect, patience: patience, logger: logger)
                     while let raw = channel.take() {
                         var records: [InteractionRecord] = []
                         records.reserveCapacity(raw.numbers.count)
@@ -60,7 +68,7 @@ public struct IngestPipeline: Sendable {
                                 try rejectLock.withLock { _ in try onReject(error, line) }
                             }
                         }
-                        let result = try ingestor.store(records, origin: origin)
+                        let result = try writer.store(records, origin: origin)
                         totals.withLock {
                             $0.accepted += result.accepted
                             $0.duplicates += result.duplicates
