@@ -12,11 +12,14 @@
 # processes and server on exit, also when interrupted. Needs root (ip netns).
 #
 #   scripts/chaos.sh        # INTERACTIONS=100000 HOSTS=3 WORKERS_PER_HOST=2 LEASE=5 KILL_EVERY=3
+#   scripts/chaos.sh failover   # failover of a cut-off primary, sync and async (chaos-failover.sh)
 #
 # CHAOS_DIR (default .coachspool/chaos) holds the input, logs, exports, the results table and the
 # cluster; CHAOS_PREFIX (default cs) names the namespaces; COACHSPOOL_BIN skips the release build
 # and uses that binary (the test suite's shorter variant does).
 set -euo pipefail
+# `scripts/chaos.sh failover`: the failover runs of issue 19 (primary and standby on their own hosts).
+if [ "${1:-}" = failover ]; then shift; exec "$(dirname "${BASH_SOURCE[0]}")/chaos-failover.sh" "$@"; fi
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
 

@@ -24,13 +24,16 @@
 # Environment: COACHSPOOL_STATE_DIR (default REPO/.coachspool), COACHSPOOL_PG_USER (the
 # unprivileged user the server runs as when invoked as root; default coachspool, created if
 # missing), COACHSPOOL_PG_PORT (first start only; default: a free port derived from the path),
-# COACHSPOOL_PG_DB (default coachspool), PG_WHEEL_VERSION (default 18.6.3).
+# COACHSPOOL_PG_DB (default coachspool), PG_WHEEL_VERSION (default 18.6.3),
+# COACHSPOOL_PRIMARY_HOST (the address `standby up` copies and streams the server from; default
+# 127.0.0.1; scripts/chaos.sh failover runs the standby on another host).
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 VER=${PG_WHEEL_VERSION:-18.6.3}
 DB=${COACHSPOOL_PG_DB:-coachspool}
+PRIMARY_HOST=${COACHSPOOL_PRIMARY_HOST:-127.0.0.1}
 PG_HOME="$STATE_DIR/pg"
 
 as_user() { "$@"; }
@@ -193,12 +196,12 @@ psql_sb() { PGOPTIONS="-c client_min_messages=warning" "$(pgbin)/psql" -X -q -At
 # in_recovery PSQL_FUNCTION: t or f
 in_recovery() { "$1" -d postgres -c "select pg_is_in_recovery()"; }
 
-# follow DATA SOURCE_PORT NAME: makes the cluster in DATA a standby of the server on SOURCE_PORT
-# (postgresql.auto.conf's later lines win over pg_basebackup's).
+# follow DATA SOURCE_HOST SOURCE_PORT NAME: makes the cluster in DATA a standby of the server at
+# SOURCE_HOST:SOURCE_PORT (postgresql.auto.conf's later lines win over pg_basebackup's).
 follow() {
   as_user touch "$1/standby.signal"
   as_user tee -a "$1/postgresql.auto.conf" >/dev/null <<CONF
-primary_conninfo = 'host=127.0.0.1 port=$2 user=postgres application_name=$3'
+primary_conninfo = 'host=$2 port=$3 user=postgres application_name=$4'
 synchronous_standby_names = ''
 CONF
 }
@@ -230,14 +233,14 @@ standby_up() {
     while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
     echo "$p" > "$(sb_root)/port"
     say "pg_basebackup into $(sb_data)"
-    as_user "$(pgbin)/pg_basebackup" -h 127.0.0.1 -p "$(port)" -U postgres -D "$(sb_data)" -R -X stream -c fast -w
+    as_user "$(pgbin)/pg_basebackup" -h "$PRIMARY_HOST" -p "$(port)" -U postgres -D "$(sb_data)" -R -X stream -c fast -w
     as_user tee -a "$(sb_data)/postgresql.conf" >/dev/null <<CONF
 
 # ---- CoachSpool standby (scripts/postgres.sh standby) ----
 port = $(sb_port)
 unix_socket_directories = '$(sb_sock)'
 CONF
-    follow "$(sb_data)" "$(port)" "$STANDBY_NAME"
+    follow "$(sb_data)" "$PRIMARY_HOST" "$(port)" "$STANDBY_NAME"
   fi
   sb_running || pg_ctl_clean -D "$(sb_data)" -l "$(sb_data)/server.log" -w -t 60 start >/dev/null \
     || { tail -20 "$(sb_data)/server.log" >&2; die "the standby did not start (log above)"; }
@@ -267,7 +270,7 @@ standby_rejoin() {
   say "pg_rewind $(datadir) from port $(sb_port)"
   as_user "$(pgbin)/pg_rewind" --target-pgdata="$(datadir)" \
     --source-server="host=127.0.0.1 port=$(sb_port) user=postgres dbname=postgres" >&2
-  follow "$(datadir)" "$(sb_port)" coachspool_rejoined
+  follow "$(datadir)" 127.0.0.1 "$(sb_port)" coachspool_rejoined
   pg_ctl_clean -D "$(datadir)" -l "$(datadir)/server.log" -w -t 60 start >/dev/null \
     || { tail -20 "$(datadir)/server.log" >&2; die "the old primary did not start as a standby (log above)"; }
   say "port $(port) follows port $(sb_port)"
