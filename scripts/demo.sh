@@ -277,3 +277,33 @@ learner=$("$REPO/scripts/postgres.sh" psql -Atc "SELECT i.user_id FROM coachspoo
  WHERE i.user_id IS NOT NULL ORDER BY i.user_id LIMIT 1")
 "$COACHSPOOL" erase --user "$learner" --log-level warning
 "$COACHSPOOL" runs list
+
+step "failover: a primary and a synchronous standby of their own (scripts/postgres.sh standby), workers on both, the primary stopped mid-drain, the standby promoted"
+pair() { COACHSPOOL_STATE_DIR="$STATE_DIR/demo-pair" COACHSPOOL_PG_PORT='' "$REPO/scripts/postgres.sh" "$@"; }
+pair standby down >/dev/null 2>&1 || true
+pair down >/dev/null 2>&1 || true
+pair fetch >/dev/null 2>&1 || true
+pair_root=$(readlink -f "$STATE_DIR/demo-pair/pg")
+rm -rf "$pair_root/data" "$pair_root/standby" "$pair_root/port"   # a new pair each run
+primary_url=$(pair up 2>/dev/null | tail -n 1)
+DATABASE_URL=$primary_url "$COACHSPOOL" migrate --log-level warning
+standby_url=$(pair standby up --sync 2>/dev/null | tail -n 1)
+both_url=$(pair standby url | tail -n 1)
+echo "primary ${primary_url##*@}, standby ${standby_url##*@}; workers use ${both_url##*@}"
+python3 "$REPO/scripts/lib/generate_interactions.py" 20000 "$STATE_DIR/demo/failover.jsonl"
+DATABASE_URL=$both_url "$COACHSPOOL" ingest "$STATE_DIR/demo/failover.jsonl"
+for _ in 1 2; do DATABASE_URL=$both_url "$COACHSPOOL" work --drain --no-embeddings --concurrency 1 --lease 5 --log-level warning & done
+until [ "$(DATABASE_URL=$primary_url "$REPO/scripts/postgres.sh" psql -Atc "SELECT count(*) FROM coachspool.quality_verdicts")" -ge 2000 ]; do sleep 0.1; done
+pair down 2>&1
+pair standby promote 2>&1 | head -n 1
+wait
+DATABASE_URL=$standby_url "$REPO/scripts/postgres.sh" psql -Atc "SELECT count(*) || ' interactions, ' || count(DISTINCT v.interaction_id) || ' with a verdict, '
+  || count(v.*) - count(DISTINCT v.interaction_id) || ' verdicts twice, ' || (SELECT count(*) FROM coachspool.jobs) || ' jobs left'
+  FROM coachspool.interactions i LEFT JOIN coachspool.quality_verdicts v ON v.interaction_id = i.id"
+
+step "reads on a replica: the old primary rejoins as a standby (pg_rewind); status reads there through COACHSPOOL_READ_URL and says so"
+pair standby rejoin 2>&1 | tail -n 1
+COACHSPOOL_READ_URL=$primary_url DATABASE_URL=$standby_url "$COACHSPOOL" status | grep -E "^interactions|^replication|^verdicts"
+DATABASE_URL=$standby_url "$COACHSPOOL" status | sed -n '/^replication/,$p'
+pair down >/dev/null 2>&1
+pair standby down >/dev/null 2>&1

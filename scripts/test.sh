@@ -10,6 +10,8 @@ set -euo pipefail
 . "$REPO/scripts/lib/build.sh"
 
 ensure_build_deps
+# The Patroni example's test runs it for real (Debian's patroni and etcd-server, ~20 s to install).
+if [ "$(id -u)" = 0 ]; then ensure_packages patroni etcd-server; fi
 COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
 export COACHSPOOL_MODELS
 "$REPO/scripts/fetch-model.sh" >/dev/null

@@ -35,7 +35,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Threads that parse and store batches concurrently, each with its own connection.")
     var writers = 3
 
-    @Option(help: "Seconds a writer keeps retrying a batch on new connections while the database is away (a restart, a failover to the standby of a multi-host URL).")
+    @Option(help: "Seconds to keep retrying a batch (or the first connection) on new connections while the database is away: a restart, a failover to the standby of a multi-host URL. 0: fail at once.")
     var reconnectTimeout = 120.0
 
     @Argument(help: "Input files; - reads stdin. For documents also folders.")
@@ -48,13 +48,25 @@ struct IngestCommand: AsyncParsableCommand {
         guard reconnectTimeout >= 0 else { throw ValidationError("--reconnect-timeout: expected seconds, 0 or more") }
     }
 
+    private var patience: Duration { .milliseconds(Int(reconnectTimeout * 1000)) }
+
+    /// The connection of the command's own statements, kept across a failover (the writers of
+    /// interactions have one each).
+    private static func database(patience: Duration) -> ReconnectingConnection {
+        ReconnectingConnection(
+            connect: { try openConnection(application: "coachspool-ingest") }, patience: patience,
+            logger: LoggingSetup.logger("coachspool.ingest"))
+    }
+
     func run() async throws {
+        let patience = patience
         guard let lineFormat = format.lineFormat else {
             let (files, rejectsPath) = (files, rejects)
             let total = try await Blocking.run {
+                let database = Self.database(patience: patience)
                 let rejects = try RejectFile(path: rejectsPath)
                 defer { rejects.finish() }
-                return try DocumentIngest().run(paths: files, on: openConnection(application: "coachspool-ingest"), rejects: rejects) {
+                return try DocumentIngest().run(paths: files, on: database, rejects: rejects) {
                     print("\($0): stored \($1.stored), unchanged \($1.unchanged), rejected \($1.rejected)")
                 }
             }
@@ -66,11 +78,11 @@ struct IngestCommand: AsyncParsableCommand {
         }
         let pipeline = IngestPipeline(
             parser: LineParser(format: lineFormat, defaultMode: defaultMode), batchSize: batchSize, writers: writers,
-            reconnectPatience: .milliseconds(Int(reconnectTimeout * 1000)), logger: LoggingSetup.logger("coachspool.ingest"))
+            reconnectPatience: patience, logger: LoggingSetup.logger("coachspool.ingest"))
         let files = files
         let rejectsPath = rejects
         let total = try await Blocking.run { () -> IngestSummary in
-            try Migrator.requireSchema(try openConnection(application: "coachspool-ingest"))
+            try Self.database(patience: patience).run { try Migrator.requireSchema($0) }
             let rejectSink = try RejectFile(path: rejectsPath)
             var total = IngestSummary()
             for file in files {

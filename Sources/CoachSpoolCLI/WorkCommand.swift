@@ -136,7 +136,8 @@ struct WorkCommand: AsyncParsableCommand {
 
     /// Runs `body` until it stops failing with a connection problem — the database away, or a
     /// standby answering 25006 until a failover makes it writable — with one warning per distinct
-    /// failure instead of one per retry; ends with `CancellationError` on shutdown.
+    /// failure instead of one per retry; ends with `CancellationError` on shutdown. A failure no
+    /// retry mends (a wrong password, an unknown database) is thrown at once.
     static func whenWritable<T: Sendable>(logger: Logger, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         var outage = OutageLog()
         var backoff = 0.2
@@ -146,7 +147,7 @@ struct WorkCommand: AsyncParsableCommand {
                 outage.recovered("the database takes writes: starting", logger: logger)
                 return value
             } catch let error as PGError {
-                guard error.isConnectionProblem else { throw error }
+                guard error.isConnectionProblem, !error.isPermanentConnectionFailure else { throw error }
                 outage.failed(error, "waiting for a writable database before starting (not ready meanwhile)", logger: logger)
             }
             let pause = backoff

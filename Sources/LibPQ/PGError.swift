@@ -51,6 +51,15 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" || state == "25006"
     }
 
+    /// A connection refused for a reason no retry mends: authentication, an unknown database,
+    /// role or host, no pg_hba.conf entry. libpq reports these as text only (no SQLSTATE).
+    public var isPermanentConnectionFailure: Bool {
+        guard code == .connectionFailed else { return false }
+        let permanent = ["authentication failed", "does not exist", "could not translate host name",
+                         "no pg_hba.conf entry", "invalid connection option", "invalid URI", "missing \"=\""]
+        return permanent.contains { message.localizedCaseInsensitiveContains($0) }
+    }
+
     public var description: String {
         var text = "\(code)"
         if let sqlState { text += " (SQLSTATE \(sqlState))" }

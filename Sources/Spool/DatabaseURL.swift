@@ -6,7 +6,7 @@ import Foundation
 /// Never taken from the command line with a password in it: argv is visible to every user of the host.
 public enum DatabaseURL {
     public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
-        try named("DATABASE_URL", environment: environment) ?? ""
+        try named("DATABASE_URL", file: "DATABASE_URL_FILE", environment: environment) ?? ""
         // Empty conninfo: libpq falls back to PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSFILE…
     }
 
@@ -22,15 +22,15 @@ public enum DatabaseURL {
             }
             return flag
         }
-        return try named("COACHSPOOL_READ_URL", environment: environment) ?? resolve(environment: environment)
+        return try named("COACHSPOOL_READ_URL", file: "COACHSPOOL_READ_URL_FILE", environment: environment) ?? resolve(environment: environment)
     }
 
-    /// `NAME`, else the contents of the file named by `NAME_FILE`, else nil.
-    private static func named(_ name: String, environment: [String: String]) throws -> String? {
+    /// The variable `name`, else the contents of the file named by the variable `file`, else nil.
+    private static func named(_ name: String, file: String, environment: [String: String]) throws -> String? {
         if let url = environment[name], !url.isEmpty { return url }
-        guard let path = environment[name + "_FILE"], !path.isEmpty else { return nil }
+        guard let path = environment[file], !path.isEmpty else { return nil }
         guard let contents = FileManager.default.contents(atPath: path), let text = String(data: contents, encoding: .utf8) else {
-            throw CoachSpoolError(.configuration, "\(name)_FILE names \(path), which cannot be read")
+            throw CoachSpoolError(.configuration, "\(file) names \(path), which cannot be read")
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }

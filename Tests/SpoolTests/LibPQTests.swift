@@ -164,6 +164,16 @@ extension DatabaseTests {
             }
         }
 
+        /// What a reconnect can mend (a server away, a standby) and what it cannot (a wrong
+        /// database or password): producers and workers wait for the first, fail at once on the second.
+        @Test func aWrongDatabaseIsAPermanentConnectionFailure() throws {
+            let server = try TestDatabase.serverURL
+            let wrong = try #require(throws: PGError.self) { try PGConnection(conninfo: TestDatabase.url(server, database: "cs_no_such_db")) }
+            #expect(wrong.isConnectionProblem && wrong.isPermanentConnectionFailure, "\(wrong)")
+            let away = try #require(throws: PGError.self) { try PGConnection(conninfo: "postgresql://postgres@127.0.0.1:1/x?connect_timeout=2") }
+            #expect(away.isConnectionProblem && !away.isPermanentConnectionFailure, "\(away)")
+        }
+
         @Test func unreachableServerFailsWithoutLeakingThePassword() {
             let error = #expect(throws: PGError.self) {
                 try PGConnection(conninfo: "postgresql://someone:hunter2@127.0.0.1:1/nowhere?connect_timeout=2")

@@ -31,9 +31,9 @@ public struct DocumentIngest: Sendable {
     /// Ingests each path (a JSON Lines file, `-` for stdin, or a folder); `onPath` gets each
     /// path's summary as it is done. Returns the total.
     public func run(
-        paths: [String], on conn: PGConnection, rejects: RejectFile, onPath: (String, Summary) -> Void = { _, _ in }
+        paths: [String], on conn: ReconnectingConnection, rejects: RejectFile, onPath: (String, Summary) -> Void = { _, _ in }
     ) throws -> Summary {
-        try Migrator.requireSchema(conn)
+        try conn.run { try Migrator.requireSchema($0) }
         var total = Summary()
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -50,7 +50,7 @@ public struct DocumentIngest: Sendable {
         return total
     }
 
-    private static func ingestLines(_ path: String, conn: PGConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
+    private static func ingestLines(_ path: String, conn: ReconnectingConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
         let data: Data
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
@@ -80,7 +80,7 @@ public struct DocumentIngest: Sendable {
         return summary
     }
 
-    private static func ingestFolder(_ folder: String, conn: PGConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
+    private static func ingestFolder(_ folder: String, conn: ReconnectingConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
         let root = URL(fileURLWithPath: folder).standardizedFileURL
         guard let enumerator = FileManager.default.enumerator(atPath: root.path) else {
             throw CoachSpoolError(.io, "cannot read the folder", file: folder)
@@ -110,13 +110,19 @@ public struct DocumentIngest: Sendable {
     }
 
     /// One transaction per batch: a crash leaves whole batches, and a rerun completes the rest.
-    private static func store(_ batch: inout [DocumentInput], conn: PGConnection) throws -> Summary {
+    /// A batch whose connection was lost runs again on a new one (an upsert of the same document
+    /// is unchanged, so a lost answer to a commit counts it as unchanged).
+    private static func store(_ batch: inout [DocumentInput], conn: ReconnectingConnection) throws -> Summary {
         guard !batch.isEmpty else { return Summary() }
-        var summary = Summary()
-        try conn.transaction { conn in
-            for document in batch {
-                if try KnowledgeBase.upsert(conn, document).changed { summary.stored += 1 } else { summary.unchanged += 1 }
+        let documents = batch
+        let summary = try conn.run { conn in
+            var summary = Summary()
+            try conn.transaction { conn in
+                for document in documents {
+                    if try KnowledgeBase.upsert(conn, document).changed { summary.stored += 1 } else { summary.unchanged += 1 }
+                }
             }
+            return summary
         }
         batch.removeAll()
         return summary

@@ -16,7 +16,7 @@ public struct IngestPipeline: Sendable {
     public var batchSize: Int
     public var writers: Int
     /// How long a writer keeps retrying a batch while the database is away (see
-    /// `ReconnectingWriter`).
+    /// `ReconnectingConnection`).
     public var reconnectPatience: Duration
     public var logger: Logger
 
@@ -52,7 +52,9 @@ public struct IngestPipeline: Sendable {
             let thread = Thread {
                 defer { finished.leave() }
                 do {
-                    var writer = ReconnectingWriter(connect: connect, patience: patience, logger: logger)
+                    let database = ReconnectingConnection(connect: connect, patience: patience, logger: logger)
+                    var ingestor: Ingestor?
+                    var generation = 0
                     while let raw = channel.take() {
                         var records: [InteractionRecord] = []
                         records.reserveCapacity(raw.numbers.count)
@@ -68,7 +70,14 @@ public struct IngestPipeline: Sendable {
                                 try rejectLock.withLock { _ in try onReject(error, line) }
                             }
                         }
-                        let result = try writer.store(records, origin: origin)
+                        let result = try database.run { conn in
+                            // A new connection needs its own staging table: a new Ingestor.
+                            if generation != database.generation {
+                                ingestor = Ingestor(connection: conn)
+                                generation = database.generation
+                            }
+                            return try ingestor!.store(records, origin: origin)
+                        }
                         totals.withLock {
                             $0.accepted += result.accepted
                             $0.duplicates += result.duplicates
