@@ -5,7 +5,9 @@
 # happened, a RAG query with its sources, consent and erasure, and the fine-tuning datasets
 # exported in every format (openai, trl-sft, openai-dpo, trl-dpo, kto, sharegpt, alpaca), a
 # worker's metrics, and a LoRA adapter trained with TRL + PEFT on a tiny model, measured against
-# the base model. On the embedded server it works in a database of its own, coachspool_demo, made
+# the base model, and a failover (a primary and a synchronous standby of their own, the primary
+# stopped mid-drain, the standby promoted, the old primary rejoined as a replica that status reads
+# from). On the embedded server it works in a database of its own, coachspool_demo, made
 # anew each run. Set DATABASE_URL to use another database instead (pgvector must be available).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -295,7 +297,7 @@ DATABASE_URL=$both_url "$COACHSPOOL" ingest "$STATE_DIR/demo/failover.jsonl"
 for _ in 1 2; do DATABASE_URL=$both_url "$COACHSPOOL" work --drain --no-embeddings --concurrency 1 --lease 5 --log-level warning & done
 until [ "$(DATABASE_URL=$primary_url "$REPO/scripts/postgres.sh" psql -Atc "SELECT count(*) FROM coachspool.quality_verdicts")" -ge 2000 ]; do sleep 0.1; done
 pair down 2>&1
-pair standby promote 2>&1 | head -n 1
+pair standby promote 2>&1 | sed -n 1p
 wait
 DATABASE_URL=$standby_url "$REPO/scripts/postgres.sh" psql -Atc "SELECT count(*) || ' interactions, ' || count(DISTINCT v.interaction_id) || ' with a verdict, '
   || count(v.*) - count(DISTINCT v.interaction_id) || ' verdicts twice, ' || (SELECT count(*) FROM coachspool.jobs) || ' jobs left'
@@ -303,6 +305,9 @@ DATABASE_URL=$standby_url "$REPO/scripts/postgres.sh" psql -Atc "SELECT count(*)
 
 step "reads on a replica: the old primary rejoins as a standby (pg_rewind); status reads there through COACHSPOOL_READ_URL and says so"
 pair standby rejoin 2>&1 | tail -n 1
+lsn=$(DATABASE_URL=$standby_url "$REPO/scripts/postgres.sh" psql -Atc "SELECT pg_current_wal_lsn()")
+until [ "$(DATABASE_URL=$primary_url "$REPO/scripts/postgres.sh" psql -Atc "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do sleep 0.2; done
+echo "(caught up with the new primary's WAL as of the rejoin)"
 COACHSPOOL_READ_URL=$primary_url DATABASE_URL=$standby_url "$COACHSPOOL" status | grep -E "^interactions|^replication|^verdicts"
 DATABASE_URL=$standby_url "$COACHSPOOL" status | sed -n '/^replication/,$p'
 pair down >/dev/null 2>&1
