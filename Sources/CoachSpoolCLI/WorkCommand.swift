@@ -147,7 +147,7 @@ struct WorkCommand: AsyncParsableCommand {
                 outage.recovered("the database takes writes: starting", logger: logger)
                 return value
             } catch let error as PGError {
-                guard error.isConnectionProblem, !error.isPermanentConnectionFailure else { throw error }
+                guard error.isWorthReconnecting else { throw error }
                 outage.failed(error, "waiting for a writable database before starting (not ready meanwhile)", logger: logger)
             }
             let pause = backoff

@@ -5,7 +5,8 @@ import LibPQ
 
 /// A few database connections shared by the API's requests: each request borrows one on a
 /// thread of its own (`Blocking.run`), so libpq never blocks the cooperative pool. At most `size`
-/// are in use; a broken connection is dropped and replaced on a later borrow.
+/// are in use; a broken connection (or one that answered as a standby) is dropped and replaced
+/// on a later borrow.
 final class ConnectionPool: @unchecked Sendable {
     // Safe to share: `idle` is only touched under `lock`; a borrowed connection is used by one
     // thread until it is given back.
@@ -24,8 +25,16 @@ final class ConnectionPool: @unchecked Sendable {
             slots.wait()
             defer { slots.signal() }
             let conn = try take() ?? PGConnection(conninfo: conninfo, applicationName: "coachspool-api")
-            defer { giveBack(conn) }
-            return try body(conn)
+            var keep = true
+            defer { if keep { giveBack(conn) } }
+            do {
+                return try body(conn)
+            } catch {
+                // After a failover the old primary may answer 25006 on a live connection: drop it,
+                // so the next borrow connects anew and a multi-host URL finds the writable host.
+                if (error as? PGError)?.isConnectionProblem == true { keep = false }
+                throw error
+            }
         }
     }
 

@@ -51,6 +51,9 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" || state == "25006"
     }
 
+    /// Whether to try again on a new connection: a connection problem that a retry may mend.
+    public var isWorthReconnecting: Bool { isConnectionProblem && !isPermanentConnectionFailure }
+
     /// A connection refused for a reason no retry mends: authentication, an unknown database,
     /// role or host, no pg_hba.conf entry. libpq reports these as text only (no SQLSTATE).
     public var isPermanentConnectionFailure: Bool {

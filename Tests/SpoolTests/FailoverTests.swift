@@ -75,6 +75,38 @@ extension DatabaseTests {
             }
         }
 
+        /// The coach app's HTTP API on the multi-host URL, when the node it is connected to starts
+        /// answering as read-only (25006, as an old primary does after a failover) while another
+        /// node takes writes: the pool drops each connection that answered so, and the next
+        /// requests are stored on the writable node — no restart of `serve`.
+        @Test func theHTTPAPIMovesToTheWritableNode() async throws {
+            try await ReplicaPair.with(sync: false) { pair in
+                let (server, port) = try await HTTPAPITests.start(pair.database(try await pair.writableURL))
+                defer { server.signal(SIGKILL) }
+                func log(_ n: Int) async -> Int {
+                    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/interactions")!)
+                    request.httpMethod = "POST"
+                    request.setValue("Bearer \(HTTPAPITests.token)", forHTTPHeaderField: "Authorization")
+                    request.httpBody = Data(#"{"user_input": "Hur planerar jag vecka \#(n)?", "ai_response": "Börja med det som redan är bestämt, vecka \#(n)."}"#.utf8)
+                    let response = try? await URLSession.shared.data(for: request).1
+                    return (response as? HTTPURLResponse)?.statusCode ?? 0
+                }
+                #expect(await log(1) == 201)
+                // The standby becomes writable; the first node answers read-only from now on, on
+                // the pool's open connections too (a reloaded setting).
+                #expect(try await pair.script("standby promote").status == 0)
+                let first = try PGConnection(conninfo: pair.primaryURL)
+                try first.execute(unsafeSQL: "ALTER SYSTEM SET default_transaction_read_only = on")
+                try first.execute(unsafeSQL: "SELECT pg_reload_conf()")
+                var n = 1
+                #expect(await eventually(timeout: 60, interval: 0.2) { n += 1; return await log(n) == 201 }, "\(server.stderr)")
+                #expect(await log(n + 1) == 201)
+                let writable = pair.database(pair.standbyURL)
+                #expect(try writable.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) >= 3)
+                #expect(server.process.isRunning)
+            }
+        }
+
         /// Workers whose URL names only a standby wait: /ready answers 503, nothing is claimed,
         /// each thread logs the refusal once. Once the standby is promoted they start and drain.
         @Test func aWorkerPointedOnlyAtAStandbyWaitsNotReadyAndLogsOnce() async throws {

@@ -39,7 +39,7 @@ public final class ReconnectingConnection {
                 return result
             } catch let error as PGError {
                 connection = nil
-                guard error.isConnectionProblem, !error.isPermanentConnectionFailure, clock.now - started < patience else { throw error }
+                guard error.isWorthReconnecting, clock.now - started < patience else { throw error }
                 outage.failed(error, "the database is away; retrying on a new connection", logger: logger)
                 Thread.sleep(forTimeInterval: backoff)
                 backoff = min(backoff * 2, 5)
