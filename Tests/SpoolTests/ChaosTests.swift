@@ -27,7 +27,7 @@ extension DatabaseTests {
         /// then asynchronous; the script exits 0 only with nothing lost (after the re-ingest that
         /// asynchronous replication needs), nothing duplicated and an export identical to a calm run's.
         @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"), "needs root and iproute2"))
-        func theShortFailoverRunsLoseNothingUnderSynchronousReplication() async throws {
+        func theShortFailoverRunsLoseNothingAndDoubleNothing() async throws {
             let script = Repository.path("scripts/chaos.sh").path
             let dir = Repository.path(".coachspool/failover-test").path
             let status = try await runShell("""
