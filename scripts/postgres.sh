@@ -81,13 +81,24 @@ fetch_wheel() {
   chmod -R a+rX "$(PGROOT)/wheel"
 }
 
+# port_taken P: a server listens on 127.0.0.1:P, or a socket holds it (these ports lie in the
+# kernel's ephemeral range, so a client connection may be using it); binds as PostgreSQL does.
+port_taken() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+  ! python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
+# free_port P: P or the first port after it that is not taken.
+free_port() {
+  local p=$1
+  while port_taken "$p"; do p=$((p + 1)); [ "$p" -lt $(( $1 + 100 )) ] || die "no free port in $1…$p on 127.0.0.1"; done
+  echo "$p"
+}
+
 pick_port() {
   [ -n "$(port)" ] && return 0
   local p=${COACHSPOOL_PG_PORT:-}
-  if [ -z "$p" ]; then
-    p=$(( 56000 + $(printf '%s' "$REPO" | cksum | cut -d' ' -f1) % 900 ))
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  fi
+  [ -n "$p" ] || p=$(free_port $(( 56000 + $(printf '%s' "$REPO" | cksum | cut -d' ' -f1) % 900 )))
   echo "$p" > "$(PGROOT)/port"
 }
 
@@ -229,11 +240,10 @@ standby_up() {
   mkdir -p "$(sb_root)" "$(sb_sock)"
   if [ "$(id -u)" = 0 ]; then chown "$RUN_USER" "$(sb_root)" "$(sb_sock)"; fi
   if [ ! -s "$(sb_data)/PG_VERSION" ]; then
-    local p=$(( $(port) + 1 ))
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p" > "$(sb_root)/port"
     say "pg_basebackup into $(sb_data)"
     as_user "$(pgbin)/pg_basebackup" -h "$PRIMARY_HOST" -p "$(port)" -U postgres -D "$(sb_data)" -R -X stream -c fast -w
+    # The port is chosen after the copy, whose own connections held ephemeral ports meanwhile.
+    free_port $(( $(port) + 1 )) > "$(sb_root)/port"
     as_user tee -a "$(sb_data)/postgresql.conf" >/dev/null <<CONF
 
 # ---- CoachSpool standby (scripts/postgres.sh standby) ----
@@ -242,8 +252,17 @@ unix_socket_directories = '$(sb_sock)'
 CONF
     follow "$(sb_data)" "$PRIMARY_HOST" "$(port)" "$STANDBY_NAME"
   fi
-  sb_running || pg_ctl_clean -D "$(sb_data)" -l "$(sb_data)/server.log" -w -t 60 start >/dev/null \
-    || { tail -20 "$(sb_data)/server.log" >&2; die "the standby did not start (log above)"; }
+  local starts=0
+  until sb_running || pg_ctl_clean -D "$(sb_data)" -l "$(sb_data)/server.log" -w -t 60 start >/dev/null; do
+    # A client's ephemeral port may take ours between the check and the start: the next free one.
+    starts=$((starts + 1))
+    if [ $starts -lt 5 ] && tail -5 "$(sb_data)/server.log" | grep -q "could not create any TCP/IP sockets"; then
+      free_port $(( $(sb_port) + 1 )) > "$(sb_root)/port"
+      echo "port = $(sb_port)" | as_user tee -a "$(sb_data)/postgresql.conf" >/dev/null
+      continue
+    fi
+    tail -20 "$(sb_data)/server.log" >&2; die "the standby did not start (log above)"
+  done
   local tries=0
   until [ "$(psql_admin -d postgres -c "select count(*) from pg_stat_replication where application_name = '$STANDBY_NAME' and state = 'streaming'")" = 1 ]; do
     tries=$((tries + 1)); [ $tries -lt 300 ] || die "the standby does not stream (see $(sb_data)/server.log)"
