@@ -24,6 +24,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
+. "$REPO/scripts/lib/chaos_checks.sh"
 
 INTERACTIONS=${INTERACTIONS:-100000}
 WORKER_HOSTS=${WORKER_HOSTS:-2}
@@ -207,19 +208,12 @@ for mode in $MODES; do
   run_export coachspool_failover "$OUT/export-failover"
 
   step "$mode: checks"
-  accepted=$(q "SELECT count(*) FROM coachspool.interactions")
-  processed=$(q "SELECT count(DISTINCT interaction_id) FROM coachspool.quality_verdicts")
-  duplicated=$(q "SELECT (SELECT count(*) - count(DISTINCT (interaction_id, pipeline_version)) FROM coachspool.quality_verdicts)
-                       + (SELECT count(*) - count(DISTINCT (interaction_id, text_version)) FROM coachspool.interaction_texts)
-                       + (SELECT count(*) - count(DISTINCT (conversation_id, version)) FROM coachspool.examples)
-                       + (SELECT count(*) - count(DISTINCT (space_id, document_id, ordinal)) FROM coachspool.chunks)
-                       + (SELECT count(*) - count(DISTINCT idempotency_key) FROM coachspool.interactions)")
-  documents=$(q "SELECT count(*) FROM coachspool.documents")
-  embedded=$(q "SELECT count(DISTINCT document_id) FROM coachspool.chunks")
+  read -r accepted processed texts conversations built documents embedded duplicated <<<"$(chaos_counts q)"
   left=$(q "SELECT count(*) FROM coachspool.jobs")
-  lost=$(( lines - accepted + accepted - processed + documents - embedded ))
-  calm_sum=$(cat "$OUT/export-calm/train.jsonl" "$OUT/export-calm/validation.jsonl" | sha256sum | cut -c1-16)
-  fo_sum=$(cat "$OUT/export-failover/train.jsonl" "$OUT/export-failover/validation.jsonl" | sha256sum | cut -c1-16)
+  # The same measure as chaos.sh: input lines, verdicts, redacted texts, conversations, documents.
+  lost=$(( lines - accepted + accepted - processed + accepted - texts + conversations - built + documents - embedded ))
+  calm_sum=$(export_sum "$OUT/export-calm")
+  fo_sum=$(export_sum "$OUT/export-failover")
   identical=no; [ "$calm_sum" = "$fo_sum" ] && identical=yes
   log_lines=$(wc -l <"$OUT/workers.log")
   lag_note=""; [ "$mode" = async ] && lag_note=" (its WAL receiver paused ${ASYNC_LAG} s before the cut)"
@@ -235,6 +229,7 @@ for mode in $MODES; do
 | **missing on the new primary after the failover** | **$missing** |
 | restored by re-ingesting the same files | $restored |
 | interactions / processed after that | $accepted / $processed |
+| redacted texts / conversations built of recorded | $texts / $built of $conversations |
 | documents embedded / ingested | $embedded / $documents |
 | **lost** | **$lost** |
 | **duplicated** derived rows per (source, version) | **$duplicated** |

@@ -22,6 +22,7 @@ set -euo pipefail
 if [ "${1:-}" = failover ]; then shift; exec "$(dirname "${BASH_SOURCE[0]}")/chaos-failover.sh" "$@"; fi
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
+. "$REPO/scripts/lib/chaos_checks.sh"
 
 INTERACTIONS=${INTERACTIONS:-100000}
 HOSTS=${HOSTS:-3}
@@ -201,23 +202,12 @@ run_export coachspool_chaos "$OUT/export-chaos"
 
 step "checks"
 q() { sqldb coachspool_chaos "$1"; }
-accepted=$(q "SELECT count(*) FROM coachspool.interactions")
-processed=$(q "SELECT count(DISTINCT interaction_id) FROM coachspool.quality_verdicts")
-texts=$(q "SELECT count(DISTINCT interaction_id) FROM coachspool.interaction_texts")
-conversations=$(q "SELECT count(*) FROM coachspool.conversations")
-built=$(q "SELECT count(DISTINCT conversation_id) FROM coachspool.conversation_builds")
-documents=$(q "SELECT count(*) FROM coachspool.documents")
-embedded=$(q "SELECT count(DISTINCT document_id) FROM coachspool.chunks")
-duplicated=$(q "SELECT (SELECT count(*) - count(DISTINCT (interaction_id, pipeline_version)) FROM coachspool.quality_verdicts)
-                     + (SELECT count(*) - count(DISTINCT (interaction_id, text_version)) FROM coachspool.interaction_texts)
-                     + (SELECT count(*) - count(DISTINCT (conversation_id, version)) FROM coachspool.examples)
-                     + (SELECT count(*) - count(DISTINCT (space_id, document_id, ordinal)) FROM coachspool.chunks)
-                     + (SELECT count(*) - count(DISTINCT idempotency_key) FROM coachspool.interactions)")
+read -r accepted processed texts conversations built documents embedded duplicated <<<"$(chaos_counts q)"
 left=$(q "SELECT count(*) FROM coachspool.jobs WHERE state IN ('ready', 'running')")
 dead=$(q "SELECT count(*) FROM coachspool.jobs WHERE state = 'dead'")
 lines=$(wc -l <"$input")
-calm_sum=$(cat "$OUT/export-calm/train.jsonl" "$OUT/export-calm/validation.jsonl" | sha256sum | cut -c1-16)
-chaos_sum=$(cat "$OUT/export-chaos/train.jsonl" "$OUT/export-chaos/validation.jsonl" | sha256sum | cut -c1-16)
+calm_sum=$(export_sum "$OUT/export-calm")
+chaos_sum=$(export_sum "$OUT/export-chaos")
 lost=$(( lines - accepted + accepted - processed + accepted - texts + conversations - built + documents - embedded ))
 identical=no; [ "$calm_sum" = "$chaos_sum" ] && identical=yes
 cat <<REPORT | tee "$OUT/chaos-results.md"
