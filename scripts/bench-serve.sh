@@ -30,7 +30,7 @@ for t in json.load(open(sys.argv[1]))[:int(sys.argv[2])]: print(json.dumps({"tex
   "$PEERS_DIR/data/bench_short.json" "$REQUESTS" >"$texts"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-token="bench-$RANDOM$RANDOM"
+token=$(python3 -c "import secrets; print(secrets.token_hex(32))")
 COACHSPOOL_API_TOKENS=$token "$COACHSPOOL" serve --port "$port" --log-level warning &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null || true' EXIT

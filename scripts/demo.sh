@@ -241,10 +241,11 @@ wait "$metrics_worker" || true
 
 step "the HTTP API for the coach app (coachspool serve): one request to each endpoint"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-COACHSPOOL_API_TOKENS=demo-token "$COACHSPOOL" serve --port "$port" --log-level warning &
+demo_token=$(python3 -c 'import secrets; print(secrets.token_hex(32))')  # the API refuses tokens under 32 characters
+COACHSPOOL_API_TOKENS=$demo_token "$COACHSPOOL" serve --port "$port" --log-level warning &
 api=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-api() { printf '%s %s\n  -> ' "$1" "$2"; curl -s -X POST -H "Authorization: Bearer demo-token" "http://127.0.0.1:$port$1" -d "$2" | cut -c 1-220; echo; }
+api() { printf '%s %s\n  -> ' "$1" "$2"; curl -s -X POST -H "Authorization: Bearer $demo_token" "http://127.0.0.1:$port$1" -d "$2" | cut -c 1-220; echo; }
 echo "GET /ready -> $(curl -s "http://127.0.0.1:$port/ready")"
 printf 'POST /v1/search without a token\n  -> '; curl -s -X POST "http://127.0.0.1:$port/v1/search" -d '{"query": "x"}'; echo
 api /v1/interactions '{"user_input": "Hur delar jag upp en stor uppgift?", "ai_response": "Skriv ner delmomenten och börja med det minsta.", "mode": "university", "user_id": "user-1", "rating": 5}'

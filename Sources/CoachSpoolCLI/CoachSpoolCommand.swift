@@ -40,7 +40,18 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
             printError("error: database: \(error)")
             Foundation.exit(1)
         } catch {
-            exit(withError: error)
+            let status = exitCode(for: error)
+            guard status != .success else { exit(withError: error) }  // --help, --version
+            // Usage errors are one `error:` line like every other error, with where to look.
+            var message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            if message.hasPrefix("Error: ") { message.removeFirst(7) }
+            if message.isEmpty { message = "\(error)" }
+            if message.hasPrefix("Missing value"), CommandLine.arguments.contains(where: { $0.range(of: #"^-[0-9.]+$"#, options: .regularExpression) != nil }) {
+                message += " (a negative number is read as an option: write it after =, as in -k=-1)"
+            }
+            let usage = status.rawValue == ExitCode.validationFailure.rawValue ? " (see coachspool help)" : ""
+            printError("error: \(message.split(separator: "\n").joined(separator: "; "))\(usage)")
+            Foundation.exit(status.rawValue)
         }
     }
 }

@@ -38,7 +38,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Seconds to keep retrying a batch (or the first connection) on new connections while the database is away: a restart, a failover to the standby of a multi-host URL. 0: fail at once.")
     var reconnectTimeout = 120.0
 
-    @Argument(help: "Input files; - reads stdin. For documents also folders.")
+    @Argument(help: "Input files; - reads stdin. A folder: its .jsonl/.ndjson files (interactions, sessions) or its .md/.txt files (documents).")
     var files: [String]
 
     func validate() throws {
@@ -79,7 +79,7 @@ struct IngestCommand: AsyncParsableCommand {
         let pipeline = IngestPipeline(
             parser: LineParser(format: lineFormat, defaultMode: defaultMode), batchSize: batchSize, writers: writers,
             reconnectPatience: patience, logger: LoggingSetup.logger("coachspool.ingest"))
-        let files = files
+        let files = try Self.expandingFolders(files)
         let rejectsPath = rejects
         let total = try await Blocking.run { () -> IngestSummary in
             try Self.database(patience: patience).run { try Migrator.requireSchema($0) }
@@ -97,6 +97,25 @@ struct IngestCommand: AsyncParsableCommand {
             print("total: accepted \(total.accepted), duplicates \(total.duplicates), rejected \(total.rejected)")
         }
         if total.rejected > 0 { throw ExitCode(Self.rejectedExitCode) }
+    }
+
+    /// A folder stands for the JSON Lines files in it and below it (`.jsonl`, `.ndjson`), in
+    /// path order: a year of logs kept as one file per day is one argument.
+    static func expandingFolders(_ paths: [String]) throws -> [String] {
+        try paths.flatMap { path -> [String] in
+            var isDirectory: ObjCBool = false
+            guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                return [path]
+            }
+            guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+                throw CoachSpoolError(.io, "cannot read the folder", file: path)
+            }
+            let files = enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".ndjson") }.sorted()
+            guard !files.isEmpty else {
+                throw CoachSpoolError(.io, "a folder without .jsonl or .ndjson files (give the files, or --format documents for .md/.txt)", file: path)
+            }
+            return files.map { (path as NSString).appendingPathComponent($0) }
+        }
     }
 
     private func ingest(file: String, pipeline: IngestPipeline, rejectSink: RejectFile) throws -> IngestSummary {

@@ -34,9 +34,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Database connections shared by requests.")
     var connections = 4
 
+    @Option(help: "Seconds a keep-alive connection may wait for its next request before it is closed.")
+    var idleTimeout = 60.0
+
+    @Option(help: "Seconds a request's headers may take from its first byte; then 408 and the connection is closed.")
+    var headerTimeout = 10.0
+
+    @Option(help: "Seconds a request's body may take after its headers; then 408 and the connection is closed.")
+    var bodyTimeout = 30.0
+
+    @Option(help: "Seconds requests in flight get after SIGTERM/SIGINT; then their connections are closed (and the process exits 1 if they are still running 2 s later).")
+    var shutdownTimeout = 20.0
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard embedBatchSize > 0, connections > 0 else { throw ValidationError("--embed-batch-size and --connections must be positive") }
+        guard [idleTimeout, headerTimeout, bodyTimeout, shutdownTimeout].allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--idle-timeout, --header-timeout, --body-timeout and --shutdown-timeout must be positive")
+        }
     }
 
     func run() async throws {
@@ -47,6 +62,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.embedBatchSize = embedBatchSize
         configuration.connections = connections
+        configuration.limits.idleTimeout = .seconds(idleTimeout)
+        configuration.limits.headerTimeout = .seconds(headerTimeout)
+        configuration.limits.bodyTimeout = .seconds(bodyTimeout)
+        configuration.limits.shutdownTimeout = .seconds(shutdownTimeout)
         let (options, batch) = (embedding, embedBatchSize)
         let embedder = try await Blocking.run { try options.make(batchSize: batch) }
         KernelLog.announce(embedder, logger: logger)

@@ -33,4 +33,9 @@ public enum LogKey {
     public static let removed = "removed"
     public static let space = "space.id"
     public static let seconds = "seconds"
+    public static let requestID = "request.id"
+    public static let httpMethod = "http.method"
+    public static let httpRoute = "http.route"
+    public static let httpStatus = "http.status"
+    public static let durationMilliseconds = "duration.ms"
 }

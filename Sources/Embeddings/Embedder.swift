@@ -32,4 +32,11 @@ public struct Embedding: Sendable, Equatable {
 public protocol Embedder: Sendable {
     var identity: EmbedderIdentity { get }
     func embed(_ texts: [String]) throws -> [Embedding]
+    /// The tokens each text costs the model (after its truncation), without embedding; nil when
+    /// the embedder cannot say cheaply (an endpoint). Lets a server refuse work it cannot bound.
+    func tokenCounts(_ texts: [String]) -> [Int]?
+}
+
+extension Embedder {
+    public func tokenCounts(_ texts: [String]) -> [Int]? { nil }
 }

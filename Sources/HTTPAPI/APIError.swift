@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Stages
 
 /// An error answer in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, for every
 /// endpoint: clients written for OpenAI read it, and `param` names the field at fault.
@@ -9,6 +10,20 @@ struct APIError: Error, Sendable {
     var message: String
     var param: String?
     var code: String?
+
+    init(status: HTTPResponse.Status, message: String, param: String?, code: String?, allowed: [String]? = nil) {
+        self.status = status
+        self.message = message
+        self.param = param
+        self.code = code
+        self.allowed = allowed
+    }
+
+    /// What a client gets for a failure of ours: no error text (it could quote the request),
+    /// only the request id that finds the log line.
+    static let `internal` = APIError(
+        status: .internalServerError, message: "internal error; the server's log has the details under this request_id", param: nil,
+        code: nil)
 
     static func badRequest(_ param: String?, _ message: String) -> APIError {
         APIError(status: .badRequest, message: param.map { "\($0): \(message)" } ?? message, param: param, code: nil)
@@ -23,12 +38,27 @@ struct APIError: Error, Sendable {
         }
     }
 
-    var response: Response {
+    var response: Response { response(requestID: nil) }
+
+    /// The answer; `request_id` (also in the `X-Request-Id` header) lets an operator find the
+    /// request's log line.
+    func response(requestID: String?) -> Response {
         var error: [String: Any] = ["message": message, "type": type]
         error["param"] = param ?? NSNull()
         error["code"] = code ?? NSNull()
+        if let requestID { error["request_id"] = requestID }
         let body = (try? JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys])) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        var response = Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        if let allowed, !allowed.isEmpty { response.headers[.allow] = allowed.joined(separator: ", ") }
+        return response
+    }
+
+    /// Methods a 405 names in `Allow`.
+    var allowed: [String]?
+
+    /// A client's value quoted in a message (a model name): at most 64 characters.
+    static func quoted(_ value: String) -> String {
+        value.count <= 64 ? value : String(value.prefix(64)) + "…"
     }
 }
 
@@ -60,8 +90,12 @@ struct JSONBody {
         } catch {
             throw APIError(status: .contentTooLarge, message: "the body is larger than \(limit >> 20) MB", param: nil, code: nil)
         }
-        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else {
+        let data = Data(buffer: buffer)
+        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
             throw APIError.badRequest(nil, "expected a JSON object")
+        }
+        if let key = JSONDuplicateKeys.first(in: data) {
+            throw APIError.badRequest(key, "appears twice in the object (parsers disagree on which one counts)")
         }
         self.object = object
     }
@@ -71,15 +105,26 @@ struct JSONBody {
         return object[field]
     }
 
-    func string(_ field: String) throws -> String {
-        guard let value = try optionalString(field) else { throw APIError.badRequest(field, "expected a non-empty string") }
+    func string(_ field: String, limit: TextLimit) throws -> String {
+        guard let value = try optionalString(field, limit: limit) else { throw APIError.badRequest(field, "expected a non-empty string") }
         return value
     }
 
-    func optionalString(_ field: String) throws -> String? {
+    /// A non-blank string within `limit` (size, no NUL, character set), or nil when absent.
+    func optionalString(_ field: String, limit: TextLimit) throws -> String? {
         guard let raw = self[field] else { return nil }
         guard case .string(let value) = raw, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw APIError.badRequest(field, "expected a non-empty string")
+        }
+        if let problem = limit.problem(value) { throw APIError.badRequest(field, problem) }
+        return value
+    }
+
+    /// One of `choices`, or nil when absent.
+    func optionalChoice(_ field: String, _ choices: [String]) throws -> String? {
+        guard let raw = self[field] else { return nil }
+        guard case .string(let value) = raw, choices.contains(value) else {
+            throw APIError.badRequest(field, "expected " + choices.map { "\"\($0)\"" }.joined(separator: ", "))
         }
         return value
     }

@@ -14,22 +14,34 @@ extension APIServer {
     func embeddings(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
         let texts = try embeddingInputs(body["input"])
-        guard texts.count <= 2048 else { throw APIError.badRequest("input", "expected at most 2048 texts") }
+        guard texts.count <= InputLimits.embeddingTexts else {
+            throw APIError.badRequest("input", "expected at most \(InputLimits.embeddingTexts) texts")
+        }
+        for (index, text) in texts.enumerated() {
+            if let problem = InputLimits.embeddingText.problem(text) { throw APIError.badRequest("input", "item \(index): \(problem)") }
+        }
         let identity = embedder.identity
-        let model = try body.string("model")
+        let model = try body.string("model", limit: InputLimits.identifier)
         guard model == identity.model || model == identity.model.split(separator: "/").last.map(String.init) else {
-            throw APIError(status: .notFound, message: "model \(model) is not served here; use \(identity.model)", param: "model", code: "model_not_found")
+            throw APIError(
+                status: .notFound, message: "model \(APIError.quoted(model)) is not served here; use \(identity.model)", param: "model",
+                code: "model_not_found")
         }
-        let base64: Bool
-        switch try body.optionalString("encoding_format") {
-        case nil, "float"?: base64 = false
-        case "base64"?: base64 = true
-        default: throw APIError.badRequest("encoding_format", "expected \"float\" or \"base64\"")
-        }
+        let base64 = try body.optionalChoice("encoding_format", ["float", "base64"]) == "base64"
         if let dimensions = try body.optionalInt("dimensions", in: 1...100_000), dimensions != identity.dimensions {
             throw APIError.badRequest("dimensions", "this model has \(identity.dimensions) dimensions and cannot shorten them")
         }
-        let embeddings = try await batcher.embed(texts)
+        // The work one request may ask for, counted as the model will see it (each text cut to
+        // the model's window), so that one client cannot hold the model for minutes.
+        let counts = embedder.tokenCounts(texts)
+        if let counts {
+            let total = counts.reduce(0, +)
+            guard total <= InputLimits.embeddingTokensPerRequest else {
+                throw APIError.badRequest(
+                    "input", "\(total) tokens in one request; at most \(InputLimits.embeddingTokensPerRequest): send fewer texts per request")
+            }
+        }
+        let embeddings = try await batcher.embed(texts, tokens: counts)
         let tokens = embeddings.reduce(0) { $0 + ($1.tokens ?? 0) }
         let data: [[String: Any]] = embeddings.enumerated().map { index, embedding in
             let vector: Any = base64
@@ -87,58 +99,47 @@ extension APIServer {
     /// in `data`) or `all` (knowledge in `data`, exchanges in `conversations`).
     func search(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
-        let text = try body.string("query")
-        let source = try body.optionalString("source") ?? "knowledge"
-        guard ["knowledge", "conversations", "all"].contains(source) else {
-            throw APIError.badRequest("source", "expected knowledge, conversations or all")
-        }
-        var query = try searchQuery(body, text: text)
-        // The question is embedded once, for the vector modes and the memory alike.
-        let space = try await resolve(query.space)
-        let vector = query.mode != .text || source != "knowledge" ? try await self.vector(text, in: space) : nil
-        query.space = space.id
-        var answer: [String: Any] = ["object": "list", "space": Int(space.id)]
-        if source != "conversations" {
-            let knowledgeVector = query.mode == .text ? nil : vector
-            let hits = try await pool.withConnection { [query] in try KnowledgeBase.search($0, query, vector: knowledgeVector) }
-            answer.merge(["mode": query.mode.rawValue, "data": Self.rows(hits)]) { $1 }
-        }
-        if source != "knowledge", let vector {
-            let k = query.k
-            let hits = try await pool.withConnection { try Memory.search($0, vector: vector, k: k, space: space.id) }
-            answer["conversations"] = Self.memoryRows(hits)
-            if source == "conversations" { answer["data"] = Self.memoryRows(hits) }
+        let found = try await retrieve(body, text: try body.string("query", limit: InputLimits.query))
+        var answer: [String: Any] = ["object": "list", "space": Int(found.space)]
+        if found.source != "conversations" { answer.merge(["mode": found.mode.rawValue, "data": Self.rows(found.chunks)]) { $1 } }
+        if found.source != "knowledge" {
+            answer["conversations"] = Self.memoryRows(found.memories)
+            if found.source == "conversations" { answer["data"] = Self.memoryRows(found.memories) }
         }
         return jsonResponse(answer)
     }
 
     /// `POST /v1/rag`: `question` and the search fields; the seed's prompt with its sources, and
     /// the answer when a chat model is configured (COACHSPOOL_CHAT_MODEL).
+    /// `source` as in `/v1/search`: the prompt's context is the knowledge chunks, the memory's
+    /// exchanges, or both (chunks first); `sources` and `conversations` list what was used.
     func rag(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
-        let question = try body.string("question")
-        let (query, hits) = try await retrieve(body, text: question)
-        let prompt = RagPrompt.make(question: question, context: hits.map(\.text))
+        let question = try body.string("question", limit: InputLimits.query)
+        let found = try await retrieve(body, text: question)
+        let prompt = RagPrompt.make(question: question, context: found.chunks.map(\.text) + found.memories.map(\.text))
         var answer: Any = NSNull()
         if let chat { answer = try await Blocking.run { try chat.complete(prompt) } }
-        return jsonResponse(["mode": query.mode.rawValue, "prompt": prompt, "sources": Self.rows(hits), "answer": answer])
+        var result: [String: Any] = ["mode": found.mode.rawValue, "prompt": prompt, "sources": Self.rows(found.chunks), "answer": answer]
+        if found.source != "knowledge" { result["conversations"] = Self.memoryRows(found.memories) }
+        return jsonResponse(result)
     }
 
     /// `POST /v1/interactions`: the fields of `coachspool.log_interaction` without their `p_`
     /// prefix; 201 with the id (the same id again for the same exchange).
     func logInteraction(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
-        let userInput = try body.string("user_input")
-        let aiResponse = try body.string("ai_response")
-        let mode = try body.optionalString("mode") ?? "personal"
-        let session = try body.optionalString("session_id")
-        let turn = try body.optionalInt("turn_index", in: 0...1_000_000)
-        let user = try body.optionalString("user_id")
-        let language = try body.optionalString("language")
+        let userInput = try body.string("user_input", limit: InputLimits.message)
+        let aiResponse = try body.string("ai_response", limit: InputLimits.message)
+        let mode = try body.optionalChoice("mode", Mode.allCases.map(\.rawValue)) ?? Mode.personal.rawValue
+        let session = try body.optionalString("session_id", limit: InputLimits.identifier)
+        let turn = try body.optionalInt("turn_index", in: InputLimits.turnIndex)
+        let user = try body.optionalString("user_id", limit: InputLimits.identifier)
+        let language = try body.optionalString("language", limit: InputLimits.language)
         let rating = try body.optionalInt("rating", in: 1...5)
         let helpful = try body.optionalBool("helpful")
-        let id = try body.optionalString("id")
-        let occurredAt: String? = try body.optionalString("occurred_at").map { text in
+        let id = try body.optionalString("id", limit: InputLimits.identifier)
+        let occurredAt: String? = try body.optionalString("occurred_at", limit: TextLimit(maxBytes: 64)).map { text in
             guard let micros = ISOTimestamp.parseMicros(text) else {
                 throw APIError.badRequest("occurred_at", "expected an ISO 8601 time with a zone (2025-10-01T08:00:00Z)")
             }
@@ -174,8 +175,8 @@ extension APIServer {
     /// (redacted; users with retrieval consent only) nearest to the query.
     func recall(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
-        let user = try body.string("user_id")
-        let text = try body.string("query")
+        let user = try body.string("user_id", limit: InputLimits.identifier)
+        let text = try body.string("query", limit: InputLimits.query)
         let k = try body.optionalInt("k", in: 1...100) ?? 3
         let space = try await resolve(try Self.space(body))
         let vector = try await self.vector(text, in: space)
@@ -196,7 +197,35 @@ extension APIServer {
         guard space.embedder == identity.kind, space.model == identity.model, space.dimensions == identity.dimensions else {
             throw APIError(status: .conflict, message: "embedding space \(space.id) is \(space.embedder):\(space.model); this server embeds with \(identity): serve with that space's embedder, or use mode text", param: "space", code: nil)
         }
-        return try await batcher.embed([text])[0].vector
+        return try await batcher.embed([text], tokens: embedder.tokenCounts([text]))[0].vector
+    }
+
+    /// What `/v1/search` and `/v1/rag` retrieve for a request's search fields and `source`: the
+    /// question is embedded once, for the vector modes and the memory alike.
+    private func retrieve(_ body: JSONBody, text: String) async throws -> (
+        source: String, space: Int32, mode: SearchMode, chunks: [SearchHit], memories: [Memory.Hit]
+    ) {
+        let source = try Self.source(body)
+        var query = try searchQuery(body, text: text)
+        let space = try await resolve(query.space)
+        let vector = query.mode != .text || source != "knowledge" ? try await self.vector(text, in: space) : nil
+        query.space = space.id
+        var chunks: [SearchHit] = []
+        var memories: [Memory.Hit] = []
+        if source != "conversations" {
+            let knowledgeVector = query.mode == .text ? nil : vector
+            chunks = try await pool.withConnection { [query] in try KnowledgeBase.search($0, query, vector: knowledgeVector) }
+        }
+        if source != "knowledge", let vector {
+            let k = query.k
+            memories = try await pool.withConnection { try Memory.search($0, vector: vector, k: k, space: space.id) }
+        }
+        return (source, space.id, query.mode, chunks, memories)
+    }
+
+    /// `source`: `knowledge` (the default), `conversations` or `all`.
+    private static func source(_ body: JSONBody) throws -> String {
+        try body.optionalChoice("source", ["knowledge", "conversations", "all"]) ?? "knowledge"
     }
 
     private static func space(_ body: JSONBody) throws -> Int32? {
@@ -205,24 +234,11 @@ extension APIServer {
 
     /// The search fields of a request: `k`, `mode`, `space`, `language`, `document_source`.
     private func searchQuery(_ body: JSONBody, text: String) throws -> SearchQuery {
-        var mode = SearchMode.best
-        if let name = try body.optionalString("mode") {
-            guard let chosen = SearchMode(rawValue: name) else { throw APIError.badRequest("mode", "expected vector, text or hybrid") }
-            mode = chosen
-        }
+        let mode = try body.optionalChoice("mode", SearchMode.allCases.map(\.rawValue)).flatMap(SearchMode.init(rawValue:)) ?? .best
         return SearchQuery(
             text: text, k: try body.optionalInt("k", in: 1...100) ?? 3, space: try Self.space(body), mode: mode,
-            language: try body.optionalString("language"), source: try body.optionalString("document_source"))
-    }
-
-    /// The knowledge chunks for a request's search fields (`/v1/rag`).
-    private func retrieve(_ body: JSONBody, text: String) async throws -> (SearchQuery, [SearchHit]) {
-        var query = try searchQuery(body, text: text)
-        let space = try await resolve(query.space)
-        let vector = query.mode == .text ? nil : try await self.vector(text, in: space)
-        query.space = space.id
-        let hits = try await pool.withConnection { [query] in try KnowledgeBase.search($0, query, vector: vector) }
-        return (query, hits)
+            language: try body.optionalString("language", limit: InputLimits.language),
+            source: try body.optionalString("document_source", limit: InputLimits.documentID))
     }
 
     private static func memoryRows(_ hits: [Memory.Hit]) -> [[String: Any]] {

@@ -25,6 +25,8 @@ public struct APIServer: Sendable {
         public var embedBatchSize = 32
         /// Database connections shared by requests.
         public var connections = 4
+        /// Idle, header, body and shutdown timeouts (see `ServerLimits`).
+        public var limits = ServerLimits()
 
         public init(conninfo: String, tokens: [String]) {
             self.conninfo = conninfo
@@ -54,55 +56,78 @@ public struct APIServer: Sendable {
     /// The HTTP service for the process's ServiceGroup; `onListening` gets the bound port.
     public func service(registry: PrometheusCollectorRegistry?, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) -> some Service {
         let router = Router()
+        // Outermost: refusals (401, 404, 405, 413) are logged and counted like every request.
+        router.add(middleware: RequestLog(logger: logger))
         router.add(middleware: BearerAuth(tokens: configuration.tokens))
-        router.add(middleware: RequestMetrics())
         let pool = self.pool
-        router.get("ready") { _, _ -> Response in
+        router.on(RouterPath(APIRoute.ready.routerPath), method: .get) { _, _ -> Response in
             let ready = await pool.isReachable()
             return Response(
                 status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "no database connection\n")))
         }
         if let registry {
-            router.get("metrics") { _, _ -> Response in
+            router.on(RouterPath(APIRoute.metrics.routerPath), method: .get) { _, _ -> Response in
                 Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: { var text: [UInt8] = []; registry.emit(into: &text); return text }())))
             }
         }
-        router.post("v1/embeddings") { request, _ in try await handled { try await embeddings(request) } }
-        router.post("v1/search") { request, _ in try await handled { try await search(request) } }
-        router.post("v1/rag") { request, _ in try await handled { try await rag(request) } }
-        router.post("v1/recall") { request, _ in try await handled { try await recall(request) } }
-        router.post("v1/interactions") { request, _ in try await handled { try await logInteraction(request) } }
-        router.post("v1/feedback") { request, _ in try await handled { try await logFeedback(request) } }
+        let handlers: [(APIRoute, @Sendable (Request) async throws -> Response)] = [
+            (.embeddings, embeddings), (.search, search), (.rag, rag), (.recall, recall),
+            (.interactions, logInteraction), (.feedback, logFeedback),
+        ]
+        for (route, body) in handlers {
+            router.on(RouterPath(route.routerPath), method: route.method) { request, context in
+                try await handled(requestID: context.id, logger: logger) { try await body(request) }
+            }
+        }
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // no line per request
-        return Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
+        let application = Application(
+            router: router, server: configuration.limits.server(logger: serverLogger),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) },
             logger: serverLogger)
+        return configuration.limits.bounding(application, logger: logger)
     }
 
     /// API errors as their JSON answers; a database refusal of bad input as 400 naming the
-    /// argument; anything else as 500 with a message that quotes no data.
-    private func handled(_ body: () async throws -> Response) async throws -> Response {
+    /// argument; anything else as 500 (503 while the database is away) quoting nothing of the
+    /// request, logged with the request id and the error's kind (never its text, which may quote
+    /// a value).
+    private func handled(requestID: String, logger: Logger, _ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
         } catch let error as APIError {
-            return error.response
+            return error.response(requestID: requestID)
         } catch let error as PGError where error.sqlState == "22023" {
             // The producer functions name the argument ("p_ai_response: expected a non-empty
-            // string"); the API's fields are the same names without the prefix.
+            // string") and never its value; the API's fields are the same names without the prefix.
             let message = error.message.replacingOccurrences(of: "p_", with: "")
             let field = message.split(separator: ":").first.map(String.init)
-            return APIError(status: .badRequest, message: message, param: field, code: nil).response
+            return APIError(status: .badRequest, message: message, param: field, code: nil).response(requestID: requestID)
         } catch let error as PGError where error.sqlState == "23503" {
-            return APIError(status: .notFound, message: error.message, param: nil, code: nil).response
+            return APIError(status: .notFound, message: "no such interaction", param: nil, code: nil).response(requestID: requestID)
+        } catch let error as PGError where error.isRefusedValue {
+            // The checks before the database should have caught it; say which kind, not the text.
+            logger.warning("database refused a value", metadata: [LogKey.requestID: "\(requestID)", "sqlstate": "\(error.sqlState ?? "")"])
+            return APIError(status: .badRequest, message: "a value is outside what the database can store", param: nil, code: nil)
+                .response(requestID: requestID)
+        } catch let error as PGError where error.isConnectionProblem {
+            logger.warning("database unavailable", metadata: [LogKey.requestID: "\(requestID)", "sqlstate": "\(error.sqlState ?? "")"])
+            var response = APIError(status: .serviceUnavailable, message: "the database is unavailable; retry", param: nil, code: nil)
+                .response(requestID: requestID)
+            response.headers[.retryAfter] = "1"
+            return response
         } catch let error as CoachSpoolError where error.code == .input {
-            return APIError(status: .badRequest, message: error.description, param: nil, code: nil).response
+            return APIError(status: .badRequest, message: error.message, param: nil, code: nil).response(requestID: requestID)
         } catch {
-            return APIError(status: .internalServerError, message: "\(error)", param: nil, code: nil).response
+            logger.error("request failed", metadata: [
+                LogKey.requestID: "\(requestID)", LogKey.error: "\(type(of: error))",
+                "sqlstate": "\((error as? PGError)?.sqlState ?? (error as? CoachSpoolError)?.sqlState ?? "")",
+            ])
+            return APIError.internal.response(requestID: requestID)
         }
     }
 }

@@ -9,24 +9,32 @@ import Hummingbird
 /// command line; they are compared by SHA-256 digest, so timing says nothing about their bytes.
 struct BearerAuth<Context: RequestContext>: RouterMiddleware {
     private let digests: Set<Data>
-    static var open: Set<String> { ["/ready", "/metrics"] }
+    /// Shorter tokens are refused at start: a token is the API's only secret.
+    static var minimumLength: Int { 32 }
 
     init(tokens: [String]) {
         digests = Set(tokens.map { Data(SHA256.hash(data: Data($0.utf8))) })
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.open.contains(request.uri.path) { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              digests.contains(Data(SHA256.hash(data: Data(header.dropFirst(7).utf8))))
+        if APIRoute(path: request.uri.path)?.isOpen == true { return try await next(request, context) }
+        guard let token = request.headers[.authorization].flatMap(Self.bearerToken),
+              digests.contains(Data(SHA256.hash(data: Data(token.utf8))))
         else {
             var response = APIError(
                 status: .unauthorized, message: "a valid bearer token is required (Authorization: Bearer …)", param: nil,
-                code: "invalid_api_key").response
+                code: "invalid_api_key").response(requestID: context.id)
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
         return try await next(request, context)
+    }
+
+    /// The token of `Authorization: Bearer TOKEN`; the scheme is case-insensitive (RFC 9110).
+    static func bearerToken(_ header: String) -> Substring? {
+        guard let space = header.firstIndex(of: " "), header[..<space].lowercased() == "bearer" else { return nil }
+        let token = header[space...].drop { $0 == " " }
+        return token.isEmpty ? nil : token
     }
 
     /// The configured tokens; none is an error: the API never runs open.
@@ -42,6 +50,11 @@ struct BearerAuth<Context: RequestContext>: RouterMiddleware {
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
         guard !tokens.isEmpty else {
             throw CoachSpoolError(.configuration, "no API token: set COACHSPOOL_API_TOKENS or COACHSPOOL_API_TOKENS_FILE (the API never runs without authentication)")
+        }
+        if let short = tokens.firstIndex(where: { $0.count < minimumLength }) {
+            throw CoachSpoolError(
+                .configuration,
+                "API token \(short + 1) is shorter than \(minimumLength) characters; make one with: openssl rand -hex 32")
         }
         return tokens
     }

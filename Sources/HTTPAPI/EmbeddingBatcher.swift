@@ -1,24 +1,51 @@
 import CoachSpoolCore
 import Embeddings
 
-/// Coalesces concurrent embedding requests into batches of up to `maxBatch` texts, one batch at a
-/// time on a thread of its own: the model computes a batch of 32 far faster than 32 batches of 1,
-/// and requests never run it on the cooperative pool.
+/// Coalesces concurrent embedding requests into batches of up to `maxBatch` texts and
+/// `maxBatchTokens` tokens, one batch at a time on a thread of its own: the model computes a
+/// batch of 32 short texts far faster than 32 batches of 1, and requests never run it on the
+/// cooperative pool.
+///
+/// Fair: a batch is shared among the waiting requests (oldest first, an equal part each), and a
+/// batch of long texts is short, so a request of one text waits for about one batch of
+/// `maxBatchTokens` tokens, not for a request of two thousand texts ahead of it.
 actor EmbeddingBatcher {
-    private let embedder: any Embedder
-    private let maxBatch: Int
-    private var pending: [(texts: [String], continuation: CheckedContinuation<[Embedding], any Error>)] = []
-    private var draining = false
-
-    init(embedder: any Embedder, maxBatch: Int) {
-        self.embedder = embedder
-        self.maxBatch = max(1, maxBatch)
+    private final class Pending {
+        let texts: [String]
+        /// Each text's tokens (an estimate from its length when the embedder cannot count).
+        let tokens: [Int]
+        var results: [Embedding] = []
+        let continuation: CheckedContinuation<[Embedding], any Error>
+        init(texts: [String], tokens: [Int], continuation: CheckedContinuation<[Embedding], any Error>) {
+            self.texts = texts
+            self.tokens = tokens
+            self.continuation = continuation
+            results.reserveCapacity(texts.count)
+        }
+        var remaining: Int { texts.count - results.count }
     }
 
-    func embed(_ texts: [String]) async throws -> [Embedding] {
+    private let embedder: any Embedder
+    private let maxBatch: Int
+    /// Tokens per batch: with 256-token texts a batch of 32 would take seconds on two cores.
+    private let maxBatchTokens: Int
+    private var pending: [Pending] = []
+    private var draining = false
+    /// Texts embedded since the heap was last trimmed.
+    private var textsSinceTrim = 0
+
+    init(embedder: any Embedder, maxBatch: Int, maxBatchTokens: Int = 2_048) {
+        self.embedder = embedder
+        self.maxBatch = max(1, maxBatch)
+        self.maxBatchTokens = max(1, maxBatchTokens)
+    }
+
+    /// `tokens`: each text's count, as `Embedder.tokenCounts` gives it (nil: estimated).
+    func embed(_ texts: [String], tokens: [Int]?) async throws -> [Embedding] {
         guard !texts.isEmpty else { return [] }
+        let tokens = tokens ?? texts.map { $0.utf8.count / 4 + 2 }
         return try await withCheckedThrowingContinuation { continuation in
-            pending.append((texts, continuation))
+            pending.append(Pending(texts: texts, tokens: tokens, continuation: continuation))
             if !draining {
                 draining = true
                 Task { await drain() }
@@ -26,29 +53,89 @@ actor EmbeddingBatcher {
         }
     }
 
-    /// Takes whole requests while they fit (a request larger than a batch goes alone), embeds
-    /// them in one call, and hands each request its slice.
+    /// The next batch: each waiting request's next texts, an equal share each (at least one
+    /// text), then any room left to the oldest requests; never over `maxBatchTokens` unless a
+    /// single text is.
+    private func nextBatch() -> [(request: Pending, range: Range<Int>)] {
+        var batch: [(request: Pending, range: Range<Int>)] = []
+        var room = maxBatch
+        var tokenRoom = maxBatchTokens
+        // First pass: an equal share of texts and tokens each; second: what is left, oldest first.
+        let share = max(1, maxBatch / pending.count)
+        let tokenShare = max(1, maxBatchTokens / pending.count)
+        var taken: [ObjectIdentifier: Int] = [:]
+        for pass in 0..<2 {
+            for request in pending where room > 0 {
+                let already = taken[ObjectIdentifier(request), default: 0]
+                let start = request.results.count + already
+                var count = 0
+                var spent = 0
+                let most = min(request.remaining - already, pass == 0 ? share : room, room)
+                while count < most {
+                    let cost = request.tokens[start + count]
+                    let fits = cost <= tokenRoom && (pass == 1 || spent + cost <= tokenShare || count == 0)
+                    guard fits || (batch.isEmpty && count == 0) else { break }
+                    tokenRoom -= cost
+                    spent += cost
+                    count += 1
+                }
+                guard count > 0 else { continue }
+                batch.append((request, start..<start + count))
+                taken[ObjectIdentifier(request), default: 0] += count
+                room -= count
+            }
+        }
+        return batch
+    }
+
     private func drain() async {
         while !pending.isEmpty {
-            var batch: [(texts: [String], continuation: CheckedContinuation<[Embedding], any Error>)] = []
-            var count = 0
-            while let next = pending.first, batch.isEmpty || count + next.texts.count <= maxBatch {
-                batch.append(pending.removeFirst())
-                count += next.texts.count
-            }
-            let texts = batch.flatMap(\.texts)
+            let batch = nextBatch()
+            let texts = batch.flatMap { $0.request.texts[$0.range] }
             let embedder = self.embedder
             do {
                 let embeddings = try await Blocking.run(name: "coachspool-embed") { try embedder.embed(texts) }
                 var start = 0
-                for request in batch {
-                    request.continuation.resume(returning: Array(embeddings[start..<start + request.texts.count]))
-                    start += request.texts.count
+                for (request, range) in batch {
+                    request.results.append(contentsOf: embeddings[start..<start + range.count])
+                    start += range.count
                 }
+                textsSinceTrim += texts.count
             } catch {
-                for request in batch { request.continuation.resume(throwing: error) }
+                for request in Set(batch.map { ObjectIdentifier($0.request) }) {
+                    guard let index = pending.firstIndex(where: { ObjectIdentifier($0) == request }) else { continue }
+                    pending.remove(at: index).continuation.resume(throwing: error)
+                }
+            }
+            pending.removeAll { request in
+                guard request.remaining == 0 else { return false }
+                request.continuation.resume(returning: request.results)
+                return true
             }
         }
         draining = false
+        // The encoder's buffers for long texts are large; glibc keeps freed memory in its arenas
+        // unless asked. Returning it when the queue runs dry keeps a server's size to its steady
+        // state instead of its worst request.
+        if textsSinceTrim >= maxBatch * 4 {
+            textsSinceTrim = 0
+            Heap.trim()
+        }
     }
 }
+
+/// glibc keeps freed memory in its arenas; a server that just handled an 8 MB body or a batch of
+/// long texts gives it back, so that its size follows its load.
+enum Heap {
+    static func trim() {
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
+    }
+}
+
+#if os(Linux)
+/// `int malloc_trim(size_t pad)` from <malloc.h>, which the Glibc module does not export.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

@@ -75,6 +75,12 @@ public final class PGConnection {
     /// connection and reused after, which saves the server a parse and plan per call.
     @discardableResult
     public func query(_ query: PGQuery) throws(PGError) -> PGRows {
+        // libpq passes parameters as C strings: a NUL would silently cut the value there.
+        if let index = query.binds.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PGError(
+                code: .invalidParameter, message: "parameter $\(index + 1) contains a NUL character (U+0000), which PostgreSQL text cannot hold",
+                sqlState: "22021", query: query.sql)
+        }
         let name = try statementName(for: query.sql)
         let result = withCStrings(query.binds) { values in
             PQexecPrepared(handle, name, Int32(values.count), values, nil, nil, 0)

@@ -18,6 +18,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         public static let decoding = Code("decoding")
         /// The query was cancelled through `PQcancel`.
         public static let cancelled = Code("cancelled")
+        /// A parameter could not be sent as it is (it holds U+0000); nothing was sent.
+        public static let invalidParameter = Code("invalidParameter")
         public var description: String { name }
     }
 
@@ -49,6 +51,14 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now;
         // 25006: read-only transaction (in recovery).
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" || state == "25006"
+    }
+
+    /// The server (or the client, before sending) refused a value: a data exception (class 22),
+    /// a program limit such as an over-long index entry (class 54), or an integrity violation
+    /// (class 23). Retrying the same values cannot succeed; other rows may.
+    public var isRefusedValue: Bool {
+        guard let state = sqlState else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("54") || state.hasPrefix("23")
     }
 
     /// Whether to try again on a new connection: a connection problem that a retry may mend.

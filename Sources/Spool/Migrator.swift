@@ -7,7 +7,7 @@ import Stages
 
 /// Applies `schema/NNNN_name.sql` files in order, each once, each in its own transaction; then
 /// the SQL functions of `schema/functions/*.sql`, whichever changed since they were last
-/// applied (one transaction for all of them).
+/// applied, and the grants of `schema/privileges/grants.sql` (one transaction for both).
 ///
 /// Migrations hold tables, indexes and data changes and are never edited: a file edited after it
 /// was applied is an error (its checksum is recorded), since the database would no longer match
@@ -15,6 +15,11 @@ import Stages
 /// stating its security (SECURITY DEFINER, search path) there, and `CREATE OR REPLACE` brings any
 /// database to it. Migrations 0001–0008 still define the functions as they were then: the
 /// function files replace those definitions.
+///
+/// Grants on functions live in one file, applied after the others whenever any migration or
+/// function file was applied or it changed: PostgreSQL lets PUBLIC execute every new function,
+/// and no default privilege of a schema can take that away, so each function must be revoked
+/// and granted again once it exists.
 ///
 /// A session-level advisory lock serialises concurrent runs: ten workers starting together wait
 /// for the first, then find nothing left to do.
@@ -35,12 +40,37 @@ public struct Migrator {
     public var migrations: [Migration]
     /// `functions/*.sql`, by file name (the order they are applied in).
     public var functions: [Migration]
+    /// `privileges/grants.sql`; nil for a directory without one (a copy of an old schema).
+    public var grants: Migration?
     public var logger: Logger
 
     public init(directory: URL, logger: Logger) throws {
         self.migrations = try Self.load(directory: directory)
         self.functions = try Self.loadFunctions(directory: directory.appendingPathComponent("functions"))
+        self.grants = try Self.loadGrants(directory: directory.appendingPathComponent("privileges"))
         self.logger = logger
+    }
+
+    static let grantsFile = "grants.sql"
+
+    public static func loadGrants(directory: URL) throws -> Migration? {
+        let url = directory.appendingPathComponent(grantsFile)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return Migration(version: 0, name: grantsFile, sql: try String(contentsOf: url, encoding: .utf8))
+        } catch {
+            throw CoachSpoolError(.schema, "cannot read schema/privileges/\(grantsFile)", underlying: error)
+        }
+    }
+
+    /// What the grants were applied over, as recorded in `schema_privileges`: the grants file and
+    /// every migration and function file. A change to any of them applies the grants again, also
+    /// after a run that stopped between a migration and the grants.
+    var grantsChecksum: String? {
+        guard let grants else { return nil }
+        let files = [grants] + migrations + functions
+        let text = files.map { "\($0.name) \($0.checksum)\n" }.joined()
+        return SHA256.hash(data: Array(text.utf8)).hexString
     }
 
     public static func loadFunctions(directory: URL) throws -> [Migration] {
@@ -98,6 +128,11 @@ public struct Migrator {
                 checksum    text NOT NULL,
                 applied_at  timestamptz NOT NULL DEFAULT now()
             );
+            CREATE TABLE IF NOT EXISTS coachspool.schema_privileges (
+                name        text PRIMARY KEY,
+                checksum    text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now()
+            );
             """)
         var applied: [Int: String] = [:]
         for row in try connection.query("SELECT version, checksum FROM coachspool.schema_migrations") {
@@ -125,14 +160,20 @@ public struct Migrator {
         return done + (try applyFunctions(connection))
     }
 
-    /// Re-applies the function files whose checksum differs from the one recorded.
+    /// Re-applies the function files whose checksum differs from the one recorded, then the
+    /// grants when anything they cover changed: in one transaction, so that no function is ever
+    /// committed with PostgreSQL's default grant to PUBLIC.
     private func applyFunctions(_ connection: PGConnection) throws -> [String] {
         var applied: [String: String] = [:]
         for row in try connection.query("SELECT name, checksum FROM coachspool.schema_functions") {
             applied[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
         }
         let changed = functions.filter { applied[$0.name] != $0.checksum }
-        guard !changed.isEmpty else { return [] }
+        let recordedGrants = try connection.query("SELECT checksum FROM coachspool.schema_privileges WHERE name = \(Self.grantsFile)")
+            .first.map { try $0.decode(String.self, at: 0) }
+        let grantsChecksum = self.grantsChecksum
+        let grantsDue = grantsChecksum != nil && recordedGrants != grantsChecksum
+        guard !changed.isEmpty || grantsDue else { return [] }
         try connection.transaction { conn in
             // As pg_dump does: a function may name one whose file comes later. Statements that
             // run something (a backfill) must sort after what they call.
@@ -148,12 +189,27 @@ public struct Migrator {
                     ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now()
                     """)
             }
+            if grantsDue, let grants, let grantsChecksum {
+                do {
+                    try conn.execute(unsafeSQL: grants.sql)
+                } catch {
+                    throw CoachSpoolError(.schema, "schema/privileges/\(grants.name) failed", underlying: error)
+                }
+                try conn.query("""
+                    INSERT INTO coachspool.schema_privileges (name, checksum) VALUES (\(grants.name), \(grantsChecksum))
+                    ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now()
+                    """)
+            }
         }
         for file in changed {
             logger.debug("applied function", metadata: [LogKey.migration: "functions/\(file.name)"])
         }
-        logger.info("applied functions", metadata: [LogKey.functionsCount: "\(changed.count)"])
-        return changed.map { "functions/" + $0.name }
+        if !changed.isEmpty {
+            logger.info("applied functions", metadata: [LogKey.functionsCount: "\(changed.count)"])
+        }
+        guard grantsDue, let grants else { return changed.map { "functions/" + $0.name } }
+        logger.info("applied grants", metadata: [LogKey.migration: "privileges/\(grants.name)"])
+        return changed.map { "functions/" + $0.name } + ["privileges/" + grants.name]
     }
 
     /// Fails with a helpful message when the schema has not been migrated at all.

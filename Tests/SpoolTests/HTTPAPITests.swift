@@ -4,11 +4,16 @@ import Testing
 extension DatabaseTests {
     /// `coachspool serve` through OpenAI's official Python client and plain HTTP.
     @Suite struct HTTPAPITests {
-        static let token = "test-token-\(UInt32.random(in: 0...UInt32.max))"
+        static let token = "test-token-" + (0..<4).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
 
         /// Starts the server on a free port and returns it with the port it logged.
         static func start(_ db: TestDatabase) async throws -> (CoachSpoolProcess, Int) {
             let server = try CoachSpoolProcess(["serve", "--port", "0"], database: db, environment: ["COACHSPOOL_API_TOKENS": token])
+            return (server, try await port(of: server))
+        }
+
+        /// The port a starting server logs.
+        static func port(of server: CoachSpoolProcess) async throws -> Int {
             var port: Int?
             _ = await eventually(timeout: 60) {
                 port = server.stderr.split(separator: "\n").lazy.compactMap { line -> Int? in
@@ -17,7 +22,7 @@ extension DatabaseTests {
                 }.first
                 return port != nil || !server.process.isRunning
             }
-            return (server, try #require(port, "the server did not say where it listens: \(server.stderr)"))
+            return try #require(port, "the server did not say where it listens: \(server.stderr)")
         }
 
         @Test func everyEndpointOverHTTPAndTheOpenAIClient() async throws {

@@ -58,7 +58,7 @@ extension DatabaseTests {
                  ORDER BY 1
                 """).map { try $0.decode(String.self, at: 0) }
             #expect(definers == [
-                "build_space_index", "defer_space_index", "erase_user", "log_feedback", "log_interaction", "recall", "register_space",
+                "build_space_index", "defer_space_index", "embedding_space", "erase_user", "log_feedback", "log_interaction", "recall", "register_space",
                 "set_consent",
             ])
             let again = try await CoachSpoolProcess.run(["migrate"], database: db)
@@ -88,7 +88,7 @@ extension DatabaseTests {
                     ("SELECT coachspool.log_interaction('fråga', '')", "p_ai_response: expected a non-empty string"),
                     ("SELECT coachspool.log_interaction('fråga', 'svar', p_mode => 'work')", "p_mode: expected 'personal' or 'university'"),
                     ("SELECT coachspool.log_interaction('fråga', 'svar', p_rating => 9)", "p_rating: expected NULL or an integer from 1 to 5"),
-                    ("SELECT coachspool.log_interaction('fråga', 'svar', p_turn_index => -1)", "p_turn_index: expected NULL or an integer >= 0"),
+                    ("SELECT coachspool.log_interaction('fråga', 'svar', p_turn_index => -1)", "p_turn_index: expected NULL or an integer from 0 to 1000000"),
                     ("SELECT coachspool.log_interaction('fråga', 'svar', p_occurred_at => NULL)", "p_occurred_at: expected a finite timestamp"),
                     ("SELECT coachspool.log_feedback(1, 0)", "p_rating: expected NULL or an integer from 1 to 5"),
                     ("SELECT coachspool.log_feedback(1, NULL, NULL)", "p_rating, p_helpful: expected at least one of them"),

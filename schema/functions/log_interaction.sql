@@ -1,7 +1,8 @@
 -- Producer API: logs one exchange and returns its id. Idempotent: the same key (p_id, or the
 -- hash of session, time and texts) returns the existing id and changes nothing.
 -- Bad arguments fail with SQLSTATE 22023 (invalid_parameter_value) and a message naming the
--- argument and what was expected, never its value.
+-- argument and what was expected, never its value; the limits are Stages' `InputLimits`
+-- (identifiers 256 bytes, messages 256 KiB, language 35 bytes), checked before anything is written.
 -- Runs with its owner's rights (the producer role may only call it), on a fixed search path.
 CREATE OR REPLACE FUNCTION coachspool.log_interaction(
     p_user_input   text,
@@ -20,6 +21,12 @@ DECLARE
     v_key text;
     v_id bigint;
 BEGIN
+    PERFORM coachspool.check_text_limit('p_user_input', p_user_input, 262144);
+    PERFORM coachspool.check_text_limit('p_ai_response', p_ai_response, 262144);
+    PERFORM coachspool.check_text_limit('p_session_id', p_session_id, 256);
+    PERFORM coachspool.check_text_limit('p_user_id', p_user_id, 256);
+    PERFORM coachspool.check_text_limit('p_id', p_id, 256);
+    PERFORM coachspool.check_text_limit('p_language', p_language, 35, p_language_tag => true);
     IF p_user_input IS NULL OR p_user_input = '' THEN
         RAISE EXCEPTION 'p_user_input: expected a non-empty string' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -29,8 +36,8 @@ BEGIN
     IF p_mode IS NULL OR p_mode NOT IN ('personal', 'university') THEN
         RAISE EXCEPTION 'p_mode: expected ''personal'' or ''university''' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF p_turn_index < 0 THEN
-        RAISE EXCEPTION 'p_turn_index: expected NULL or an integer >= 0' USING ERRCODE = 'invalid_parameter_value';
+    IF p_turn_index NOT BETWEEN 0 AND 1000000 THEN
+        RAISE EXCEPTION 'p_turn_index: expected NULL or an integer from 0 to 1000000' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF p_occurred_at IS NULL OR NOT isfinite(p_occurred_at) THEN
         RAISE EXCEPTION 'p_occurred_at: expected a finite timestamp' USING ERRCODE = 'invalid_parameter_value';

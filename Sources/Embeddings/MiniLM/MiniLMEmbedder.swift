@@ -56,6 +56,10 @@ public final class MiniLMEmbedder: Embedder {
         embed(encodings: texts.map(tokenizer.encode))
     }
 
+    public func tokenCounts(_ texts: [String]) -> [Int]? {
+        texts.map { tokenizer.encode($0).ids.count }
+    }
+
     /// Embeds already tokenized texts (as `tokenizer.encode` gives them).
     ///
     /// Texts are sorted by length (longest first) and cut into parts of at most `batchSize`

@@ -46,8 +46,33 @@ public struct DatasetExport: Sendable {
     public static let trainConversationsFile = "train_conversations.txt"
 
     /// Exports the examples of `version` (the latest built when nil) that pass `filter`.
-    public func run(version: String?, filter: (_ version: String) -> DatasetReader.Filter, on conn: PGConnection) throws -> Result {
+    /// Every file an export may write (the split files, lineage, manifest, trainer configs): an
+    /// export owns its folder, and removes those of them it did not write this time, so that a
+    /// format's leftovers (a `dataset_info.json` of the previous format) never stand beside it.
+    static var ownedFiles: Set<String> {
+        Set(DatasetSplit.Part.allCases.flatMap { ["\($0.rawValue).jsonl", ".\($0.rawValue).jsonl.partial"] })
+            .union([trainConversationsFile, manifestFile, "dataset_info.json", TrainerConfigs.llamaFactoryFile, TrainerConfigs.axolotlFile])
+    }
+
+    static let manifestFile = "manifest.json"
+
+    /// Creates the folder, or accepts it when it is empty or an earlier export of ours (only our
+    /// files, a manifest among them); refuses a folder with anything else in it.
+    private func claimFolder() throws {
         try OutputFolder.create(directory, option: "--out")  // before any work: a bad path fails at once
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        guard !entries.isEmpty else { return }
+        let foreign = entries.filter { !Self.ownedFiles.contains($0) }.sorted()
+        guard foreign.isEmpty, entries.contains(Self.manifestFile) else {
+            throw CoachSpoolError(.io, """
+                --out: this folder holds files that are not a CoachSpool export (\(foreign.prefix(3).joined(separator: ", "))\(foreign.count > 3 ? ", …" : "")); \
+                an export owns its folder: choose a new or empty one
+                """, file: directory.path)
+        }
+    }
+
+    public func run(version: String?, filter: (_ version: String) -> DatasetReader.Filter, on conn: PGConnection) throws -> Result {
+        try claimFolder()
         guard let version = try version ?? DatasetReader.latestVersion(conn) else {
             throw CoachSpoolError(.tooFewExamples, "no examples have been built yet: run `coachspool work` after ingesting (and check consent)")
         }
@@ -55,7 +80,7 @@ public struct DatasetExport: Sendable {
     }
 
     public func run(_ reader: DatasetReader, on conn: PGConnection) throws -> Result {
-        try OutputFolder.create(directory, option: "--out")
+        try claimFolder()
         return try export(reader, on: conn)
     }
 
@@ -113,13 +138,20 @@ public struct DatasetExport: Sendable {
         }
         try Data(trainConversations.map { $0 + "\n" }.joined().utf8)
             .write(to: directory.appendingPathComponent(Self.trainConversationsFile), options: .atomic)
-        try write(manifest(summary, filter: reader.filter, digests: digests), to: "manifest.json")
+        try write(manifest(summary, filter: reader.filter, digests: digests), to: Self.manifestFile)
         if let info = datasetInfo {
             try write(info, to: "dataset_info.json")
             try TrainerConfigs.llamaFactory(format: format).write(to: directory.appendingPathComponent(TrainerConfigs.llamaFactoryFile), atomically: true, encoding: .utf8)
         }
         if format == .openai {
             try TrainerConfigs.axolotl.write(to: directory.appendingPathComponent(TrainerConfigs.axolotlFile), atomically: true, encoding: .utf8)
+        }
+        let written: Set<String> = Set(DatasetSplit.Part.allCases.map { "\($0.rawValue).jsonl" })
+            .union([Self.trainConversationsFile, Self.manifestFile])
+            .union(datasetInfo == nil ? [] : ["dataset_info.json", TrainerConfigs.llamaFactoryFile])
+            .union(format == .openai ? [TrainerConfigs.axolotlFile] : [])
+        for stale in Self.ownedFiles.subtracting(written) where !stale.hasSuffix(".partial") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(stale))
         }
         let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
         return Result(trainExamples: train, trainConversations: trainConversations, summaryLine: """

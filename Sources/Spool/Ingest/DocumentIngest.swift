@@ -102,7 +102,15 @@ public struct DocumentIngest: Sendable {
                 try rejects.reject(file: path, error: LineError(line: 1, field: nil, expected: "expected text, the file is empty"), raw: [])
                 continue
             }
-            batch.append(DocumentInput(DocumentRecord.fromFile(relativePath: relative, contents: text), origin: path))
+            let record = DocumentRecord.fromFile(relativePath: relative, contents: text)
+            do {
+                try record.checkLimits(line: 1)
+            } catch {
+                summary.rejected += 1
+                try rejects.reject(file: path, error: error, raw: [])
+                continue
+            }
+            batch.append(DocumentInput(record, origin: path))
             if batch.count >= batchSize { summary += try store(&batch, conn: conn) }
         }
         summary += try store(&batch, conn: conn)

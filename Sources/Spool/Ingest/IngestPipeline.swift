@@ -70,13 +70,44 @@ public struct IngestPipeline: Sendable {
                                 try rejectLock.withLock { _ in try onReject(error, line) }
                             }
                         }
-                        let result = try database.run { conn in
-                            // A new connection needs its own staging table: a new Ingestor.
-                            if generation != database.generation {
-                                ingestor = Ingestor(connection: conn)
-                                generation = database.generation
+                        func store(_ records: [InteractionRecord]) throws -> (accepted: Int, duplicates: Int) {
+                            try database.run { conn in
+                                // A new connection needs its own staging table: a new Ingestor.
+                                if generation != database.generation {
+                                    ingestor = Ingestor(connection: conn)
+                                    generation = database.generation
+                                }
+                                return try ingestor!.store(records, origin: origin)
                             }
-                            return try ingestor!.store(records, origin: origin)
+                        }
+                        var result: (accepted: Int, duplicates: Int)
+                        do {
+                            result = try store(records)
+                        } catch let error as PGError where error.isRefusedValue {
+                            // A value the checks let through and the database refused: the
+                            // batch is stored line by line, and the lines it refuses are rejected
+                            // like any bad line, instead of the whole input failing.
+                            result = (0, 0)
+                            var start = 0
+                            var lines: [Int: ArraySlice<UInt8>] = [:]
+                            for (number, end) in zip(raw.numbers, raw.ends) {
+                                lines[number] = raw.bytes[start..<end]
+                                start = end
+                            }
+                            for group in Self.byLine(records) {
+                                do {
+                                    let stored = try store(group)
+                                    result.accepted += stored.accepted
+                                    result.duplicates += stored.duplicates
+                                } catch let error as PGError where error.isRefusedValue {
+                                    rejected += 1
+                                    let line = group[0].line
+                                    let problem = LineError(
+                                        line: line, field: nil,
+                                        expected: "refused by the database (SQLSTATE \(error.sqlState ?? "?")): a value outside what it can store")
+                                    try rejectLock.withLock { _ in try onReject(problem, lines[line] ?? []) }
+                                }
+                            }
                         }
                         totals.withLock {
                             $0.accepted += result.accepted
@@ -122,6 +153,21 @@ public struct IngestPipeline: Sendable {
         let result = current()
         onProgress(result, reader.bytesRead)
         return result
+    }
+}
+
+extension IngestPipeline {
+    /// Records grouped by the line they came from (a session line gives several), in order.
+    static func byLine(_ records: [InteractionRecord]) -> [[InteractionRecord]] {
+        var groups: [[InteractionRecord]] = []
+        for record in records {
+            if let last = groups.last?.last, last.line == record.line {
+                groups[groups.count - 1].append(record)
+            } else {
+                groups.append([record])
+            }
+        }
+        return groups
     }
 }
 

@@ -174,11 +174,14 @@ public enum KnowledgeBase {
         }
     }
 
-    /// The space search would use: the active one, or `id`.
+    /// The space search would use: the active one, or `id`. Through `coachspool.embedding_space`,
+    /// which the producer role may call: the coach app embeds a recall query with the space's
+    /// embedder, and reads no table.
     public static func space(_ conn: PGConnection, id: Int32? = nil) throws -> EmbeddingSpace {
-        let rows = try conn.query(PGQuery(
-            unsafeSQL: "SELECT \(spaceColumns) FROM coachspool.embedding_spaces WHERE ($1::integer IS NULL AND is_active) OR id = $1",
-            binds: [id.map { String($0) }]))
+        let rows = try conn.query("""
+            SELECT id, embedder, model, dimensions, chunk_unit, chunk_size, chunk_overlap, is_active
+              FROM coachspool.embedding_space(\(id))
+            """)
         guard let row = rows.first else {
             if let id { throw CoachSpoolError(.input, "embedding space \(id) does not exist") }
             throw CoachSpoolError(.input, "no active embedding space: ingest documents and run a worker (coachspool work) first")

@@ -39,10 +39,23 @@ public struct DocumentRecord: Sendable, Equatable {
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw LineError(line: number, field: unknown, expected: "unknown field (expected id, title, text, source, language)")
         }
-        return DocumentRecord(
+        let record = DocumentRecord(
             id: try text("id", required: true)!, title: try text("title", required: true)!,
             text: try text("text", required: true)!, source: try text("source", required: false),
             language: try text("language", required: false))
+        try record.checkLimits(line: number)
+        return record
+    }
+
+    /// The limits of `InputLimits`, for JSON lines and files alike; the error names the field.
+    public func checkLimits(line: Int) throws(LineError) {
+        let fields: [(String, String?, TextLimit)] = [
+            ("id", id, InputLimits.documentID), ("title", title, InputLimits.title), ("text", text, InputLimits.documentText),
+            ("source", source, InputLimits.documentID), ("language", language, InputLimits.language),
+        ]
+        for (name, value, limit) in fields {
+            if let value, let problem = limit.problem(value) { throw LineError(line: line, field: name, expected: problem) }
+        }
     }
 
     /// A document from a file: the id and source are its path relative to the ingested
@@ -51,7 +64,7 @@ public struct DocumentRecord: Sendable, Equatable {
     public static func fromFile(relativePath: String, contents: String) -> DocumentRecord {
         let name = (relativePath as NSString).lastPathComponent
         let parts = name.split(separator: ".")
-        let language = parts.count >= 3 && parts[parts.count - 2].count == 2 ? String(parts[parts.count - 2]) : nil
+        let language = parts.count >= 3 && parts[parts.count - 2].count == 2 && parts[parts.count - 2].allSatisfy(\.isLetter) ? String(parts[parts.count - 2]) : nil
         let heading = contents.split(separator: "\n", omittingEmptySubsequences: true).lazy
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .first { $0.hasPrefix("# ") }

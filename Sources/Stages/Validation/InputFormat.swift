@@ -37,15 +37,24 @@ public struct LineParser: Sendable {
             switch format {
             case .interactions:
                 let raw = try JSONLine.decode(RawInteraction.self, from: text)
+                try Self.refuseDuplicateKeys(text)
                 return .success([try raw.record(line: line, defaultMode: defaultMode)])
             case .sessions:
                 let raw = try JSONLine.decode(RawSession.self, from: text)
+                try Self.refuseDuplicateKeys(text)
                 return .success(try raw.records(line: line, defaultMode: defaultMode))
             }
         } catch let problem as FieldProblem {
             return .failure(LineError(line: line, field: problem.field, expected: problem.expected))
         } catch {
             return .failure(LineError(line: line, field: nil, expected: "not valid JSON"))
+        }
+    }
+
+    /// A key given twice: parsers disagree on which one counts (the fast scanner never accepts one).
+    private static func refuseDuplicateKeys(_ text: String) throws {
+        if let key = JSONDuplicateKeys.first(in: Array(text.utf8)) {
+            throw FieldProblem(field: key, expected: "appears twice in one object (parsers disagree on which one counts)")
         }
     }
 }

@@ -18,6 +18,16 @@ enum JSONLine {
     }
 }
 
+/// `value` if `limit` accepts it, else a `FieldProblem` naming `field` (never quoting the value).
+func limited(_ value: String, _ limit: TextLimit, field: String) throws -> String {
+    if let problem = limit.problem(value) { throw FieldProblem(field: field, expected: problem) }
+    return value
+}
+
+func limited(_ value: String?, _ limit: TextLimit, field: String) throws -> String? {
+    try value.map { try limited($0, limit, field: field) }
+}
+
 /// JSON keys of both formats.
 enum LineKey: String, CodingKey {
     case id, session_id, turn_index, timestamp, user_input, ai_response, feedback, mode, user_id, language
@@ -177,9 +187,6 @@ struct RawInteraction: Decodable {
         id = try c.identifier(.id)
         sessionID = try c.identifier(.session_id)
         turnIndex = try c.optional(Int.self, .turn_index, at: "", expected: "expected a non-negative integer")
-        if let turnIndex, turnIndex < 0 {
-            throw FieldProblem(field: "turn_index", expected: "expected a non-negative integer")
-        }
         occurredAt = try c.timestamp(.timestamp, required: true)!
         userInput = try c.text(.user_input)
         aiResponse = try c.text(.ai_response)
@@ -190,8 +197,19 @@ struct RawInteraction: Decodable {
         consent = try c.consent(userID: userID)
     }
 
+    /// The limits of `InputLimits`, checked here because both parsers (`FastLogLine` and the
+    /// decoder) make their records through this function.
     func record(line: Int, defaultMode: Mode) throws -> InteractionRecord {
-        InteractionRecord(
+        _ = try limited(id, InputLimits.identifier, field: "id")
+        _ = try limited(sessionID, InputLimits.identifier, field: "session_id")
+        _ = try limited(userID, InputLimits.identifier, field: "user_id")
+        _ = try limited(language, InputLimits.language, field: "language")
+        _ = try limited(userInput, InputLimits.message, field: "user_input")
+        _ = try limited(aiResponse, InputLimits.message, field: "ai_response")
+        if let turnIndex, !InputLimits.turnIndex.contains(turnIndex) {
+            throw FieldProblem(field: "turn_index", expected: "expected an integer from 0 to \(InputLimits.turnIndex.upperBound)")
+        }
+        return InteractionRecord(
             producerID: id, sessionID: sessionID, turnIndex: turnIndex, mode: mode ?? defaultMode,
             language: language, userID: userID, occurredAtMicros: occurredAt, userInput: userInput,
             aiResponse: aiResponse, rating: feedback?.rating, helpful: feedback?.helpful, consent: consent, line: line)
@@ -214,7 +232,7 @@ struct RawSession: Decodable {
             let rawRole = try c.required(String.self, .role, at: path, expected: expectedRole)
             guard let role = Role(rawValue: rawRole) else { throw FieldProblem(field: path + "role", expected: expectedRole) }
             self.role = role
-            content = try c.text(.content, at: path)
+            content = try limited(try c.text(.content, at: path), InputLimits.message, field: path + "content")
             occurredAt = try c.timestamp(.timestamp, at: path, required: false)
             feedback = try c.feedback(at: path)
         }
@@ -233,11 +251,12 @@ struct RawSession: Decodable {
         guard let id = try c.identifier(.session_id) else {
             throw FieldProblem(field: "session_id", expected: "missing; expected a string or an integer")
         }
-        sessionID = id
+        sessionID = try limited(id, InputLimits.identifier, field: "session_id")
         occurredAt = try c.timestamp(.timestamp, required: true)!
         mode = try c.mode()
-        userID = try c.identifier(.user_id)
-        language = try c.optional(String.self, .language, at: "", expected: "expected a language code string")
+        userID = try limited(try c.identifier(.user_id), InputLimits.identifier, field: "user_id")
+        language = try limited(
+            try c.optional(String.self, .language, at: "", expected: "expected a language code string"), InputLimits.language, field: "language")
         consent = try c.consent(userID: userID)
         conversation = try c.required([Turn].self, .conversation, at: "", expected: "expected an array of turns")
     }

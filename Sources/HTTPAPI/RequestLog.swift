@@ -1,0 +1,95 @@
+import CoachSpoolCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+
+/// The outermost middleware: every request, refused ones included, gets a request id
+/// (`X-Request-Id`), one access-log line (method, route, status, duration, request id: never a
+/// body, a query string or a token), and its count and duration in the metrics, labelled by route
+/// template so that path variants cannot grow the series without bound
+/// (`coachspool_api_requests_total{route,status}`, `coachspool_api_request_duration_seconds{route}`).
+///
+/// It also turns what the router answers on its own into the API's error shape: 404 for an
+/// unknown path, 405 with `Allow` for a known path and another method, and any error that escaped
+/// a handler into a 500 that quotes nothing.
+struct RequestLog<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let requestID = context.id
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let allowed = APIRoute.methods(of: request.uri.path)
+            response = allowed.isEmpty
+                ? APIError(status: .notFound, message: "no such endpoint; see coachspool serve --help", param: nil, code: "not_found")
+                    .response(requestID: requestID)
+                : APIError(
+                    status: .methodNotAllowed, message: "this endpoint answers \(allowed.map(\.rawValue).joined(separator: ", "))",
+                    param: nil, code: "method_not_allowed", allowed: allowed.map(\.rawValue)).response(requestID: requestID)
+        } catch let error as HTTPError {
+            response = APIError(status: error.status, message: error.status.reasonPhrase, param: nil, code: nil).response(requestID: requestID)
+        } catch {
+            logger.error("request failed", metadata: [LogKey.requestID: "\(requestID)", LogKey.error: "\(type(of: error))"])
+            response = APIError.internal.response(requestID: requestID)
+        }
+        response.headers[.xRequestID] = requestID
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > 1 << 20 { Heap.trim() }
+        let route = APIRoute.template(of: request.uri.path)
+        let status = response.status.code
+        let elapsed = ContinuousClock.now - started
+        Counter(label: "coachspool_api_requests_total", dimensions: [("route", route), ("status", "\(status)")]).increment()
+        Timer(label: "coachspool_api_request_duration_seconds", dimensions: [("route", route)]).record(duration: elapsed)
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.log(
+            level: status >= 500 ? .error : .info, "request",
+            metadata: [
+                LogKey.httpMethod: "\(request.method.rawValue)", LogKey.httpRoute: "\(route)", LogKey.httpStatus: "\(status)",
+                LogKey.durationMilliseconds: "\(String(format: "%.1f", milliseconds))", LogKey.requestID: "\(requestID)",
+            ])
+        return response
+    }
+}
+
+/// The API's routes: one table for registering them, for 405's `Allow`, and for metric labels.
+enum APIRoute: String, CaseIterable {
+    case ready = "/ready", metrics = "/metrics"
+    case embeddings = "/v1/embeddings", search = "/v1/search", rag = "/v1/rag", recall = "/v1/recall"
+    case interactions = "/v1/interactions", feedback = "/v1/feedback"
+
+    var method: HTTPRequest.Method {
+        switch self {
+        case .ready, .metrics: .get
+        default: .post
+        }
+    }
+
+    /// The path as the router takes it (no leading slash).
+    var routerPath: String { String(rawValue.dropFirst()) }
+
+    /// Requests without a token: probes and the scraper.
+    var isOpen: Bool { self == .ready || self == .metrics }
+
+    /// The route a path belongs to, ignoring repeated and trailing slashes as the router does.
+    init?(path: String) {
+        let normalized = "/" + path.split(separator: "/").joined(separator: "/")
+        self.init(rawValue: normalized)
+    }
+
+    static func methods(of path: String) -> [HTTPRequest.Method] {
+        APIRoute(path: path).map { [$0.method] } ?? []
+    }
+
+    /// The metric label of a path: its route, or `unmatched` (a bounded set either way).
+    static func template(of path: String) -> String {
+        APIRoute(path: path)?.rawValue ?? "unmatched"
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = HTTPField.Name("X-Request-Id")!
+}
