@@ -1,5 +1,6 @@
 import Foundation
 import Stages
+import Spool
 import Testing
 
 extension DatabaseTests {
@@ -133,5 +134,22 @@ extension DatabaseTests {
                 #expect(try FileManager.default.contentsOfDirectory(atPath: foreign.path) == ["thesis.docx"])
             }
         }
+    }
+}
+
+/// A line over the limit is skipped to its end and reported with its number; the lines around
+/// it are read as usual (also when the reader's block ends inside the long line).
+@Suite struct LineReaderLimitTests {
+    @Test(arguments: [10, 4 << 20])
+    func anOverLongLineIsSkippedAndNumbered(limit: Int) throws {
+        let file = temporaryFile("long-lines.jsonl")
+        let long = String(repeating: "x", count: limit + 1)
+        try ["short", long, "ok", long].joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        var reader = LineReader(handle: try FileHandle(forReadingFrom: file), maxLineBytes: limit)
+        var seen: [(Int, String, Bool)] = []
+        while let line = try reader.next() { seen.append((line.number, String(decoding: line.bytes, as: UTF8.self), line.isOverLong)) }
+        #expect(seen.map(\.0) == [1, 2, 3, 4])
+        #expect(seen.map(\.1) == ["short", "", "ok", ""])
+        #expect(seen.map(\.2) == [false, true, false, true])
     }
 }

@@ -131,8 +131,17 @@ public struct IngestPipeline: Sendable {
             return summary
         }
         do {
-            while let (number, bytes) = try reader.next() {
+            while let line = try reader.next() {
+                let (number, bytes) = (line.number, line.bytes)
                 lines += 1
+                if line.isOverLong {
+                    // Rejected here: a writer would only see an empty line.
+                    let problem = LineError(
+                        line: number, field: nil, expected: "longer than \(TextLimit.describe(reader.maxLineBytes)), the limit for one line")
+                    try rejectLock.withLock { _ in try onReject(problem, []) }
+                    totals.withLock { $0.rejected += 1 }
+                    continue
+                }
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }  // blank line
                 batch.numbers.append(number)
                 batch.bytes.append(contentsOf: bytes)

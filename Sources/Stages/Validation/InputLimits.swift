@@ -23,6 +23,9 @@ public enum InputLimits {
     public static let documentText = TextLimit(maxBytes: 16 << 20)
     /// A search query, a RAG question, a recall query.
     public static let query = TextLimit(maxBytes: 4_096)
+    /// One line of a JSON Lines input (a session with many long turns fits; a file without
+    /// newlines does not make ingest hold it whole).
+    public static let lineBytes = 64 << 20
     /// `turn_index`.
     public static let turnIndex: ClosedRange<Int> = 0...1_000_000
     /// `/v1/embeddings`: texts per request, bytes per text, and the model's tokens per request
