@@ -255,7 +255,26 @@ api /v1/search '{"query": "Hur slutar jag skjuta upp saker?", "k": 2}'
 api /v1/recall '{"user_id": "user-1", "query": "Hur planerar jag min vecka?", "k": 1}'
 api /v1/rag '{"question": "What is spaced repetition?", "k": 1}'
 api /v1/embeddings '{"input": ["Jag har svårt att hålla mig motiverad."], "model": "all-MiniLM-L6-v2"}'
+
+step "hostile input is normal input: every field has a limit, checked before the database; no value is ever cut short"
+api /v1/interactions '{"user_input": "hej\u0000 mitt personnummer är", "ai_response": "ok", "user_id": "nul\u0000tail"}'
+api /v1/interactions "{\"user_input\": \"q\", \"ai_response\": \"a\", \"session_id\": \"$(printf 'x%.0s' $(seq 300))\"}"
+api /v1/search "{\"query\": \"$(printf 'ord %.0s' $(seq 2000))\"}"
+api /v1/embeddings '{"input": "x", "input": "y", "model": "all-MiniLM-L6-v2"}'
+printf 'PUT /v1/embeddings\n  -> '; curl -s -i -X PUT -H "Authorization: Bearer $demo_token" "http://127.0.0.1:$port/v1/embeddings" | tr -d '\r' | grep -E '^(HTTP|allow|\{)' | tr '\n' ' '; echo
+printf 'GET /v1/nope\n  -> '; curl -s -H "Authorization: bearer $demo_token" "http://127.0.0.1:$port/v1/nope"; echo
+echo "metrics count refusals by route template (bounded labels):"
+curl -s "http://127.0.0.1:$port/metrics" | grep '^coachspool_api_requests_total' | sort
 kill -TERM "$api"; wait "$api" && echo "(SIGTERM: the server finished and exited 0)"
+mkdir -p "$STATE_DIR/demo"
+printf '%s\n' '{"timestamp":"2025-10-01T10:00:00Z","user_input":"Hur börjar jag?","ai_response":"Med ett litet steg."}' \
+  '{"timestamp":"2025-10-01T10:01:00Z","user_input":"hej\u0000 klippt?","ai_response":"nej"}' \
+  '{"timestamp":"2025-10-01T10:02:00Z","user_input":"Och sen?","ai_response":"Ett steg till.","user_id":"u","user_id":"v"}' \
+  >"$STATE_DIR/demo/hostile.jsonl"
+"$COACHSPOOL" ingest "$STATE_DIR/demo/hostile.jsonl" --rejects "$STATE_DIR/demo/hostile.rejects.jsonl" || echo "(exit status $?: some lines were rejected, the valid one stored)"
+cut -c 1-160 "$STATE_DIR/demo/hostile.rejects.jsonl"
+echo "functions anyone (PUBLIC) may execute, and what the producer role may:"
+"$REPO/scripts/postgres.sh" psql -c "SELECT count(*) FILTER (WHERE has_function_privilege('public', p.oid, 'EXECUTE')) AS public_may_execute, string_agg(p.proname, ', ' ORDER BY p.proname) FILTER (WHERE has_function_privilege('coachspool_producer', p.oid, 'EXECUTE')) AS producer_may_execute FROM pg_proc p WHERE p.pronamespace = 'coachspool'::regnamespace"
 
 step "train a LoRA adapter with TRL + PEFT (a tiny random Llama made from the data's own texts; a real run names a local model folder)"
 COACHSPOOL_TRAINER_PYTHON=$("$REPO/scripts/fetch-trainer.sh" | tail -n 1)

@@ -79,6 +79,9 @@ struct RetrievalOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...1000).contains(k) else { throw ValidationError("-k must be in 1...1000") }
+        try checkLimit(question, InputLimits.query, "the question")
+        try checkLimit(language, InputLimits.language, "--language")
+        try checkLimit(documentSource, InputLimits.documentID, "--document-source")
     }
 
     var query: SearchQuery {
@@ -201,6 +204,8 @@ struct RecallCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...100).contains(k) else { throw ValidationError("-k must be in 1...100") }
         guard !user.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--user: expected a non-empty user id") }
+        try checkLimit(question, InputLimits.query, "the question")
+        try checkLimit(user, InputLimits.identifier, "--user")
     }
 
     func run() async throws {
@@ -277,4 +282,9 @@ struct RagCommand: AsyncParsableCommand {
         let answer = try await Blocking.run { try chat.complete(prompt) }
         print("\nAnswer (\(chat.model)):\n\(answer)")
     }
+}
+
+/// The HTTP API's limits, for the same values on the command line (a usage error, exit 64).
+func checkLimit(_ value: String?, _ limit: TextLimit, _ name: String) throws {
+    if let value, let problem = limit.problem(value) { throw ValidationError("\(name): \(problem)") }
 }
