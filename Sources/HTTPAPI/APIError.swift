@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Stages
 
 /// An error answer in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, for every
@@ -87,8 +88,11 @@ struct JSONBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: limit)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw APIError(status: .contentTooLarge, message: "the body is larger than \(limit >> 20) MB", param: nil, code: nil)
+        } catch {
+            // The client went away or stopped sending (the body timeout, the shutdown deadline).
+            throw APIError(status: .badRequest, message: "the body could not be read to its end", param: nil, code: nil)
         }
         let data = Data(buffer: buffer)
         guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {

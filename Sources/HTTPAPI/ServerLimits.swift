@@ -12,9 +12,9 @@ import ServiceLifecycle
 /// A client that sends slowly, or stops, holds a socket and a request task; without these bounds
 /// a few hundred of them exhaust the process's descriptors, and one holds up a SIGTERM forever.
 public struct ServerLimits: Sendable {
-    /// A keep-alive connection with no request begun is closed after this long (Hummingbird's own
-    /// idle timeout; it also counts a body's parts as activity, so it never cuts a body shorter
-    /// than `bodyTimeout` would unless it is the smaller of the two).
+    /// A keep-alive connection with no request begun is closed after this long. Hummingbird's own
+    /// idle timeout: it counts from the last complete part read or answer sent, so it would also
+    /// end a head or body that stalls this long, but never a handler at work.
     public var idleTimeout: Duration = .seconds(60)
     /// A request's head must be complete this long after its first byte; else 408 and close.
     public var headerTimeout: Duration = .seconds(10)
@@ -80,11 +80,12 @@ extension ServerLimits {
     /// the header and body timeouts (408 where no answer has begun), the shutdown deadline, and
     /// the close of a connection answered before its request was read.
     ///
-    /// That last one is the descriptor leak it fixes: Hummingbird (2.28.1, HTTPChannelHandler.swift
-    /// `handleHTTP`) stops reading after answering a request that says `Connection: close` — a 413
-    /// after the 8 MB cap, a 401 before the body — then half-closes and waits for the client's
-    /// EOF. The unread body fills the socket's receive window, the client's FIN queues behind
-    /// the rest of its body, and the socket sits in FIN-WAIT-2 with its descriptor held for good.
+    /// That last one is the descriptor leak it fixes: Hummingbird 2.28.1 (HTTPChannelHandler.swift,
+    /// `handleHTTP`) stops reading after answering a request that says `Connection: close`, even
+    /// when the answer came before the body was read (a 413 after the 8 MB cap, a 401), then
+    /// half-closes and waits for the client's EOF. The unread body fills the socket's receive
+    /// window, the client's FIN queues behind the rest of its body, and the socket sits in
+    /// FIN-WAIT-2 with its descriptor held for good.
     final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPRequestPart
         typealias InboundOut = HTTPRequestPart
@@ -123,7 +124,7 @@ extension ServerLimits {
                     context.close(promise: nil)
                 }
                 context.fireUserInboundEventTriggered(event)
-            case ChannelEvent.inputClosed where reading == .discarding:
+            case let event as ChannelEvent where event == .inputClosed && reading == .discarding:
                 // Our half is closed already (`linger`): nothing more to say or hear.
                 context.close(promise: nil)
             default:
@@ -202,7 +203,7 @@ extension ServerLimits {
         private func timedOut(_ context: ChannelHandlerContext, reading phase: Reading) {
             guard reading == phase else { return }
             let pending = phase == .body ? 1 : 0
-            logger.debug("request too slow: closing the connection", metadata: ["http.phase": "\(phase)"])
+            logger.debug(phase == .head ? "request head too slow: closing the connection" : "request body too slow: closing the connection")
             guard answersBegun == answersEnded, answersEnded == requests - pending else {
                 context.close(promise: nil)
                 return
@@ -263,7 +264,7 @@ extension ServerLimits {
                 group.addTask { try await server.run() }
                 group.addTask { [deadline, logger] in
                     try await gracefulShutdown()
-                    logger.notice("graceful shutdown: finishing the requests in flight", metadata: [LogKey.seconds: "\(deadline.inSeconds)"])
+                    logger.info("graceful shutdown: finishing the requests in flight", metadata: [LogKey.seconds: "\(deadline.inSeconds)"])
                     try await Task.sleep(for: deadline)
                     logger.warning("shutdown deadline passed: closing the connections with requests in flight")
                     try await Task.sleep(for: .seconds(2))

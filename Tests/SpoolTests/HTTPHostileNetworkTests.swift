@@ -1,4 +1,5 @@
 import Foundation
+import LibPQ
 import Testing
 
 extension DatabaseTests {
@@ -22,6 +23,17 @@ extension DatabaseTests {
 
         static var python: String {
             get throws { try #require(ProcessInfo.processInfo.environment["COACHSPOOL_CLIENTS_PYTHON"], "run through scripts/test.sh") }
+        }
+
+        /// A Python client left running (the caller terminates it).
+        static func startClient(_ script: String, arguments: [String]) throws -> Process {
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: try python)
+            client.arguments = ["-c", script] + arguments
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            return client
         }
 
         /// The server's open descriptors (sockets, files, the database connections).
@@ -179,9 +191,7 @@ extension DatabaseTests {
             try await TestDatabase.with { db in
                 let (server, port) = try await Self.start(db, ["--shutdown-timeout", "3"])
                 defer { server.signal(SIGKILL) }
-                let client = Process()
-                client.executableURL = URL(fileURLWithPath: try Self.python)
-                client.arguments = ["-c", #"""
+                let client = try Self.startClient(#"""
                     import socket, sys, time
                     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
                     s.sendall(("POST /v1/search HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\n"
@@ -193,10 +203,7 @@ extension DatabaseTests {
                         except OSError:
                             break
                         time.sleep(0.5)
-                    """#, "\(port)", Self.token]
-                client.standardOutput = FileHandle.nullDevice
-                client.standardError = FileHandle.nullDevice
-                try client.run()
+                    """#, arguments: ["\(port)", Self.token])
                 defer { if client.isRunning { client.terminate() } }
                 try await Task.sleep(for: .seconds(1.5))  // the request is in the handler, its body arriving
 
@@ -208,6 +215,43 @@ extension DatabaseTests {
                 #expect(took >= 2.5, "the request in flight gets the deadline (3 s); the server exited after \(took) s")
                 #expect(took < 5.5, "exited \(took) s after SIGTERM; the deadline is 3 s")
                 #expect(server.stderr.contains("shutdown deadline passed"), "\(server.stderr)")
+            }
+        }
+
+        /// A request stuck in the database (a lock it waits for) is no client's to end: closing its
+        /// connection at the deadline does not stop it, so two seconds later the process exits 1
+        /// without it (its transaction rolls back with the connection).
+        @Test func aRequestStuckInTheDatabaseDoesNotHoldUpTheExit() async throws {
+            try await TestDatabase.with { db in
+                let (server, port) = try await Self.start(db, ["--shutdown-timeout", "3"])
+                defer { server.signal(SIGKILL) }
+                let blocker = try db.connect()
+                try blocker.execute(unsafeSQL: "BEGIN; LOCK TABLE coachspool.interactions IN ACCESS EXCLUSIVE MODE")
+                let client = try Self.startClient(#"""
+                    import json, sys, urllib.request
+                    body = json.dumps({"user_input": "Hur planerar jag veckan?", "ai_response": "Börja med det som redan är bestämt."}).encode()
+                    request = urllib.request.Request("http://127.0.0.1:%s/v1/interactions" % sys.argv[1], data=body, method="POST")
+                    request.add_header("Authorization", "Bearer " + sys.argv[2])
+                    request.add_header("Content-Type", "application/json")
+                    urllib.request.urlopen(request, timeout=60)
+                    """#, arguments: ["\(port)", Self.token])
+                defer { if client.isRunning { client.terminate() } }
+                let watcher = try db.connect()
+                #expect(try await eventually(timeout: 30) {
+                    try watcher.query("""
+                        SELECT count(*) FROM pg_stat_activity
+                         WHERE application_name = 'coachspool-api' AND wait_event_type = 'Lock'
+                        """).scalar(Int.self) == 1
+                }, "the request waits for the lock")
+
+                let sent = Date()
+                server.signal(SIGTERM)
+                let status = await server.wait(timeout: 30)
+                let took = Date().timeIntervalSince(sent)
+                try blocker.execute(unsafeSQL: "ROLLBACK")
+                #expect(status == 1, "\(server.stderr)")
+                #expect(took >= 4.5 && took < 6.5, "exited \(took) s after SIGTERM; the deadline is 3 s, then 2 s more")
+                #expect(server.stderr.contains("exiting without them"), "\(server.stderr)")
             }
         }
     }
