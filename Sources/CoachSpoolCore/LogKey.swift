@@ -33,6 +33,10 @@ public enum LogKey {
     public static let removed = "removed"
     public static let space = "space.id"
     public static let seconds = "seconds"
+    /// The tables `erase --compact` rewrote (names, never data).
+    public static let erasureCompacted = "erasure.compacted"
+    /// The tables a plain erase analysed again.
+    public static let erasureAnalyzed = "erasure.analyzed"
     public static let requestID = "request.id"
     public static let httpMethod = "http.method"
     public static let httpRoute = "http.route"

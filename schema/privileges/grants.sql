@@ -69,3 +69,22 @@ REVOKE ALL ON coachspool.schema_migrations, coachspool.schema_functions, coachsp
     FROM coachspool_worker, coachspool_admin;
 GRANT SELECT ON coachspool.schema_migrations, coachspool.schema_functions, coachspool.schema_privileges
     TO coachspool_worker, coachspool_admin;
+
+-- `coachspool erase --compact` (an admin's command) rewrites the tables erasure deletes from
+-- with VACUUM (FULL, ANALYZE), and a plain `erase` analyses them again: PostgreSQL 17+ lets a
+-- role that does not own a table do both with MAINTAIN. The list is erase_user's
+-- (Erasure.tables in Sources/Spool/Privacy/Erasure.swift). MAINTAIN also allows CLUSTER,
+-- REINDEX and LOCK TABLE in any mode on them: an admin can make workers wait, as erase --compact
+-- does on purpose. Before 17 there is no such privilege (the statement would fail): there the
+-- schema's owner or a superuser runs --compact. Nobody else gets MAINTAIN on any table.
+DO $$
+BEGIN
+    IF current_setting('server_version_num')::int >= 170000 THEN
+        EXECUTE 'REVOKE MAINTAIN ON ALL TABLES IN SCHEMA coachspool FROM PUBLIC, coachspool_producer, coachspool_worker, coachspool_admin';
+        EXECUTE 'GRANT MAINTAIN ON coachspool.jobs, coachspool.memories, coachspool.examples, coachspool.preference_pairs,
+                 coachspool.feedback_examples, coachspool.conversation_builds, coachspool.quality_verdicts,
+                 coachspool.interaction_texts, coachspool.feedback, coachspool.interactions, coachspool.consents,
+                 coachspool.conversations TO coachspool_admin';
+    END IF;
+END
+$$;

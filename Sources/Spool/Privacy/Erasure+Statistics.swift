@@ -53,7 +53,8 @@ extension Erasure {
         let empty = try conn.query("""
             SELECT t FROM unnest(\(known(tables))::text[]) WITH ORDINALITY AS u(t, n)
               JOIN pg_catalog.pg_class c ON c.oid = to_regclass(format('coachspool.%I', u.t))
-             WHERE c.reltuples = 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_statistic s WHERE s.starelid = c.oid)
+             WHERE c.reltuples = 0
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_stats s WHERE s.schemaname = 'coachspool' AND s.tablename = u.t)
              ORDER BY u.n
             """).map { try $0.decode(String.self, at: 0) }
         guard !empty.isEmpty else { return ([], []) }
@@ -63,10 +64,10 @@ extension Erasure {
         for table in empty {
             if version >= 180000 {
                 // MAINTAIN is enough, and the caller analysed the table, so the role has it.
+                // pg_stats, not pg_statistic: only a superuser may read the catalog itself.
                 let columns = try conn.query("""
-                    SELECT a.attname::text, s.stainherit FROM pg_catalog.pg_statistic s
-                      JOIN pg_catalog.pg_attribute a ON a.attrelid = s.starelid AND a.attnum = s.staattnum
-                     WHERE s.starelid = to_regclass(format('coachspool.%I', \(table)::text))
+                    SELECT s.attname::text, s.inherited FROM pg_catalog.pg_stats s
+                     WHERE s.schemaname = 'coachspool' AND s.tablename = \(table)::text
                     """).map { (try $0.decode(String.self, at: 0), try $0.decode(Bool.self, at: 1)) }
                 for (column, inherited) in columns {
                     try conn.query("SELECT pg_catalog.pg_clear_attribute_stats('coachspool', \(table)::text, \(column)::text, \(inherited))")
