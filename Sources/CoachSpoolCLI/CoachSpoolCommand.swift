@@ -39,6 +39,9 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
         } catch let error as PGError {
             printError("error: database: \(error)")
             Foundation.exit(1)
+        } catch let code as ExitCode {
+            // A command's own status (ingest's 3 for rejected lines), already explained.
+            Foundation.exit(code.rawValue)
         } catch {
             let status = exitCode(for: error)
             guard status != .success else { exit(withError: error) }  // --help, --version

@@ -112,7 +112,12 @@ struct EraseCommand: AsyncParsableCommand {
         for rewrite in compaction.rewrites + (compaction.statisticsCatalog.map { [$0] } ?? []) {
             print("rewrote \(rewrite.table) in \(duration(rewrite.seconds)) (\(size(rewrite.bytesBefore)) → \(size(rewrite.bytesAfter)))")
         }
-        if compaction.statisticsCatalog == nil {
+        if compaction.statisticsCatalogBusy {
+            printError("""
+                note: pg_catalog.pg_statistic was not rewritten: its lock was not free within a second (queries of the whole \
+                database would have queued behind it); rerun --compact at a quieter moment.
+                """)
+        } else if compaction.statisticsCatalog == nil {
             printError("""
                 note: pg_catalog.pg_statistic was not rewritten (that needs a superuser or pg_maintain): the old statistics \
                 rows, which may hold sampled values of the erased rows, stay in its file until later writes reuse the space.

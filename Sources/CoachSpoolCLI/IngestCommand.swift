@@ -107,14 +107,21 @@ struct IngestCommand: AsyncParsableCommand {
             guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 return [path]
             }
-            guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            let root = URL(fileURLWithPath: path)
+            guard let enumerator = FileManager.default.enumerator(
+                at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+            else {
                 throw CoachSpoolError(.io, "cannot read the folder", file: path)
             }
-            let files = enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".ndjson") }.sorted()
+            // Regular files only (a folder named x.jsonl is not one); hidden ones (.git) skipped.
+            let files = enumerator.compactMap { $0 as? URL }
+                .filter { ($0.pathExtension == "jsonl" || $0.pathExtension == "ndjson") && (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+                .map(\.path)
+                .sorted()
             guard !files.isEmpty else {
                 throw CoachSpoolError(.io, "a folder without .jsonl or .ndjson files (give the files, or --format documents for .md/.txt)", file: path)
             }
-            return files.map { (path as NSString).appendingPathComponent($0) }
+            return files
         }
     }
 

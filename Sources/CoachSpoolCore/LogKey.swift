@@ -38,6 +38,7 @@ public enum LogKey {
     /// The tables a plain erase analysed again.
     public static let erasureAnalyzed = "erasure.analyzed"
     public static let requestID = "request.id"
+    public static let sqlState = "sqlstate"
     public static let httpMethod = "http.method"
     public static let httpRoute = "http.route"
     public static let httpStatus = "http.status"

@@ -33,7 +33,8 @@ extension APIServer {
         }
         // The work one request may ask for, counted as the model will see it (each text cut to
         // the model's window), so that one client cannot hold the model for minutes.
-        let counts = embedder.tokenCounts(texts)
+        let embedder = self.embedder
+        let counts = try await Blocking.run(name: "coachspool-tokenize") { embedder.tokenCounts(texts) }
         if let counts {
             let total = counts.reduce(0, +)
             guard total <= InputLimits.embeddingTokensPerRequest else {
@@ -101,10 +102,10 @@ extension APIServer {
         let body = try await JSONBody(request)
         let found = try await retrieve(body, text: try body.string("query", limit: InputLimits.query))
         var answer: [String: Any] = ["object": "list", "space": Int(found.space)]
-        if found.source != "conversations" { answer.merge(["mode": found.mode.rawValue, "data": Self.rows(found.chunks)]) { $1 } }
-        if found.source != "knowledge" {
+        if found.source != .conversations { answer.merge(["mode": found.mode.rawValue, "data": Self.rows(found.chunks)]) { $1 } }
+        if found.source != .knowledge {
             answer["conversations"] = Self.memoryRows(found.memories)
-            if found.source == "conversations" { answer["data"] = Self.memoryRows(found.memories) }
+            if found.source == .conversations { answer["data"] = Self.memoryRows(found.memories) }
         }
         return jsonResponse(answer)
     }
@@ -121,7 +122,7 @@ extension APIServer {
         var answer: Any = NSNull()
         if let chat { answer = try await Blocking.run { try chat.complete(prompt) } }
         var result: [String: Any] = ["mode": found.mode.rawValue, "prompt": prompt, "sources": Self.rows(found.chunks), "answer": answer]
-        if found.source != "knowledge" { result["conversations"] = Self.memoryRows(found.memories) }
+        if found.source != .knowledge { result["conversations"] = Self.memoryRows(found.memories) }
         return jsonResponse(result)
     }
 
@@ -203,29 +204,34 @@ extension APIServer {
     /// What `/v1/search` and `/v1/rag` retrieve for a request's search fields and `source`: the
     /// question is embedded once, for the vector modes and the memory alike.
     private func retrieve(_ body: JSONBody, text: String) async throws -> (
-        source: String, space: Int32, mode: SearchMode, chunks: [SearchHit], memories: [Memory.Hit]
+        source: RetrievalSource, space: Int32, mode: SearchMode, chunks: [SearchHit], memories: [Memory.Hit]
     ) {
         let source = try Self.source(body)
         var query = try searchQuery(body, text: text)
         let space = try await resolve(query.space)
-        let vector = query.mode != .text || source != "knowledge" ? try await self.vector(text, in: space) : nil
+        let vector = query.mode != .text || source != .knowledge ? try await self.vector(text, in: space) : nil
         query.space = space.id
         var chunks: [SearchHit] = []
         var memories: [Memory.Hit] = []
-        if source != "conversations" {
+        if source != .conversations {
             let knowledgeVector = query.mode == .text ? nil : vector
             chunks = try await pool.withConnection { [query] in try KnowledgeBase.search($0, query, vector: knowledgeVector) }
         }
-        if source != "knowledge", let vector {
+        if source != .knowledge, let vector {
             let k = query.k
             memories = try await pool.withConnection { try Memory.search($0, vector: vector, k: k, space: space.id) }
         }
         return (source, space.id, query.mode, chunks, memories)
     }
 
-    /// `source`: `knowledge` (the default), `conversations` or `all`.
-    private static func source(_ body: JSONBody) throws -> String {
-        try body.optionalChoice("source", ["knowledge", "conversations", "all"]) ?? "knowledge"
+    /// What `/v1/search` and `/v1/rag` draw on: the knowledge base (the default), the
+    /// conversation memory, or both.
+    enum RetrievalSource: String, CaseIterable {
+        case knowledge, conversations, all
+    }
+
+    private static func source(_ body: JSONBody) throws -> RetrievalSource {
+        try body.optionalChoice("source", RetrievalSource.allCases.map(\.rawValue)).flatMap(RetrievalSource.init(rawValue:)) ?? .knowledge
     }
 
     private static func space(_ body: JSONBody) throws -> Int32? {

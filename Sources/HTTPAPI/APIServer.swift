@@ -101,21 +101,22 @@ public struct APIServer: Sendable {
             return try await body()
         } catch let error as APIError {
             return error.response(requestID: requestID)
-        } catch let error as PGError where error.sqlState == "22023" {
+        } catch let error as PGError where error.sqlState == PGError.SQLState.invalidParameterValue && error.message.hasPrefix("p_") {
             // The producer functions name the argument ("p_ai_response: expected a non-empty
             // string") and never its value; the API's fields are the same names without the prefix.
-            let message = error.message.replacingOccurrences(of: "p_", with: "")
+            // Other 22023s (PostgreSQL's own) fall through to the generic refusal below.
+            let message = String(error.message.dropFirst(2))
             let field = message.split(separator: ":").first.map(String.init)
             return APIError(status: .badRequest, message: message, param: field, code: nil).response(requestID: requestID)
-        } catch let error as PGError where error.sqlState == "23503" {
+        } catch let error as PGError where error.sqlState == PGError.SQLState.foreignKeyViolation {
             return APIError(status: .notFound, message: "no such interaction", param: nil, code: nil).response(requestID: requestID)
         } catch let error as PGError where error.isRefusedValue {
             // The checks before the database should have caught it; say which kind, not the text.
-            logger.warning("database refused a value", metadata: [LogKey.requestID: "\(requestID)", "sqlstate": "\(error.sqlState ?? "")"])
+            logger.warning("database refused a value", metadata: [LogKey.requestID: "\(requestID)", LogKey.sqlState: "\(error.sqlState ?? "")"])
             return APIError(status: .badRequest, message: "a value is outside what the database can store", param: nil, code: nil)
                 .response(requestID: requestID)
         } catch let error as PGError where error.isConnectionProblem {
-            logger.warning("database unavailable", metadata: [LogKey.requestID: "\(requestID)", "sqlstate": "\(error.sqlState ?? "")"])
+            logger.warning("database unavailable", metadata: [LogKey.requestID: "\(requestID)", LogKey.sqlState: "\(error.sqlState ?? "")"])
             var response = APIError(status: .serviceUnavailable, message: "the database is unavailable; retry", param: nil, code: nil)
                 .response(requestID: requestID)
             response.headers[.retryAfter] = "1"
@@ -125,7 +126,7 @@ public struct APIServer: Sendable {
         } catch {
             logger.error("request failed", metadata: [
                 LogKey.requestID: "\(requestID)", LogKey.error: "\(type(of: error))",
-                "sqlstate": "\((error as? PGError)?.sqlState ?? (error as? CoachSpoolError)?.sqlState ?? "")",
+                LogKey.sqlState: "\((error as? PGError)?.sqlState ?? (error as? CoachSpoolError)?.sqlState ?? "")",
             ])
             return APIError.internal.response(requestID: requestID)
         }

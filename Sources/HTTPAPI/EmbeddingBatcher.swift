@@ -1,5 +1,7 @@
 import CoachSpoolCore
 import Embeddings
+import Foundation
+import Synchronization
 
 /// Coalesces concurrent embedding requests into batches of up to `maxBatch` texts and
 /// `maxBatchTokens` tokens, one batch at a time on a thread of its own: the model computes a
@@ -15,6 +17,8 @@ actor EmbeddingBatcher {
         /// Each text's tokens (an estimate from its length when the embedder cannot count).
         let tokens: [Int]
         var results: [Embedding] = []
+        /// Tokens embedded for it so far: the next batch serves the least served first.
+        var served = 0
         let continuation: CheckedContinuation<[Embedding], any Error>
         init(texts: [String], tokens: [Int], continuation: CheckedContinuation<[Embedding], any Error>) {
             self.texts = texts
@@ -43,7 +47,7 @@ actor EmbeddingBatcher {
     /// `tokens`: each text's count, as `Embedder.tokenCounts` gives it (nil: estimated).
     func embed(_ texts: [String], tokens: [Int]?) async throws -> [Embedding] {
         guard !texts.isEmpty else { return [] }
-        let tokens = tokens ?? texts.map { $0.utf8.count / 4 + 2 }
+        let tokens = tokens.flatMap { $0.count == texts.count ? $0 : nil } ?? texts.map { $0.utf8.count / 4 + 2 }
         return try await withCheckedThrowingContinuation { continuation in
             pending.append(Pending(texts: texts, tokens: tokens, continuation: continuation))
             if !draining {
@@ -54,9 +58,12 @@ actor EmbeddingBatcher {
     }
 
     /// The next batch: each waiting request's next texts, an equal share each (at least one
-    /// text), then any room left to the oldest requests; never over `maxBatchTokens` unless a
-    /// single text is.
+    /// text), the least served requests first (a new one-text request before requests of
+    /// thousands that have had many passes), then any room left; never over `maxBatchTokens`
+    /// unless a single text is.
     private func nextBatch() -> [(request: Pending, range: Range<Int>)] {
+        // Stable: among equally served requests the oldest goes first.
+        let order = pending.enumerated().sorted { ($0.element.served, $0.offset) < ($1.element.served, $1.offset) }.map(\.element)
         var batch: [(request: Pending, range: Range<Int>)] = []
         var room = maxBatch
         var tokenRoom = maxBatchTokens
@@ -65,7 +72,7 @@ actor EmbeddingBatcher {
         let tokenShare = max(1, maxBatchTokens / pending.count)
         var taken: [ObjectIdentifier: Int] = [:]
         for pass in 0..<2 {
-            for request in pending where room > 0 {
+            for request in order where room > 0 {
                 let already = taken[ObjectIdentifier(request), default: 0]
                 let start = request.results.count + already
                 var count = 0
@@ -98,6 +105,7 @@ actor EmbeddingBatcher {
                 var start = 0
                 for (request, range) in batch {
                     request.results.append(contentsOf: embeddings[start..<start + range.count])
+                    request.served += request.tokens[range].reduce(0, +)
                     start += range.count
                 }
                 textsSinceTrim += texts.count
@@ -125,17 +133,26 @@ actor EmbeddingBatcher {
 }
 
 /// glibc keeps freed memory in its arenas; a server that just handled an 8 MB body or a batch of
-/// long texts gives it back, so that its size follows its load.
+/// long texts gives it back, so that its size follows its load. At most once a second: a trim
+/// walks the heap, and a client must not be able to make the server do it at will.
 enum Heap {
-    static func trim() {
-        #if os(Linux)
-        _ = glibcMallocTrim(0)
-        #endif
-    }
-}
+    private static let last = Mutex<ContinuousClock.Instant?>(nil)
 
-#if os(Linux)
-/// `int malloc_trim(size_t pad)` from <malloc.h>, which the Glibc module does not export.
-@_silgen_name("malloc_trim")
-private func glibcMallocTrim(_ pad: Int) -> Int32
-#endif
+    static func trim() {
+        let now = ContinuousClock.now
+        let due = last.withLock { last -> Bool in
+            if let previous = last, now - previous < .seconds(1) { return false }
+            last = now
+            return true
+        }
+        guard due, let trim = mallocTrim else { return }
+        _ = trim(0)
+    }
+
+    /// glibc's `int malloc_trim(size_t)` (<malloc.h>, which the Glibc module does not export),
+    /// looked up at run time; nil on other C libraries.
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return nil }  // nil: RTLD_DEFAULT, every loaded object
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
+}

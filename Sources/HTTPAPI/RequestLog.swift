@@ -38,7 +38,12 @@ struct RequestLog<Context: RequestContext>: RouterMiddleware {
             response = APIError.internal.response(requestID: requestID)
         }
         response.headers[.xRequestID] = requestID
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > 1 << 20 { Heap.trim() }
+        // A large body was read (not refused unread): give its memory back (rate-limited).
+        if response.status != .unauthorized, response.status != .contentTooLarge,
+           let length = request.headers[.contentLength].flatMap(Int.init), length > 1 << 20
+        {
+            Heap.trim()
+        }
         let route = APIRoute.template(of: request.uri.path)
         let status = response.status.code
         let elapsed = ContinuousClock.now - started

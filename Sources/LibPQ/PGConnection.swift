@@ -79,7 +79,7 @@ public final class PGConnection {
         if let index = query.binds.firstIndex(where: { $0?.utf8.contains(0) == true }) {
             throw PGError(
                 code: .invalidParameter, message: "parameter $\(index + 1) contains a NUL character (U+0000), which PostgreSQL text cannot hold",
-                sqlState: "22021", query: query.sql)
+                sqlState: PGError.SQLState.characterNotInRepertoire, query: query.sql)
         }
         let name = try statementName(for: query.sql)
         let result = withCStrings(query.binds) { values in

@@ -23,6 +23,16 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         public var description: String { name }
     }
 
+    /// The SQLSTATEs the code branches on, by PostgreSQL's names.
+    public enum SQLState {
+        public static let invalidParameterValue = "22023"
+        public static let characterNotInRepertoire = "22021"
+        public static let foreignKeyViolation = "23503"
+        public static let notNullViolation = "23502"
+        public static let checkViolation = "23514"
+        public static let lockNotAvailable = "55P03"
+    }
+
     public var code: Code
     /// The five-character SQLSTATE, when the server sent one.
     public var sqlState: String?
@@ -54,11 +64,12 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     }
 
     /// The server (or the client, before sending) refused a value: a data exception (class 22),
-    /// a program limit such as an over-long index entry (class 54), or an integrity violation
-    /// (class 23). Retrying the same values cannot succeed; other rows may.
+    /// a program limit such as an over-long index entry (class 54), or a value a CHECK or NOT NULL
+    /// constraint refuses. Retrying the same values cannot succeed; other rows may. (Other
+    /// integrity violations — a missing foreign key, say — are bugs, not bad values.)
     public var isRefusedValue: Bool {
         guard let state = sqlState else { return false }
-        return state.hasPrefix("22") || state.hasPrefix("54") || state.hasPrefix("23")
+        return state.hasPrefix("22") || state.hasPrefix("54") || state == SQLState.checkViolation || state == SQLState.notNullViolation
     }
 
     /// Whether to try again on a new connection: a connection problem that a retry may mend.

@@ -161,8 +161,10 @@ public struct Migrator {
     }
 
     /// Re-applies the function files whose checksum differs from the one recorded, then the
-    /// grants when anything they cover changed: in one transaction, so that no function is ever
-    /// committed with PostgreSQL's default grant to PUBLIC.
+    /// grants when anything they cover changed: in one transaction, so that no function file is
+    /// ever committed with PostgreSQL's default grant to PUBLIC (a function a migration file
+    /// creates keeps it from that migration's commit until these grants run, in the same
+    /// `migrate`, under the same advisory lock).
     private func applyFunctions(_ connection: PGConnection) throws -> [String] {
         var applied: [String: String] = [:]
         for row in try connection.query("SELECT name, checksum FROM coachspool.schema_functions") {

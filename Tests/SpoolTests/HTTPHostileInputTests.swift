@@ -59,10 +59,10 @@ extension DatabaseTests {
                     out["no_token_unknown"] = call("/x/" + marker, {"query": "x"}, auth=None)
                     # Fairness: a one-text request sent while long ones run is answered before they all end.
                     done = []
-                    longs = {"input": ["word " * 300] * 120, "model": "all-MiniLM-L6-v2"}
-                    threads = [threading.Thread(target=lambda: done.append(("long", call("/v1/embeddings", longs)[0], time.time()))) for _ in range(3)]
+                    longs = {"input": ["word " * 300] * 40, "model": "all-MiniLM-L6-v2"}
+                    threads = [threading.Thread(target=lambda: done.append(("long", call("/v1/embeddings", longs)[0], time.time()))) for _ in range(9)]
                     for t in threads: t.start()
-                    time.sleep(0.5)
+                    time.sleep(1.0)
                     small = call("/v1/embeddings", {"input": "hej", "model": "all-MiniLM-L6-v2"})
                     done.append(("small", small[0], time.time()))
                     for t in threads: t.join()
@@ -122,7 +122,8 @@ extension DatabaseTests {
                 refused("no_token", 401, param: nil)
                 refused("no_token_unknown", 401, param: nil)
                 #expect(out["fairness_status"] as? [Int] == [200])
-                #expect((out["fairness"] as? [String])?.last == "long", "the one-text request ends before the long ones: \(out["fairness"] ?? "")")
+                #expect((out["fairness"] as? [String])?.first == "small", "the one-text request ends before the long ones: \(out["fairness"] ?? "")")
+                #expect(status("slashes") == 200 || status("slashes") == 404, "\(text("slashes").prefix(200))")
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions WHERE user_input LIKE 'hello%' OR user_id LIKE 'nul%'", as: Int.self) == 0)
 
                 // Memory: the high-water mark of everything above (8 × 8 MB bodies at once, 4 × 32k

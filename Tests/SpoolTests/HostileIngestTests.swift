@@ -26,6 +26,28 @@ extension DatabaseTests {
             }
         }
 
+        /// A value the checks let through but the database refuses (here a CHECK constraint the
+        /// test adds) costs that line only: the batch is stored line by line.
+        @Test func aLineTheDatabaseRefusesIsRejectedAloneAndTheBatchStored() async throws {
+            try await TestDatabase.with { db in
+                try db.execute("ALTER TABLE coachspool.interactions ADD CONSTRAINT test_refuse CHECK (user_input NOT LIKE '%REFUSE-ME%')")
+                let file = temporaryFile("refused.jsonl")
+                let rejects = temporaryFile("refused.rejects.jsonl")
+                try (1...7).map { number in
+                    let text = number == 4 ? "please REFUSE-ME" : "question \(number)"
+                    return #"{"timestamp":"2025-10-01T10:00:0\#(number)Z","user_input":"\#(text)","ai_response":"answer \#(number)"}"#
+                }.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+                let result = try await CoachSpoolProcess.run(["ingest", "--batch-size", "100", "--rejects", rejects.path, file.path], database: db)
+                #expect(result.status == 3, "\(result.err)")
+                #expect(result.out.contains("accepted 6, duplicates 0, rejected 1"), "\(result.out)")
+                #expect(!result.err.contains("error:"), "exit 3 explains itself on stdout: \(result.err)")
+                let rejected = try String(contentsOf: rejects, encoding: .utf8)
+                #expect(rejected.contains(#""line":4"#) && rejected.contains("refused by the database (SQLSTATE 23514)"), "\(rejected)")
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 6)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 6)
+            }
+        }
+
         @Test func documentsWithANULOrOverLongFieldsAreRejectedByLine() async throws {
             try await TestDatabase.with { db in
                 let file = temporaryFile("docs.jsonl")
@@ -34,10 +56,12 @@ extension DatabaseTests {
                     {"id":"nul-1","title":"Cut\\u0000here","text":"The rest of the title would be lost."}
                     {"id":"\(String(repeating: "x", count: 2_000))","title":"Long id","text":"An id over the limit."}
                     {"id":"nul-2","title":"Body","text":"Before\\u0000after"}
+                    {"id":"dup-1","title":"One","title":"Two","text":"Which title?"}
                     """.write(to: file, atomically: true, encoding: .utf8)
                 let result = try await CoachSpoolProcess.run(["ingest", "--format", "documents", file.path], database: db)
                 #expect(result.status == 3, "\(result.err)")
-                #expect(result.out.contains("stored 1, unchanged 0, rejected 3"), "\(result.out)")
+                #expect(result.out.contains("stored 1, unchanged 0, rejected 4"), "\(result.out)")
+                #expect(result.err.contains("line 5: title: appears twice"), "\(result.err)")
                 #expect(try db.scalar("SELECT string_agg(external_id, ',') FROM coachspool.documents", as: String.self) == "ok-1")
             }
         }

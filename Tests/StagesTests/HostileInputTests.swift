@@ -102,11 +102,13 @@ import Testing
     @Test func randomLinesAreAcceptedOrRejectedWithTheirNumber() {
         var generator = SplitMix64(seed: 25)
         let pieces: [String] = [
+            String(repeating: "z", count: 300), String(repeating: "å", count: 2_000), "sv-SE", "1sv",
             #"{"#, #"}"#, #"""#, #"\u0000"#, #"\ud800"#, #"\udc00"#, #"\ud83d\ude00"#, "\u{0}", "å", "😀", ",", ":", "[", "]",
             #""timestamp": "2025-01-01T00:00:00Z""#, #""user_input": "#, #""ai_response": "#, #""user_id": "#,
             #""feedback": {"rating": 3}"#, "null", "true", "12", "-1", "1e400", #""x""#, " ", "\\", "\t",
         ]
         var accepted = 0
+        var rejectedOverLimit = 0
         for number in 1...3_000 {
             var bytes: [UInt8]
             switch generator.next() % 3 {
@@ -127,14 +129,22 @@ import Testing
                     for record in records {
                         let texts = [record.userInput, record.aiResponse, record.userID, record.sessionID, record.language, record.producerID]
                         #expect(!texts.contains { $0?.utf8.contains(0) == true }, "line \(number)")
+                        let limited: [(String?, TextLimit)] = [
+                            (record.userID, InputLimits.identifier), (record.sessionID, InputLimits.identifier),
+                            (record.producerID, InputLimits.identifier), (record.language, InputLimits.language),
+                            (record.userInput, InputLimits.message), (record.aiResponse, InputLimits.message),
+                        ]
+                        #expect(limited.allSatisfy { value, limit in value.map { limit.problem($0) == nil } ?? true }, "line \(number)")
                         #expect(record.line == number)
                     }
                 case .failure(let error):
+                    if error.expected.hasPrefix("longer than") || error.expected.hasPrefix("expected a language tag") { rejectedOverLimit += 1 }
                     #expect(error.line == number)
                     #expect(!error.expected.isEmpty)
                 }
             }
         }
         #expect(accepted > 0, "the generator also makes valid lines")
+        #expect(rejectedOverLimit > 0, "the generator also makes values over their limits")
     }
 }

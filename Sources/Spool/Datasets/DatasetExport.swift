@@ -63,7 +63,9 @@ public struct DatasetExport: Sendable {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         guard !entries.isEmpty else { return }
         let foreign = entries.filter { !Self.ownedFiles.contains($0) }.sorted()
-        guard foreign.isEmpty, entries.contains(Self.manifestFile) else {
+        // Ours: a finished export (its manifest), or the partial files of one that was interrupted.
+        let ours = entries.contains(Self.manifestFile) || entries.allSatisfy { $0.hasSuffix(".partial") }
+        guard foreign.isEmpty, ours else {
             throw CoachSpoolError(.io, """
                 --out: this folder holds files that are not a CoachSpool export (\(foreign.prefix(3).joined(separator: ", "))\(foreign.count > 3 ? ", …" : "")); \
                 an export owns its folder: choose a new or empty one
@@ -150,8 +152,14 @@ public struct DatasetExport: Sendable {
             .union([Self.trainConversationsFile, Self.manifestFile])
             .union(datasetInfo == nil ? [] : ["dataset_info.json", TrainerConfigs.llamaFactoryFile])
             .union(format == .openai ? [TrainerConfigs.axolotlFile] : [])
-        for stale in Self.ownedFiles.subtracting(written) where !stale.hasSuffix(".partial") {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(stale))
+        for stale in Self.ownedFiles.subtracting(written) {
+            let url = directory.appendingPathComponent(stale)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            do {
+                try FileManager.default.removeItem(at: url)
+            } catch {
+                throw CoachSpoolError(.io, "--out: cannot remove the earlier export's \(stale), which no longer matches", file: directory.path)
+            }
         }
         let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
         return Result(trainExamples: train, trainConversations: trainConversations, summaryLine: """

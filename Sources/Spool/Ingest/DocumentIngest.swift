@@ -92,6 +92,13 @@ public struct DocumentIngest: Sendable {
         var batch: [DocumentInput] = []
         for relative in files {
             let path = root.appendingPathComponent(relative).path
+            // A file far over the limit is refused before it is read, not after.
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, size > InputLimits.documentText.maxBytes {
+                summary.rejected += 1
+                let problem = "longer than \(TextLimit.describe(InputLimits.documentText.maxBytes)) (UTF-8), the limit for this field"
+                try rejects.reject(file: path, error: LineError(line: 1, field: "text", expected: problem), raw: [])
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 summary.rejected += 1
                 try rejects.reject(file: path, error: LineError(line: 1, field: nil, expected: "expected a UTF-8 text file"), raw: [])

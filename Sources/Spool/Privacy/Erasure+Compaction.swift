@@ -27,6 +27,8 @@ extension Erasure {
         /// `pg_catalog.pg_statistic`, rewritten when this role may (superuser or pg_maintain):
         /// nil when not, and the old statistics rows stay in its file until it is vacuumed.
         public var statisticsCatalog: Rewrite?
+        /// The role may rewrite `pg_statistic`, but its lock was not free within a second.
+        public var statisticsCatalogBusy = false
         /// Seconds the CHECKPOINT took; nil when the role may not (superuser or pg_checkpoint).
         public var checkpointSeconds: Double?
         /// Seconds spent waiting for snapshots older than the erasure to end.
@@ -82,9 +84,17 @@ extension Erasure {
         // ANALYZE replaced the statistics rows; the old ones (sampled values of the erased
         // rows among them) are dead rows of pg_statistic, which only its owner (a superuser)
         // or pg_maintain may rewrite.
+        // While that rewrite waits for its lock, every query of the database that must read
+        // statistics queues behind it: it gets one second, and is skipped (the note says so)
+        // rather than stall the database.
         if try maintainable(conn, schema: "pg_catalog", tables: ["pg_statistic"]).first?.allowed == true {
-            compaction.statisticsCatalog = try rewriteFile(
-                conn, schema: "pg_catalog", table: "pg_statistic", sql: "VACUUM (FULL) pg_catalog.pg_statistic")
+            try conn.query("SELECT set_config('lock_timeout', '1000', false)")
+            do {
+                compaction.statisticsCatalog = try rewriteFile(
+                    conn, schema: "pg_catalog", table: "pg_statistic", sql: "VACUUM (FULL) pg_catalog.pg_statistic")
+            } catch let error as PGError where error.sqlState == PGError.SQLState.lockNotAvailable {
+                compaction.statisticsCatalogBusy = true
+            }
         }
         if try conn.query("""
             SELECT CASE WHEN to_regrole('pg_checkpoint') IS NOT NULL THEN pg_has_role('pg_checkpoint', 'USAGE')

@@ -22,6 +22,9 @@ public struct DocumentRecord: Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
             throw LineError(line: number, field: nil, expected: "expected a JSON object")
         }
+        if let key = JSONDuplicateKeys.first(in: line) {
+            throw LineError(line: number, field: key, expected: "appears twice in one object (parsers disagree on which one counts)")
+        }
         func text(_ key: String, required: Bool) throws(LineError) -> String? {
             guard let value = object[key], !(value is NSNull) else {
                 if required { throw LineError(line: number, field: key, expected: "expected a non-empty string, found nothing") }
@@ -64,7 +67,7 @@ public struct DocumentRecord: Sendable, Equatable {
     public static func fromFile(relativePath: String, contents: String) -> DocumentRecord {
         let name = (relativePath as NSString).lastPathComponent
         let parts = name.split(separator: ".")
-        let language = parts.count >= 3 && parts[parts.count - 2].count == 2 && parts[parts.count - 2].allSatisfy(\.isLetter) ? String(parts[parts.count - 2]) : nil
+        let language = parts.count >= 3 && parts[parts.count - 2].count == 2 && parts[parts.count - 2].allSatisfy({ $0.isASCII && $0.isLetter }) ? String(parts[parts.count - 2]) : nil
         let heading = contents.split(separator: "\n", omittingEmptySubsequences: true).lazy
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .first { $0.hasPrefix("# ") }

@@ -37,11 +37,11 @@ public struct LineParser: Sendable {
             switch format {
             case .interactions:
                 let raw = try JSONLine.decode(RawInteraction.self, from: text)
-                try Self.refuseDuplicateKeys(text)
+                try Self.refuseDuplicateKeys(bytes)
                 return .success([try raw.record(line: line, defaultMode: defaultMode)])
             case .sessions:
                 let raw = try JSONLine.decode(RawSession.self, from: text)
-                try Self.refuseDuplicateKeys(text)
+                try Self.refuseDuplicateKeys(bytes)
                 return .success(try raw.records(line: line, defaultMode: defaultMode))
             }
         } catch let problem as FieldProblem {
@@ -52,8 +52,8 @@ public struct LineParser: Sendable {
     }
 
     /// A key given twice: parsers disagree on which one counts (the fast scanner never accepts one).
-    private static func refuseDuplicateKeys(_ text: String) throws {
-        if let key = JSONDuplicateKeys.first(in: Array(text.utf8)) {
+    private static func refuseDuplicateKeys(_ bytes: some Collection<UInt8>) throws {
+        if let key = JSONDuplicateKeys.first(in: bytes) {
             throw FieldProblem(field: key, expected: "appears twice in one object (parsers disagree on which one counts)")
         }
     }

@@ -7,28 +7,28 @@ import Foundation
 /// Run it on text a JSON parser has accepted: it only tracks strings and nesting, and returns nil
 /// on anything it does not understand.
 public enum JSONDuplicateKeys {
-    /// The repeated key's dotted path (`feedback.rating`), at most 100 characters; nil if none.
+    /// The repeated key's dotted path (`feedback.rating`), at most 100 bytes; nil if none.
+    /// Each open object keeps only its own keys (the path is built when a repeat is found), so
+    /// memory stays proportional to the input whatever its nesting.
     public static func first(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
         struct Frame {
             var isObject: Bool
-            var path: String
             var keys: Set<String> = []
             var expectingKey = false
             var lastKey: String?
         }
         var stack: [Frame] = []
         var i = 0
-        func childPath() -> String {
-            guard let top = stack.last else { return "" }
-            if top.isObject, let key = top.lastKey { return top.path.isEmpty ? key : top.path + "." + key }
-            return top.path
+        func path() -> String {
+            let keys = stack.compactMap { $0.isObject ? $0.lastKey : nil }
+            return capped(keys.joined(separator: "."))
         }
         while i < bytes.count {
             let byte = bytes[i]
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 let isObject = byte == UInt8(ascii: "{")
-                stack.append(Frame(isObject: isObject, path: childPath(), expectingKey: isObject))
+                stack.append(Frame(isObject: isObject, expectingKey: isObject))
                 i += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 guard !stack.isEmpty else { return nil }
@@ -60,15 +60,29 @@ public enum JSONDuplicateKeys {
                 }
                 guard let key else { return nil }
                 stack[stack.count - 1].expectingKey = false
-                stack[stack.count - 1].lastKey = key
                 if !stack[stack.count - 1].keys.insert(key).inserted {
-                    return String(childPath().prefix(100))
+                    stack[stack.count - 1].lastKey = key
+                    return path()
                 }
+                stack[stack.count - 1].lastKey = key
             default:
                 i += 1
             }
         }
         return nil
+    }
+
+    /// At most 100 bytes, cut at a scalar boundary, without control characters: the path is
+    /// quoted back to the client and into rejects files.
+    static func capped(_ path: String) -> String {
+        var out = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in path.unicodeScalars where !(scalar.value < 0x20 || scalar.value == 0x7F) {
+            bytes += String(scalar).utf8.count
+            guard bytes <= 100 else { break }
+            out.append(scalar)
+        }
+        return String(out)
     }
 
     public static func first(in data: some Collection<UInt8>) -> String? {
