@@ -245,7 +245,7 @@ demo_token=$(python3 -c 'import secrets; print(secrets.token_hex(32))')  # the A
 COACHSPOOL_API_TOKENS=$demo_token "$COACHSPOOL" serve --port "$port" --log-level warning &
 api=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-api() { printf '%s %s\n  -> ' "$1" "$2"; curl -s -X POST -H "Authorization: Bearer $demo_token" "http://127.0.0.1:$port$1" -d "$2" | cut -c 1-220; echo; }
+api() { printf '%s %s\n  -> ' "$1" "$(printf '%s' "$2" | cut -c 1-160)"; curl -s -X POST -H "Authorization: Bearer $demo_token" "http://127.0.0.1:$port$1" -d "$2" | cut -c 1-220; echo; }
 echo "GET /ready -> $(curl -s "http://127.0.0.1:$port/ready")"
 printf 'POST /v1/search without a token\n  -> '; curl -s -X POST "http://127.0.0.1:$port/v1/search" -d '{"query": "x"}'; echo
 api /v1/interactions '{"user_input": "Hur delar jag upp en stor uppgift?", "ai_response": "Skriv ner delmomenten och börja med det minsta.", "mode": "university", "user_id": "user-1", "rating": 5}'
