@@ -6,6 +6,7 @@ import HTTPAPI
 import MetricsEndpoint
 import ServiceLifecycle
 import Spool
+import Stages
 
 struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
@@ -37,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Texts per forward pass, shared by concurrent requests.")
     var embedBatchSize = 32
 
+    @Option(help: "Model tokens that may wait to be embedded, all requests together; beyond, 503 with Retry-After (default: four requests of the 32,768-token maximum).")
+    var maxQueuedTokens = 4 * InputLimits.embeddingTokensPerRequest
+
     @Option(help: "Database connections shared by requests.")
     var connections = 4
 
@@ -54,7 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        guard embedBatchSize > 0, connections > 0 else { throw ValidationError("--embed-batch-size and --connections must be positive") }
+        guard embedBatchSize > 0, connections > 0, maxQueuedTokens > 0 else {
+            throw ValidationError("--embed-batch-size, --connections and --max-queued-tokens must be positive")
+        }
         guard [idleTimeout, headerTimeout, bodyTimeout, shutdownTimeout].allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--idle-timeout, --header-timeout, --body-timeout and --shutdown-timeout must be positive")
         }
@@ -67,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.embedBatchSize = embedBatchSize
+        configuration.maxQueuedTokens = maxQueuedTokens
         configuration.connections = connections
         configuration.limits.idleTimeout = .seconds(idleTimeout)
         configuration.limits.headerTimeout = .seconds(headerTimeout)

@@ -23,6 +23,9 @@ public struct APIServer: Sendable {
         public var tokens: [String]
         /// Texts per forward pass of the embedder across concurrent requests.
         public var embedBatchSize = 32
+        /// Model tokens waiting to be embedded, all requests together; a request that would go
+        /// over gets 503 with Retry-After instead of a place in a queue of minutes.
+        public var maxQueuedTokens = 4 * InputLimits.embeddingTokensPerRequest
         /// Database connections shared by requests.
         public var connections = 4
         /// Idle, header, body and shutdown timeouts (see `ServerLimits`).
@@ -47,7 +50,7 @@ public struct APIServer: Sendable {
     public init(configuration: Configuration, embedder: any Embedder, chat: ChatClient?, cl100k: CL100K? = nil) {
         self.configuration = configuration
         self.embedder = embedder
-        self.batcher = EmbeddingBatcher(embedder: embedder, maxBatch: configuration.embedBatchSize)
+        self.batcher = EmbeddingBatcher(embedder: embedder, maxBatch: configuration.embedBatchSize, maxQueuedTokens: configuration.maxQueuedTokens)
         self.pool = ConnectionPool(conninfo: configuration.conninfo, size: configuration.connections)
         self.chat = chat
         self.cl100k = cl100k
@@ -118,6 +121,12 @@ public struct APIServer: Sendable {
         } catch let error as PGError where error.isConnectionProblem {
             logger.warning("database unavailable", metadata: [LogKey.requestID: "\(requestID)", LogKey.sqlState: "\(error.sqlState ?? "")"])
             var response = APIError(status: .serviceUnavailable, message: "the database is unavailable; retry", param: nil, code: nil)
+                .response(requestID: requestID)
+            response.headers[.retryAfter] = "1"
+            return response
+        } catch is EmbeddingBatcher.Busy {
+            var response = APIError(
+                status: .serviceUnavailable, message: "the embedding queue is full; retry after a second", param: nil, code: "overloaded")
                 .response(requestID: requestID)
             response.headers[.retryAfter] = "1"
             return response

@@ -34,20 +34,31 @@ actor EmbeddingBatcher {
     /// Tokens per batch: with 256-token texts a batch of 32 would take seconds on two cores.
     private let maxBatchTokens: Int
     private var pending: [Pending] = []
+    /// Tokens of the texts not yet embedded, and the most that may wait.
+    private var queuedTokens = 0
+    private let maxQueuedTokens: Int
     private var draining = false
     /// Texts embedded since the heap was last trimmed.
     private var textsSinceTrim = 0
 
-    init(embedder: any Embedder, maxBatch: Int, maxBatchTokens: Int = 2_048) {
+    init(embedder: any Embedder, maxBatch: Int, maxBatchTokens: Int = 2_048, maxQueuedTokens: Int = .max) {
         self.embedder = embedder
         self.maxBatch = max(1, maxBatch)
         self.maxBatchTokens = max(1, maxBatchTokens)
+        self.maxQueuedTokens = max(1, maxQueuedTokens)
     }
+
+    /// The queue is full: the request is refused at once (the client retries after a while).
+    struct Busy: Error {}
 
     /// `tokens`: each text's count, as `Embedder.tokenCounts` gives it (nil: estimated).
     func embed(_ texts: [String], tokens: [Int]?) async throws -> [Embedding] {
         guard !texts.isEmpty else { return [] }
         let tokens = tokens.flatMap { $0.count == texts.count ? $0 : nil } ?? texts.map { $0.utf8.count / 4 + 2 }
+        let cost = tokens.reduce(0, +)
+        // An empty queue always takes one request, however large (its size is capped per request).
+        guard queuedTokens == 0 || queuedTokens + cost <= maxQueuedTokens else { throw Busy() }
+        queuedTokens += cost
         return try await withCheckedThrowingContinuation { continuation in
             pending.append(Pending(texts: texts, tokens: tokens, continuation: continuation))
             if !draining {
@@ -105,14 +116,18 @@ actor EmbeddingBatcher {
                 var start = 0
                 for (request, range) in batch {
                     request.results.append(contentsOf: embeddings[start..<start + range.count])
-                    request.served += request.tokens[range].reduce(0, +)
+                    let served = request.tokens[range].reduce(0, +)
+                    request.served += served
+                    queuedTokens -= served
                     start += range.count
                 }
                 textsSinceTrim += texts.count
             } catch {
                 for request in Set(batch.map { ObjectIdentifier($0.request) }) {
                     guard let index = pending.firstIndex(where: { ObjectIdentifier($0) == request }) else { continue }
-                    pending.remove(at: index).continuation.resume(throwing: error)
+                    let failed = pending.remove(at: index)
+                    queuedTokens -= failed.tokens[failed.results.count...].reduce(0, +)
+                    failed.continuation.resume(throwing: error)
                 }
             }
             pending.removeAll { request in

@@ -148,6 +148,43 @@ extension DatabaseTests {
             }
         }
 
+        /// A full embedding queue refuses at once (503, Retry-After) instead of queueing for minutes.
+        @Test func aFullEmbeddingQueueAnswers503WithRetryAfter() async throws {
+            try await TestDatabase.with { db in
+                let server = try CoachSpoolProcess(
+                    ["serve", "--port", "0", "--max-queued-tokens", "6000"], database: db, environment: ["COACHSPOOL_API_TOKENS": HTTPAPITests.token])
+                defer { server.signal(SIGKILL) }
+                let port = try await HTTPAPITests.port(of: server)
+                let python = try #require(ProcessInfo.processInfo.environment["COACHSPOOL_CLIENTS_PYTHON"], "run through scripts/test.sh")
+                let script = #"""
+                    import json, sys, threading, urllib.request, urllib.error
+                    base, token = sys.argv[1], sys.argv[2]
+                    body = json.dumps({"input": ["word " * 300] * 20, "model": "all-MiniLM-L6-v2"}).encode()
+                    results = []
+                    def call():
+                        r = urllib.request.Request(base + "/v1/embeddings", data=body, method="POST")
+                        r.add_header("Authorization", "Bearer " + token)
+                        try:
+                            with urllib.request.urlopen(r, timeout=300) as x: results.append([x.status, None, None])
+                        except urllib.error.HTTPError as e:
+                            results.append([e.code, e.headers.get("Retry-After"), json.loads(e.read())["error"]["code"]])
+                    threads = [threading.Thread(target=call) for _ in range(6)]
+                    for t in threads: t.start()
+                    for t in threads: t.join()
+                    print(json.dumps(sorted(results, key=lambda r: r[0])))
+                    """#
+                let result = try await runPython(python, script, arguments: ["http://127.0.0.1:\(port)", HTTPAPITests.token])
+                let answers = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[Any]], "\(result.out) \(result.err)")
+                let statuses = answers.map { $0[0] as! Int }
+                #expect(statuses.first == 200, "the first request is always taken: \(statuses)")
+                #expect(statuses.contains(503), "\(statuses)")
+                #expect(Set(statuses).isSubset(of: [200, 503]), "\(statuses)")
+                for answer in answers where answer[0] as? Int == 503 {
+                    #expect(answer[1] as? String == "1" && answer[2] as? String == "overloaded")
+                }
+            }
+        }
+
         @Test func aTokenShorterThan32CharactersIsRefusedAtStart() async throws {
             try await TestDatabase.with { db in
                 let result = try await CoachSpoolProcess.run(["serve", "--port", "0"], database: db, environment: ["COACHSPOOL_API_TOKENS": "short-token"])
