@@ -39,6 +39,7 @@ extension DatabaseTests {
             try await TestDatabase.with { db in
                 let call = Call(function: "set_consent", base: ["p_user_id": "u-1", "p_purpose": "training", "p_granted": "true"])
                 try call.expectLimit(try db.connect(), "p_user_id", InputLimits.identifier, filler: "å")
+                try call.expectLimit(try db.connect(), "p_source", InputLimits.identifier)
             }
         }
 

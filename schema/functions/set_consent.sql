@@ -1,6 +1,6 @@
 -- Producer and admin API: grants or revokes one purpose for one user; returns whether anything
--- changed. Bad arguments fail with SQLSTATE 22023 naming the argument (p_user_id: at most 256
--- bytes, Stages' `InputLimits.identifier`).
+-- changed. Bad arguments fail with SQLSTATE 22023 naming the argument (p_user_id and p_source:
+-- at most 256 bytes, Stages' `InputLimits.identifier`).
 -- Runs with its owner's rights (the producer role may only call it), on a fixed search path.
 CREATE OR REPLACE FUNCTION coachspool.set_consent(p_user_id text, p_purpose text, p_granted boolean, p_source text DEFAULT 'app')
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -8,6 +8,7 @@ DECLARE
     v_changed boolean;
 BEGIN
     PERFORM coachspool.check_text_limit('p_user_id', p_user_id, 256);
+    PERFORM coachspool.check_text_limit('p_source', p_source, 256);
     IF p_user_id IS NULL OR btrim(p_user_id) = '' THEN
         RAISE EXCEPTION 'p_user_id: expected a non-empty string' USING ERRCODE = 'invalid_parameter_value';
     END IF;
