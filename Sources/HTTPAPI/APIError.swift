@@ -39,8 +39,6 @@ struct APIError: Error, Sendable {
         }
     }
 
-    var response: Response { response(requestID: nil) }
-
     /// The answer; `request_id` (also in the `X-Request-Id` header) lets an operator find the
     /// request's log line.
     func response(requestID: String?) -> Response {

@@ -140,7 +140,7 @@ extension APIServer {
         let rating = try body.optionalInt("rating", in: 1...5)
         let helpful = try body.optionalBool("helpful")
         let id = try body.optionalString("id", limit: InputLimits.identifier)
-        let occurredAt: String? = try body.optionalString("occurred_at", limit: TextLimit(maxBytes: 64)).map { text in
+        let occurredAt: String? = try body.optionalString("occurred_at", limit: InputLimits.timestamp).map { text in
             guard let micros = ISOTimestamp.parseMicros(text) else {
                 throw APIError.badRequest("occurred_at", "expected an ISO 8601 time with a zone (2025-10-01T08:00:00Z)")
             }

@@ -94,7 +94,7 @@ public struct IngestPipeline: Sendable {
                                 lines[number] = raw.bytes[start..<end]
                                 start = end
                             }
-                            for group in Self.byLine(records) {
+                            for group in records.runs(by: \.line) {  // a session line gives several records
                                 do {
                                     let stored = try store(group)
                                     result.accepted += stored.accepted
@@ -162,21 +162,6 @@ public struct IngestPipeline: Sendable {
         let result = current()
         onProgress(result, reader.bytesRead)
         return result
-    }
-}
-
-extension IngestPipeline {
-    /// Records grouped by the line they came from (a session line gives several), in order.
-    static func byLine(_ records: [InteractionRecord]) -> [[InteractionRecord]] {
-        var groups: [[InteractionRecord]] = []
-        for record in records {
-            if let last = groups.last?.last, last.line == record.line {
-                groups[groups.count - 1].append(record)
-            } else {
-                groups.append([record])
-            }
-        }
-        return groups
     }
 }
 

@@ -185,16 +185,7 @@ public struct ExampleBuilder: Sendable {
 
     /// Turns in order (index, then time); answers of one turn together.
     static func groupedByTurn(_ turns: [ConversationTurn]) -> [[ConversationTurn]] {
-        let ordered = turns.sorted(by: ConversationTurn.inConversationOrder)
-        var groups: [[ConversationTurn]] = []
-        for turn in ordered {
-            if let last = groups.last?.last, last.turnIndex == turn.turnIndex {
-                groups[groups.count - 1].append(turn)
-            } else {
-                groups.append([turn])
-            }
-        }
-        return groups
+        turns.sorted(by: ConversationTurn.inConversationOrder).runs(by: \.turnIndex)
     }
 
     /// Accepted before rejected, then the higher rating (rated before unrated), then the later.

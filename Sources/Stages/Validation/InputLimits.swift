@@ -26,6 +26,8 @@ public enum InputLimits {
     /// One line of a JSON Lines input (a session with many long turns fits; a file without
     /// newlines does not make ingest hold it whole).
     public static let lineBytes = 64 << 20
+    /// `occurred_at` of `/v1/interactions`: an ISO 8601 time (`2025-10-01T08:00:00.123456+02:00`).
+    public static let timestamp = TextLimit(maxBytes: 64)
     /// `turn_index`.
     public static let turnIndex: ClosedRange<Int> = 0...1_000_000
     /// `/v1/embeddings`: texts per request, bytes per text, and the model's tokens per request
