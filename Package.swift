@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers",
+                "CoachSpoolCore", "Embeddings", "LibPQ", "Spool", "Stages", "Tokenizers",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

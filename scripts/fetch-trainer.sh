@@ -10,5 +10,5 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 python_env "${COACHSPOOL_TRAINER_VENV:-$STATE_DIR/trainer-venv}" "$REPO/scripts/train/requirements.txt" \
-  "$STATE_DIR/wheels/trainer" "import torch, trl, peft, transformers, datasets, accelerate" \
+  "$STATE_DIR/wheels/trainer" "import torch, trl, peft, transformers, datasets, accelerate, gguf, sacrebleu, matplotlib" \
   "the trainer's environment (about 6 GB, a few minutes)"

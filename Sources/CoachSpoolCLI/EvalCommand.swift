@@ -3,12 +3,110 @@ import CoachSpoolCore
 import Foundation
 import Spool
 import Stages
+import Training
+
+/// The judge's model: the option, else `COACHSPOOL_JUDGE_MODEL`; nil (no judge) when neither is set.
+enum JudgeSetting {
+    static func model(_ option: String?) -> String? {
+        let value = option ?? ProcessInfo.processInfo.environment["COACHSPOOL_JUDGE_MODEL"]
+        return value.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// `--chat-template chatml|FILE`.
+enum ChatTemplateOption {
+    static func validate(_ value: String) throws {
+        guard value == "chatml" || FileManager.default.isReadableFile(atPath: value) else {
+            throw ValidationError("--chat-template: expected chatml or a readable Jinja file")
+        }
+    }
+}
 
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure the system against labelled data.",
-        subcommands: [Retrieval.self])
+        subcommands: [Retrieval.self, Answers.self])
+
+    struct Answers: AsyncParsableCommand {
+        @OptionGroup var common: CommonOptions
+        static let configuration = CommandConfiguration(
+            commandName: "answers",
+            abstract: "Does the coach get better? The base model, RAG and trained adapters answer the same held-out questions; one table compares them.",
+            discussion: """
+                Questions: every turn with an accepted answer in the validation split of the named                 runs (conversations none of them trained on: checked against each run's recorded                 train split, refused otherwise), with the conversation so far as context. Systems:                 the base model, each run's adapter and, with --rag, both with the top-k knowledge                 chunks in the prompt (as `rag` builds it); greedy decoding, one token limit, in the                 trainer's environment (scripts/fetch-trainer.sh). Per system: loss and perplexity of                 the accepted answers (teacher-forced), cosine (all-MiniLM-L6-v2) and chrF of the                 answers against them, prompt tokens and seconds per answer, the run's training cost,                 and with a judge (--judge-model or COACHSPOOL_JUDGE_MODEL: an OpenAI-compatible chat                 endpoint at COACHSPOOL_OPENAI_BASE_URL, key as for embeddings) the win rate against                 the base model, every pair judged in both orders, after the judge is checked against                 the users' own preferences (rated answer pairs of the same conversations). The judge                 receives the held-out conversations (redacted): use a local endpoint where they may                 not leave the host. Every system's figures go to coachspool.eval_runs (view                 coachspool.answer_eval_history). Exit 4: no held-out question; 5: a run, the model,                 the lineage or the knowledge base cannot be used; 6: generation failed.
+                """)
+
+        @Option(name: .customLong("run"), help: "A training run whose adapter to compare (repeatable).")
+        var runs: [Int64]
+
+        @Option(help: "The base model folder (default: the one the first run's adapter names).")
+        var baseModel: String?
+
+        @Flag(help: "Also the RAG variants of the base model and each adapter.")
+        var rag = false
+
+        @Option(name: .customLong("k"), help: "Knowledge chunks in a RAG prompt.")
+        var ragK = 3
+
+        @Option(help: "At most this many questions (default: all).")
+        var samples: Int?
+
+        @Option(help: "Tokens each answer may have.")
+        var maxNewTokens = 128
+
+        @Option(help: "Prompts generated together.")
+        var batchSize = 8
+
+        @Option(help: "The judge's model at the OpenAI-compatible endpoint (default: COACHSPOOL_JUDGE_MODEL; none: no judge).")
+        var judgeModel: String?
+
+        @Option(help: "A chat template for a base model without one: chatml, or a Jinja file (default: what the run trained with).")
+        var chatTemplate: String?
+
+        @Flag(help: "One JSON object instead of the table.")
+        var json = false
+
+        @Option(help: "Also write answers_report.md (every answer; it quotes the conversations), answers_report.json and answers_report.png here.")
+        var out: String?
+
+        func validate() throws {
+            guard !runs.isEmpty else { throw ValidationError("--run: name at least one training run (coachspool runs list)") }
+            guard Set(runs).count == runs.count else { throw ValidationError("--run: a run is named twice") }
+            guard (1...50).contains(ragK) else { throw ValidationError("--k must be in 1...50") }
+            if let samples, samples < 1 { throw ValidationError("--samples must be positive") }
+            guard (1...4096).contains(maxNewTokens) else { throw ValidationError("--max-new-tokens must be in 1...4096") }
+            guard (1...256).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...256") }
+            if let chatTemplate { try ChatTemplateOption.validate(chatTemplate) }
+        }
+
+        func run() async throws {
+            var evaluation = AnswerEvaluation(runIDs: runs)
+            evaluation.baseModel = baseModel
+            evaluation.rag = rag
+            evaluation.ragK = ragK
+            evaluation.samples = samples
+            evaluation.maxNewTokens = maxNewTokens
+            evaluation.batchSize = batchSize
+            evaluation.judgeModel = JudgeSetting.model(judgeModel)
+            evaluation.chatTemplate = chatTemplate
+            evaluation.outDirectory = out.map { URL(fileURLWithPath: $0) }
+            evaluation.quiet = json
+            let (json, configured) = (json, evaluation)
+            let report = try await Blocking.run {
+                try configured.run(connect: { try openConnection(application: "coachspool-eval") }) { line in
+                    // Progress goes to stderr with --json, so that stdout is one JSON object.
+                    if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+                }
+            }
+            if json {
+                print(AnswerEvaluation.json(report.jsonObject))
+            } else {
+                print(report.table)
+                if !report.files.isEmpty { print("report: " + report.files.map(\.path).joined(separator: ", ")) }
+            }
+        }
+    }
 
     struct Retrieval: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions

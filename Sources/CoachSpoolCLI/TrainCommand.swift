@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Spool
 import Training
 
 /// `coachspool train`: LoRA on TRL + PEFT (scripts/train/train.py in the trainer's environment),
@@ -54,6 +55,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Tokens per example at most (longer ones are truncated by TRL).")
     var maxLength = 1024
 
+    @Option(help: ArgumentHelp(
+        "A chat template for a base model without one: chatml, or a Jinja file.",
+        discussion: "chatml adds <|im_start|> and <|im_end|> as tokens (trained with the adapter), as TRL's clone_chat_template does."))
+    var chatTemplate: String?
+
+    @Flag(help: "Also write OUT/merged/: the base model with the adapter merged in, for servers that take no adapters.")
+    var merge = false
+
+    @Flag(help: "Then run `eval answers` on the run (with RAG variants when the knowledge base has chunks); its table joins the report.")
+    var eval = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -63,6 +75,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--epochs, --batch-size, --learning-rate must be positive and --max-length above 16")
         }
         if let maxSteps, maxSteps <= 0 { throw ValidationError("--max-steps must be positive") }
+        if let chatTemplate { try ChatTemplateOption.validate(chatTemplate) }
         guard (0...0.5).contains(valFraction) else { throw ValidationError("--val-fraction: expected a number from 0 to 0.5") }
     }
 
@@ -81,9 +94,22 @@ struct TrainCommand: ParsableCommand {
         job.hyperparameters.batchSize = batchSize
         job.hyperparameters.seed = seed
         job.hyperparameters.maxLength = maxLength
-        let result = try job.run(connect: { try openConnection(application: "coachspool-train") }, logger: logger) { print($0) }
+        job.chatTemplate = chatTemplate
+        job.merge = merge
+        let connect = { try openConnection(application: "coachspool-train") }
+        let result = try job.run(connect: connect, logger: logger) { print($0) }
         print(String(format: "training run %lld: validation loss %.4f (base model) → %.4f (adapter); %@",
                      result.runID, result.report.baselineEvalLoss, result.report.evalLoss, result.reportFile.path))
+        guard eval else { return }
+        var evaluation = AnswerEvaluation(runIDs: [result.runID])
+        evaluation.baseModel = baseModel
+        evaluation.chatTemplate = chatTemplate
+        evaluation.rag = try KnowledgeBase.hasChunks(try connect())
+        evaluation.judgeModel = JudgeSetting.model(nil)
+        evaluation.outDirectory = URL(fileURLWithPath: out).appendingPathComponent("eval")
+        let report = try evaluation.run(connect: connect) { print($0) }
+        try TrainingReport.appendEvaluation(report.table, to: result.reportFile)
+        print(report.table)
     }
 }
 

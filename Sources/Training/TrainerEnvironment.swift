@@ -1,10 +1,17 @@
 import CoachSpoolCore
 import Foundation
 
-/// Where the trainer lives: `scripts/train/train.py` and the Python of its environment.
+/// Where the trainer lives: `scripts/train/` (train.py, eval_answers.py, charts.py) and the
+/// Python of its environment.
 public struct TrainerEnvironment: Sendable {
     public let python: URL
+    /// `scripts/train/train.py`.
     public let script: URL
+
+    /// Another script of the trainer's folder.
+    public func script(_ name: String) -> URL {
+        script.deletingLastPathComponent().appendingPathComponent(name)
+    }
 
     /// `COACHSPOOL_TRAINER_DIR` (default: `./scripts/train`, or the repository the binary was
     /// built in) and `COACHSPOOL_TRAINER_PYTHON` (default: `.coachspool/trainer-venv/bin/python`

@@ -11,10 +11,13 @@ enum TrainerProcess {
         case interrupted(Int32)
     }
 
-    static func run(_ environment: TrainerEnvironment, arguments: [String]) -> Outcome {
+    /// Runs `script` (default: train.py) of the trainer's folder. `quietStdout`: its stdout goes
+    /// to our stderr (a command printing one JSON object keeps stdout for it).
+    static func run(_ environment: TrainerEnvironment, script: String? = nil, arguments: [String], quietStdout: Bool = false) -> Outcome {
         let process = Process()
+        if quietStdout { process.standardOutput = FileHandle.standardError }
         process.executableURL = environment.python
-        process.arguments = ["-u", environment.script.path] + arguments
+        process.arguments = ["-u", (script.map(environment.script) ?? environment.script).path] + arguments
         var childEnvironment = ProcessInfo.processInfo.environment
         childEnvironment["HF_HUB_OFFLINE"] = "1"  // nothing is downloaded at run time
         childEnvironment["TRANSFORMERS_OFFLINE"] = "1"

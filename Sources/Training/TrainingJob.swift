@@ -49,6 +49,10 @@ public struct TrainingJob: Sendable {
     /// Share of conversations in validation when exporting.
     public var validationFraction = 0.2
     public var hyperparameters = Hyperparameters()
+    /// `chatml` or a Jinja file, for a base model without a chat template.
+    public var chatTemplate: String?
+    /// Also write OUT/merged/: the base model with the adapter merged in (PEFT's merge_and_unload).
+    public var merge = false
 
     public init(method: Method, baseModel: String, outDirectory: URL) {
         self.method = method
@@ -66,11 +70,11 @@ public struct TrainingJob: Sendable {
     /// Runs the whole job; `say` gets the lines a person follows (export summary, run started).
     public func run(connect: () throws -> PGConnection, logger: Logger, say: (String) -> Void) throws -> Result {
         let trainer = try TrainerEnvironment.locate()
-        let model = try BaseModel(directory: baseModel)
+        let model = try BaseModel(directory: baseModel, requireChatTemplate: chatTemplate == nil)
         try OutputFolder.create(outDirectory, option: "--out")
         let conn = try connect()
         try Migrator.requireSchema(conn)
-        let (dataset, trainConversations) = try prepareDataset(conn, say: say)
+        let (dataset, lineage) = try prepareDataset(conn, say: say)
         let manifest = try ExportManifest(directory: dataset)
         guard manifest.format == method.format.rawValue else {
             throw CoachSpoolError(.unusable, "holds a \(manifest.format) export; --method \(method.rawValue) needs \(method.format.rawValue)", file: dataset.path)
@@ -84,7 +88,7 @@ public struct TrainingJob: Sendable {
             method: method.rawValue, baseModel: model.name, baseModelConfigSHA256: model.configSHA256,
             hyperparameters: hyperparametersJSON, datasetFormat: manifest.format, pipelineVersion: manifest.pipelineVersion,
             manifestSHA256: manifest.sha256, filesSHA256: manifest.filesSHA256JSON, outDirectory: outDirectory.path,
-            trainConversations: trainConversations))
+            trainConversations: lineage.train, validationConversations: lineage.validation))
         logger.info("training run started", metadata: [LogKey.runID: "\(run.id)", LogKey.runConversations: "\(run.conversations)"])
         say("training run \(run.id): \(method.rawValue) LoRA on \(model.name), \(run.conversations) train conversations recorded")
 
@@ -115,15 +119,20 @@ public struct TrainingJob: Sendable {
         }
     }
 
-    /// The export to train on, and the conversation keys of its train split.
-    private func prepareDataset(_ conn: PGConnection, say: (String) -> Void) throws -> (URL, [String]) {
+    /// The export to train on, and the conversation keys of its two splits.
+    private func prepareDataset(_ conn: PGConnection, say: (String) -> Void) throws -> (URL, (train: [String], validation: [String])) {
         if let export {
             let directory = export.standardizedFileURL
-            let keysFile = directory.appendingPathComponent(DatasetExport.trainConversationsFile)
-            guard let keys = try? String(contentsOf: keysFile, encoding: .utf8) else {
-                throw CoachSpoolError(.unusable, "is missing: train on a folder written by `coachspool export` (it records the run's lineage)", file: keysFile.path)
+            func keys(_ name: String) -> [String]? {
+                (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))?.split(separator: "\n").map(String.init)
             }
-            return (directory, keys.split(separator: "\n").map(String.init))
+            guard let train = keys(DatasetExport.trainConversationsFile) else {
+                throw CoachSpoolError(.unusable, "is missing: train on a folder written by `coachspool export` (it records the run's lineage)",
+                                      file: directory.appendingPathComponent(DatasetExport.trainConversationsFile).path)
+            }
+            // Exports made before issue 26 have no validation list: such a run trains, but
+            // `eval answers` cannot prove its questions held out and refuses it.
+            return (directory, (train, keys(DatasetExport.validationConversationsFile) ?? []))
         }
         let directory = outDirectory.appendingPathComponent("dataset")
         let export = DatasetExport(
@@ -132,7 +141,7 @@ public struct TrainingJob: Sendable {
             cost: .init(epochs: max(1, Int(hyperparameters.epochs.rounded(.up))), pricePer1KTokens: 0))
         let result = try export.run(version: nil, filter: { .init(version: $0, mode: nil, since: nil) }, on: conn)
         say(result.summaryLine)
-        return (directory, result.trainConversations)
+        return (directory, (result.trainConversations, result.validationConversations))
     }
 
     private var hyperparametersJSON: String {
@@ -143,6 +152,7 @@ public struct TrainingJob: Sendable {
         ]
         if let maxSteps = h.maxSteps { fields["max_steps"] = maxSteps }
         if let targetModules = h.targetModules { fields["target_modules"] = targetModules }
+        if let chatTemplate { fields["chat_template"] = chatTemplate }
         return String(decoding: (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 
@@ -155,6 +165,8 @@ public struct TrainingJob: Sendable {
         ]
         if let maxSteps = h.maxSteps { arguments += ["--max-steps", "\(maxSteps)"] }
         if let targetModules = h.targetModules { arguments += ["--target-modules", targetModules.joined(separator: ",")] }
+        if let chatTemplate { arguments += ["--chat-template", chatTemplate] }
+        if merge { arguments.append("--merge") }
         return arguments
     }
 }

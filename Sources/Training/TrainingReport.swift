@@ -13,7 +13,8 @@ public struct TrainingReport: Sendable {
 
     static let recordedKeys = [
         "baseline_eval_loss", "eval_loss", "train_loss_by_epoch", "trained_tokens", "loss_tokens_per_epoch", "steps",
-        "epochs_completed", "device", "seconds", "method", "hyperparameters",
+        "epochs_completed", "device", "seconds", "method", "hyperparameters", "train_seconds", "tokens_per_second", "threads",
+        "chat_template", "system_prompt_folded", "loss_curve", "merged",
     ]
 
     public init(file: URL) throws {
@@ -31,5 +32,17 @@ public struct TrainingReport: Sendable {
 
     public static func sha256(ofFile url: URL) throws -> String {
         Array(SHA256.hash(data: try Data(contentsOf: url, options: .mappedIfSafe))).hexString
+    }
+
+    /// `train --eval`: the answers table joins training_report.md.
+    public static func appendEvaluation(_ table: String, to markdown: URL) throws {
+        do {
+            let handle = try FileHandle(forWritingTo: markdown)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data("\n## Answers on the held-out conversations (eval answers)\n\n```\n\(table)\n```\n".utf8))
+        } catch {
+            throw CoachSpoolError(.io, "cannot add the evaluation to the report", file: markdown.path, underlying: error)
+        }
     }
 }

@@ -75,9 +75,11 @@ extension DatabaseTests {
             "schema_migrations": ("r", "r"),
             "schema_privileges": ("r", "r"),
             "training_run_conversations": ("r", "arw"),
+            "training_run_validation_conversations": ("r", "arw"),
             "training_runs": ("r", "arw"),
             "workers": ("arwd", "rd"),
             // views
+            "answer_eval_history": ("r", "r"),
             "consent_coverage": ("r", "r"),
             "dataset_overview": ("r", "r"),
             "dead_jobs": ("r", "r"),

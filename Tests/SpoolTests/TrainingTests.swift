@@ -8,10 +8,10 @@ extension DatabaseTests {
     @Suite struct TrainingTests {
         typealias Datasets = DatabaseTests.DatasetTests
 
-        static func ingestTrainingSessions(_ db: TestDatabase, count: Int = 12) async throws -> TrainingSessions {
+        static func ingestTrainingSessions(_ db: TestDatabase, count: Int = 12, regenerations: Bool = false) async throws -> TrainingSessions {
             let sessions = TrainingSessions(count: count)
             let file = temporaryFile("training-sessions.jsonl")
-            try sessions.write(to: file)
+            try sessions.write(to: file, regenerations: regenerations)
             let ingest = try await CoachSpoolProcess.run(["ingest", "--format", "sessions", file.path], database: db)
             #expect(ingest.status == 0, "\(ingest.err)")
             try await Datasets.drain(db)

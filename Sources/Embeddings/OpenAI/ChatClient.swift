@@ -18,8 +18,7 @@ public struct ChatClient: Sendable {
     /// Configured when `COACHSPOOL_CHAT_MODEL` is set; endpoint and key as for embeddings.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ChatClient? {
         guard let model = environment["COACHSPOOL_CHAT_MODEL"], !model.isEmpty else { return nil }
-        let embeddings = try OpenAIEmbedder.Configuration.fromEnvironment(environment)
-        return ChatClient(baseURL: embeddings.baseURL, model: model, apiKey: embeddings.apiKey)
+        return try forModel(model, environment)
     }
 
     private struct Request: Encodable {
@@ -34,6 +33,13 @@ public struct ChatClient: Sendable {
             var message: Message
         }
         var choices: [Choice]
+    }
+
+    /// A client for `model` at the endpoint and with the key configured for embeddings (the
+    /// judge of `eval answers`).
+    public static func forModel(_ model: String, _ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ChatClient {
+        let embeddings = try OpenAIEmbedder.Configuration.fromEnvironment(environment)
+        return ChatClient(baseURL: embeddings.baseURL, model: model, apiKey: embeddings.apiKey)
     }
 
     /// The assistant's answer to one user message. Blocks.

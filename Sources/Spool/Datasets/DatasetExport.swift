@@ -38,12 +38,17 @@ public struct DatasetExport: Sendable {
         public var trainExamples: Int
         /// The keys of the conversations in train.jsonl (also written to `trainConversationsFile`).
         public var trainConversations: [String]
+        /// The keys of the conversations in validation.jsonl (also written to `validationConversationsFile`).
+        public var validationConversations: [String]
         public var summaryLine: String
     }
 
     /// The conversation keys of the train split, one per line: a training run's lineage (keys
     /// only, no text), read by `coachspool train --export`.
     public static let trainConversationsFile = "train_conversations.txt"
+    /// The same for the validation split: the held-out conversations `coachspool eval answers`
+    /// asks its questions from.
+    public static let validationConversationsFile = "validation_conversations.txt"
 
     /// Exports the examples of `version` (the latest built when nil) that pass `filter`.
     /// Every file an export may write (the split files, lineage, manifest, trainer configs): an
@@ -51,7 +56,7 @@ public struct DatasetExport: Sendable {
     /// format's leftovers (a `dataset_info.json` of the previous format) never stand beside it.
     static var ownedFiles: Set<String> {
         Set(DatasetSplit.Part.allCases.flatMap { ["\($0.rawValue).jsonl", ".\($0.rawValue).jsonl.partial"] })
-            .union([trainConversationsFile, manifestFile, "dataset_info.json", TrainerConfigs.llamaFactoryFile, TrainerConfigs.axolotlFile])
+            .union([trainConversationsFile, validationConversationsFile, manifestFile, "dataset_info.json", TrainerConfigs.llamaFactoryFile, TrainerConfigs.axolotlFile])
     }
 
     static let manifestFile = "manifest.json"
@@ -97,7 +102,7 @@ public struct DatasetExport: Sendable {
         var chat = JSONWriter()
         // Expanded records of different conversations can be equal (a shared first exchange).
         var expandedSeen = Set<Data>()
-        var trainConversations: [String] = []
+        var conversations: [DatasetSplit.Part: [String]] = [.train: [], .validation: []]
         try reader.forEach(conn) { row in
             progress.tick()
             if row.isDuplicate { return summary.excluded("duplicate") }
@@ -120,7 +125,7 @@ public struct DatasetExport: Sendable {
                     continue
                 }
                 let part = split.part(forConversation: row.conversation)
-                if part == .train, trainConversations.last != row.conversation { trainConversations.append(row.conversation) }
+                if conversations[part]!.last != row.conversation { conversations[part]!.append(row.conversation) }
                 try files[part]!.write(chat.bytes)
                 summary.add(part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt)
             }
@@ -138,8 +143,9 @@ public struct DatasetExport: Sendable {
         for part in DatasetSplit.Part.allCases {
             digests[part] = try files[part]!.commit(as: directory.appendingPathComponent("\(part.rawValue).jsonl"))
         }
-        try Data(trainConversations.map { $0 + "\n" }.joined().utf8)
-            .write(to: directory.appendingPathComponent(Self.trainConversationsFile), options: .atomic)
+        for (part, file) in [(DatasetSplit.Part.train, Self.trainConversationsFile), (.validation, Self.validationConversationsFile)] {
+            try Data(conversations[part]!.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent(file), options: .atomic)
+        }
         try write(manifest(summary, filter: reader.filter, digests: digests), to: Self.manifestFile)
         if let info = datasetInfo {
             try write(info, to: "dataset_info.json")
@@ -149,7 +155,7 @@ public struct DatasetExport: Sendable {
             try TrainerConfigs.axolotl.write(to: directory.appendingPathComponent(TrainerConfigs.axolotlFile), atomically: true, encoding: .utf8)
         }
         let written: Set<String> = Set(DatasetSplit.Part.allCases.map { "\($0.rawValue).jsonl" })
-            .union([Self.trainConversationsFile, Self.manifestFile])
+            .union([Self.trainConversationsFile, Self.validationConversationsFile, Self.manifestFile])
             .union(datasetInfo == nil ? [] : ["dataset_info.json", TrainerConfigs.llamaFactoryFile])
             .union(format == .openai ? [TrainerConfigs.axolotlFile] : [])
         for stale in Self.ownedFiles.subtracting(written) {
@@ -162,7 +168,8 @@ public struct DatasetExport: Sendable {
             }
         }
         let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
-        return Result(trainExamples: train, trainConversations: trainConversations, summaryLine: """
+        return Result(
+            trainExamples: train, trainConversations: conversations[.train]!, validationConversations: conversations[.validation]!, summaryLine: """
             \(format.rawValue): \(train) train + \(validation) validation examples, \(tokens) tokens, \
             excluded \(summary.totalExcluded); \(directory.path)
             """)

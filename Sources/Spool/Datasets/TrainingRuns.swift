@@ -24,10 +24,13 @@ public enum TrainingRuns {
         public var outDirectory: String
         /// Conversation keys of the train split (lineage); unknown keys are skipped.
         public var trainConversations: [String]
+        /// Conversation keys of the validation split: the held-out questions of `eval answers`.
+        public var validationConversations: [String]
 
         public init(
             method: String, baseModel: String, baseModelConfigSHA256: String, hyperparameters: String, datasetFormat: String,
-            pipelineVersion: String?, manifestSHA256: String, filesSHA256: String, outDirectory: String, trainConversations: [String]
+            pipelineVersion: String?, manifestSHA256: String, filesSHA256: String, outDirectory: String, trainConversations: [String],
+            validationConversations: [String] = []
         ) {
             self.method = method
             self.baseModel = baseModel
@@ -39,6 +42,7 @@ public enum TrainingRuns {
             self.filesSHA256 = filesSHA256
             self.outDirectory = outDirectory
             self.trainConversations = trainConversations
+            self.validationConversations = validationConversations
         }
     }
 
@@ -71,6 +75,11 @@ public enum TrainingRuns {
                     ON CONFLICT DO NOTHING RETURNING 1)
                 SELECT count(*) FROM added
                 """).scalar(Int.self)
+            _ = try conn.query("""
+                INSERT INTO coachspool.training_run_validation_conversations (run_id, conversation_id)
+                SELECT \(id), c.id FROM coachspool.conversations c WHERE c.key = ANY(\(run.validationConversations)::text[])
+                ON CONFLICT DO NOTHING
+                """)
             _ = try conn.query("SELECT pg_advisory_lock(\(lockClass), \(Int32(truncatingIfNeeded: id)))")
             return (id, conversations)
         }

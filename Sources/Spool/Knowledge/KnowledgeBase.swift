@@ -188,4 +188,11 @@ public enum KnowledgeBase {
         }
         return try space(row)
     }
+
+    /// Whether the active space holds any chunk (what RAG could put in a prompt).
+    public static func hasChunks(_ conn: PGConnection) throws -> Bool {
+        try conn.query("""
+            SELECT EXISTS (SELECT 1 FROM coachspool.chunks c JOIN coachspool.embedding_spaces s ON s.id = c.space_id WHERE s.is_active)
+            """).scalar(Bool.self)
+    }
 }

@@ -11,6 +11,12 @@ POST /v1/chat/completions {"model", "messages"} -> {"choices": [{"message": {"ro
 Errors use OpenAI's body: {"error": {"message", "type", "code"}}. The first N requests fail
 with --fail-status (429 with Retry-After when given). Vectors are deterministic per text.
 Prints the port on the first line of stdout; appends one JSON line per request to --log.
+
+As a pairwise judge (`coachspool eval answers`), --judge changes what chat completions answer:
+  always-a        "A", whatever it is asked (a judge that only ever picks the first position)
+  closer:FILE     the answer sharing more words with FILE's text (a hidden reference), as "A" or
+                  "B"; "A" on equal counts. Words: maximal runs of alphanumeric characters,
+                  lowercased (the tests count them the same way).
 """
 import argparse, hashlib, json, signal, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,12 +29,44 @@ ap.add_argument("--retry-after")
 ap.add_argument("--delay", type=float, default=0)
 ap.add_argument("--dimensions", type=int, default=8)
 ap.add_argument("--log")
+ap.add_argument("--judge")
 args = ap.parse_args()
+HIDDEN = None
+if args.judge and args.judge.startswith("closer:"):
+    HIDDEN = open(args.judge[len("closer:"):], encoding="utf-8").read()
 # Foundation's Process starts us with its spawning thread's signal mask, where SIGTERM is blocked:
 # unblock it, or the tests' terminate() would leave this server running.
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 lock = threading.Lock()
 state = {"requests": 0}
+
+
+def words(text):
+    out, word = set(), ""
+    for ch in text.lower():
+        if ch.isalnum():
+            word += ch
+        elif word:
+            out.add(word)
+            word = ""
+    if word:
+        out.add(word)
+    return out
+
+
+def between(text, start, end):
+    i = text.find(start)
+    j = text.find(end, i + len(start)) if i >= 0 else -1
+    return text[i + len(start):j].strip("\n") if i >= 0 and j >= 0 else ""
+
+
+def judge(prompt):
+    if args.judge == "always-a":
+        return "A"
+    a = between(prompt, "[Answer A]\n", "\n[End of answer A]")
+    b = between(prompt, "[Answer B]\n", "\n[End of answer B]")
+    hidden = words(HIDDEN)
+    return "B" if len(words(b) & hidden) > len(words(a) & hidden) else "A"
 
 
 def vector(text, dims):
@@ -85,9 +123,10 @@ class Handler(BaseHTTPRequestHandler):
                                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
         if self.path.endswith("/chat/completions"):
             prompt = body["messages"][-1]["content"]
+            content = judge(prompt) if args.judge else f"Double answer to {len(prompt)} characters."
             return self.send(200, {"id": "chatcmpl-double", "object": "chat.completion", "model": body["model"],
                                    "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": f"Double answer to {len(prompt)} characters."}}]})
+                                                "message": {"role": "assistant", "content": content}}]})
         self.error(404, "unknown path " + self.path, "invalid_request_error")
 
 

@@ -12,7 +12,11 @@ struct TrainingSessions {
 
     func rejected(_ session: Int) -> String { "Vet inte, kolla själv nummer \(session)." }
 
-    func write(to url: URL, users: Int = 4) throws {
+    /// The worse of two answers to the first question (rating 2), with `regenerations`.
+    func regenerated(_ session: Int) -> String { "Det ordnar sig nog, fundera lite på mål \(session)." }
+
+    /// `regenerations`: the first question is answered twice (ratings 5 and 2): a DPO pair per session.
+    func write(to url: URL, users: Int = 4, regenerations: Bool = false) throws {
         let lines = try (0..<count).map { n in
             let session: [String: Any] = [
                 "session_id": "t\(n)", "timestamp": "2025-11-\(10 + n % 10)T10:00:00Z", "mode": n % 2 == 0 ? "personal" : "university",
@@ -20,6 +24,7 @@ struct TrainingSessions {
                 "conversation": [
                     ["role": "user", "content": "Hur kommer jag igång med mål \(n)?"],
                     ["role": "assistant", "content": accepted(n)[0], "feedback": ["rating": 5, "helpful": true]],
+                ] + (regenerations ? [["role": "assistant", "content": regenerated(n), "feedback": ["rating": 2, "helpful": false]]] : []) + [
                     ["role": "user", "content": "Vad gör jag om jag tappar motivationen för mål \(n)?"],
                     ["role": "assistant", "content": rejected(n), "feedback": ["rating": 1, "helpful": false]],
                     ["role": "user", "content": "Hur följer jag upp mål \(n) nästa vecka?"],
