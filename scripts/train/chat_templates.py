@@ -46,7 +46,12 @@ def apply_option(model, tokenizer, spec):
         return []
     if spec == "chatml":
         added = [t for t in CHATML_TOKENS if t not in tokenizer.get_vocab()]
-        tokenizer.add_special_tokens({"additional_special_tokens": CHATML_TOKENS})
+        # Extend the tokenizer's extra special tokens; the default would replace that list, and
+        # tokens of the model's own would lose their special flag (kept in decoded text).
+        try:
+            tokenizer.add_special_tokens({"additional_special_tokens": CHATML_TOKENS}, replace_extra_special_tokens=False)
+        except TypeError:  # transformers 4: the keyword's older name
+            tokenizer.add_special_tokens({"additional_special_tokens": CHATML_TOKENS}, replace_additional_special_tokens=False)
         tokenizer.chat_template = CHATML
         tokenizer.eos_token = "<|im_end|>"
         if tokenizer.pad_token is None or tokenizer.pad_token == tokenizer.eos_token:

@@ -44,8 +44,9 @@ public struct AnswerEvaluation: Sendable {
         public var name: String
         public var runID: Int64?
         public var rag: Bool
-        public var loss: Double
-        public var perplexity: Double
+        /// Of the accepted answers, teacher-forced; nil when none kept a token after truncation.
+        public var loss: Double?
+        public var perplexity: Double?
         public var cosine: Interval
         public var chrf: Interval
         public var corpusChrF: Double
@@ -262,7 +263,7 @@ public struct AnswerEvaluation: Sendable {
     /// A system's figures as recorded and as `--json` prints them.
     static func metrics(_ system: SystemResult, calibration: PairwiseJudging.Calibration?) -> [String: Any] {
         var fields: [String: Any] = [
-            "loss": system.loss, "perplexity": system.perplexity,
+            "loss": system.loss ?? NSNull(), "perplexity": system.perplexity ?? NSNull(),
             "cosine": system.cosine.mean, "cosine_low": system.cosine.low, "cosine_high": system.cosine.high,
             "chrf": system.chrf.mean, "chrf_low": system.chrf.low, "chrf_high": system.chrf.high, "corpus_chrf": system.corpusChrF,
             "answer_tokens_mean": system.answerTokensMean, "answer_chars_mean": system.answerCharactersMean,

@@ -44,8 +44,9 @@ struct AnswerGeneration {
             var name: String
             var rag: Bool
             var system_prompt_folded: Bool?
-            var loss: Double
-            var perplexity: Double
+            /// nil when no reference kept a token to score (all truncated away).
+            var loss: Double?
+            var perplexity: Double?
             var chrf: Double
             var generation_seconds: Double
             var generated_tokens: Int

@@ -12,7 +12,7 @@ extension AnswerEvaluation.Report {
         var rows = [header]
         for s in systems {
             rows.append([
-                s.name + (s.systemPromptFolded ? "*" : ""), f(s.loss, 3), f(s.perplexity, 1), interval(s.cosine, 3), interval(s.chrf, 1),
+                s.name + (s.systemPromptFolded ? "*" : ""), s.loss.map { f($0, 3) } ?? "—", s.perplexity.map { f($0, 1) } ?? "—", interval(s.cosine, 3), interval(s.chrf, 1),
                 s.winRate.map { "\(f($0.rate, 2)) [\(f($0.low, 2)), \(f($0.high, 2))]" } ?? "—",
                 f(s.answerTokensMean, 1), f(s.promptTokensMean, 0), f(s.secondsPerAnswer, 2),
                 s.trainingSeconds.map { f($0, 0) } ?? "—", s.trainedTokens.map(String.init) ?? "—",
@@ -115,7 +115,7 @@ enum AnswerReportFiles {
                 "name": s.name,
                 "metrics": [
                     "cosine": [s.cosine.mean, s.cosine.low, s.cosine.high], "chrf": [s.chrf.mean, s.chrf.low, s.chrf.high],
-                    "win_rate": s.winRate.map { [$0.rate, $0.low, $0.high] as Any } ?? NSNull(), "perplexity": s.perplexity,
+                    "win_rate": s.winRate.map { [$0.rate, $0.low, $0.high] as Any } ?? NSNull(), "perplexity": s.perplexity ?? NSNull(),
                 ] as [String: Any],
             ]
         }
