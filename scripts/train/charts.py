@@ -11,6 +11,10 @@ Exit status: 0 done; 3 unusable input; 1 failed.
 """
 import json, math, os, sys, tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from child import Unusable  # noqa: E402
+import child  # noqa: E402
+
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -19,12 +23,8 @@ COLORS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA
 # (key, title, y range or None); perplexity has no interval and may need a log scale.
 PANELS = [("cosine", "Cosine similarity to the real answer", (0, 1)),
           ("chrf", "chrF (0-100)", (0, 100)),
-          ("win_rate", "Win rate vs. the real answer", (0, 1)),
+          ("win_rate", "Win rate vs. the base model (judge)", (0, 1)),
           ("perplexity", "Perplexity of the real answer (lower is better)", None)]
-
-
-class Unusable(Exception):
-    """The metrics file cannot be charted (exit status 3)."""
 
 
 def _save(fig, path):
@@ -174,8 +174,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Unusable as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(3)
+    child.run(main)

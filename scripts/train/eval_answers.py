@@ -16,22 +16,16 @@ Prints progress as lines `progress {json}` on stdout.
 Exit status: 0 done; 3 the model folder, an adapter, the chat template or the request is
 unusable; 1 failed.
 """
-import argparse, gc, json, math, os, signal, sys, tempfile, time
+import argparse, gc, json, math, os, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chat_templates  # noqa: E402
+import child  # noqa: E402
+from child import Unusable, progress  # noqa: E402
 from chat_templates import TemplateUnusable  # noqa: E402
 
 # Loss batches are also capped by the size of their logits (batch x length x vocabulary cells).
 MAX_LOGIT_CELLS = 1 << 28
-
-
-class Unusable(Exception):
-    """The model folder, an adapter, the chat template or the request cannot be used (exit status 3)."""
-
-
-def progress(**fields):
-    print("progress " + json.dumps(fields, ensure_ascii=False), flush=True)
 
 
 def parse_args(argv):
@@ -41,20 +35,6 @@ def parse_args(argv):
     p.add_argument("--out", required=True)
     p.add_argument("--chat-template", default=None, help="chatml, or a Jinja template file")
     return p.parse_args(argv)
-
-
-def exit_with_parent():
-    """`coachspool eval answers` waits for us; if it dies (kill -9), stop too rather than run on alone."""
-    import threading
-    parent = os.getppid()
-
-    def watch():
-        while True:
-            time.sleep(1)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,12 +385,7 @@ def write_atomic(path, data):
 
 def main(argv):
     args = parse_args(argv)
-    # `coachspool eval answers` forwards SIGTERM/SIGINT to us, but Foundation's Process starts us
-    # with the signal mask of the thread that spawned us, where they are blocked: unblock them.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    exit_with_parent()
+    child.start()
     started = time.time()
     request = read_request(args.request)
     check_folders(args, request)
@@ -449,8 +424,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Unusable as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(3)
+    child.run(main)

@@ -31,7 +31,7 @@ Exit status: 0 done; 3 the model folder, its chat template or the export is unus
   --gradient-checkpointing on` (and OMP_WAIT_POLICY unset) is the former behaviour;
   scripts/bench-train.sh measures both.
 """
-import argparse, hashlib, json, math, os, shutil, signal, sys, time
+import argparse, hashlib, json, math, os, shutil, sys, time
 
 # torch's OpenMP threads (libgomp) spin while they wait for each other. When another process
 # takes one of the cores (the test suite, a second run, a build), a spinning thread waits for a
@@ -42,6 +42,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chat_templates  # noqa: E402
+import child  # noqa: E402
+from child import Unusable, progress  # noqa: E402
 
 FORMAT_OF = {"sft": "trl-sft", "dpo": "trl-dpo", "kto": "kto"}
 # LoRA targets by architecture (PEFT's model_type): attention and MLP projections.
@@ -59,14 +61,6 @@ TARGETS = {
 }
 CURVE_EVALUATIONS = 4    # validation-loss points during training, besides the baseline and the final one
 CURVE_MAX_ROWS = 64      # validation rows those points use (all when there are fewer; baseline and final use all)
-
-
-class Unusable(Exception):
-    """The model folder, its chat template or the export cannot be used (exit status 3)."""
-
-
-def progress(**fields):
-    print("progress " + json.dumps(fields, ensure_ascii=False), flush=True)
 
 
 def parse_args(argv):
@@ -517,28 +511,9 @@ def write_markdown(path, report, examples):
         f.write("\n".join(lines) + "\n")
 
 
-def exit_with_parent():
-    """`coachspool train` waits for us; if it dies (kill -9), stop too rather than train on alone."""
-    import threading
-    parent = os.getppid()
-
-    def watch():
-        while True:
-            time.sleep(1)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def main(argv):
     args = parse_args(argv)
-    # `coachspool train` forwards SIGTERM/SIGINT to us, but Foundation's Process starts us with
-    # the signal mask of the thread that spawned us, where they are blocked: unblock them.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    exit_with_parent()
+    child.start()
     started = time.time()
     manifest = check_inputs(args)
     os.makedirs(args.out, exist_ok=True)
@@ -668,8 +643,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Unusable as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(3)
+    child.run(main)
