@@ -301,7 +301,7 @@ rm -rf "$STATE_DIR/demo/train-smol" "$STATE_DIR/demo/answers"
   --learning-rate 1e-3 --log-level warning 2>&1 | grep -E "^training run|^trl-sft" || true
 smol_run=$("$REPO/scripts/postgres.sh" psql -Atc "SELECT max(id) FROM coachspool.training_runs WHERE status = 'succeeded'")
 "$COACHSPOOL" eval answers --run "$smol_run" --rag --max-new-tokens "${DEMO_ANSWER_TOKENS:-48}" \
-  --out "$STATE_DIR/demo/answers" --log-level warning 2>&1 | grep -v "^progress " || true
+  --out "$STATE_DIR/demo/answers" --log-level warning 2>&1 | grep -v -E "^progress |Loading weights|warn" || true
 echo "(every answer, the real one and the verdicts: $STATE_DIR/demo/answers/answers_report.md; the chart: answers_report.png)"
 "$REPO/scripts/postgres.sh" psql -c "SELECT id, system, round(loss::numeric, 3) AS loss, round(cosine::numeric, 3) AS cosine, round(chrf::numeric, 1) AS chrf, questions FROM coachspool.answer_eval_history ORDER BY id DESC LIMIT 4"
 

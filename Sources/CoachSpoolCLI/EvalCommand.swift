@@ -34,7 +34,21 @@ struct EvalCommand: AsyncParsableCommand {
             commandName: "answers",
             abstract: "Does the coach get better? The base model, RAG and trained adapters answer the same held-out questions; one table compares them.",
             discussion: """
-                Questions: every turn with an accepted answer in the validation split of the named                 runs (conversations none of them trained on: checked against each run's recorded                 train split, refused otherwise), with the conversation so far as context. Systems:                 the base model, each run's adapter and, with --rag, both with the top-k knowledge                 chunks in the prompt (as `rag` builds it); greedy decoding, one token limit, in the                 trainer's environment (scripts/fetch-trainer.sh). Per system: loss and perplexity of                 the accepted answers (teacher-forced), cosine (all-MiniLM-L6-v2) and chrF of the                 answers against them, prompt tokens and seconds per answer, the run's training cost,                 and with a judge (--judge-model or COACHSPOOL_JUDGE_MODEL: an OpenAI-compatible chat                 endpoint at COACHSPOOL_OPENAI_BASE_URL, key as for embeddings) the win rate against                 the base model, every pair judged in both orders, after the judge is checked against                 the users' own preferences (rated answer pairs of the same conversations). The judge                 receives the held-out conversations (redacted): use a local endpoint where they may                 not leave the host. Every system's figures go to coachspool.eval_runs (view                 coachspool.answer_eval_history). Exit 4: no held-out question; 5: a run, the model,                 the lineage or the knowledge base cannot be used; 6: generation failed.
+                Questions: every turn with an accepted answer in the validation split of the named runs \
+                (conversations none of them trained on: checked against each run's recorded train split, \
+                refused otherwise), with the conversation so far as context. Systems: the base model, each \
+                run's adapter and, with --rag, both with the top-k knowledge chunks in the prompt (as `rag` \
+                builds it); greedy decoding, one token limit, in the trainer's environment \
+                (scripts/fetch-trainer.sh). Per system: loss and perplexity of the accepted answers \
+                (teacher-forced), cosine (all-MiniLM-L6-v2) and chrF of the answers against them, prompt tokens \
+                and seconds per answer, the run's training cost, and with a judge (--judge-model or \
+                COACHSPOOL_JUDGE_MODEL: an OpenAI-compatible chat endpoint at COACHSPOOL_OPENAI_BASE_URL, key \
+                as for embeddings) the win rate against the base model, every pair judged in both orders, after \
+                the judge is checked against the users' own preferences (rated answer pairs of the same \
+                conversations). The judge receives the held-out conversations (redacted): use a local endpoint \
+                where they may not leave the host. Every system's figures go to coachspool.eval_runs (view \
+                coachspool.answer_eval_history). Exit 4: no held-out question; 5: a run, the model, the lineage \
+                or the knowledge base cannot be used; 6: generation failed.
                 """)
 
         @Option(name: .customLong("run"), help: "A training run whose adapter to compare (repeatable).")
@@ -46,7 +60,7 @@ struct EvalCommand: AsyncParsableCommand {
         @Flag(help: "Also the RAG variants of the base model and each adapter.")
         var rag = false
 
-        @Option(name: .customLong("k"), help: "Knowledge chunks in a RAG prompt.")
+        @Option(name: .customShort("k"), help: "Knowledge chunks in a RAG prompt (as for rag).")
         var ragK = 3
 
         @Option(help: "At most this many questions (default: all).")
@@ -73,7 +87,7 @@ struct EvalCommand: AsyncParsableCommand {
         func validate() throws {
             guard !runs.isEmpty else { throw ValidationError("--run: name at least one training run (coachspool runs list)") }
             guard Set(runs).count == runs.count else { throw ValidationError("--run: a run is named twice") }
-            guard (1...50).contains(ragK) else { throw ValidationError("--k must be in 1...50") }
+            guard (1...50).contains(ragK) else { throw ValidationError("-k must be in 1...50") }
             if let samples, samples < 1 { throw ValidationError("--samples must be positive") }
             guard (1...4096).contains(maxNewTokens) else { throw ValidationError("--max-new-tokens must be in 1...4096") }
             guard (1...256).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...256") }

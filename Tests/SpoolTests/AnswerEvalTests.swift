@@ -44,8 +44,13 @@ extension DatabaseTests {
                 let model = try await Trainer.tinyModel(fromExport: sft)
                 let out = temporaryFile("answers-train")
                 let train = try Training.train(db, ["--base-model", model.path, "--out", out.path, "--val-fraction", "0.25",
-                                                    "--max-steps", "30", "--learning-rate", "5e-3"])
-                #expect(await train.wait(timeout: 300) == 0, "\(train.stderr)")
+                                                    "--max-steps", "30", "--learning-rate", "5e-3", "--eval"])
+                #expect(await train.wait(timeout: 600) == 0, "\(train.stderr)")
+                // train --eval: the answers table joins the training report, its files in OUT/eval.
+                let trainingReport = try String(contentsOf: out.appendingPathComponent("training_report.md"), encoding: .utf8)
+                #expect(trainingReport.contains("## Answers on the held-out conversations"), "\(trainingReport.suffix(400))")
+                #expect(trainingReport.contains("run 1+rag"), "the knowledge base has chunks: RAG variants too")
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("eval/answers_report.md").path))
                 let validation = try db.scalar("SELECT count(*) FROM coachspool.training_run_validation_conversations WHERE run_id = 1", as: Int.self)
                 #expect(validation > 0)
                 #expect(try db.scalar("""
@@ -112,7 +117,8 @@ extension DatabaseTests {
                 #expect(calibration["agreement"] as? Double == 1.0 && calibration["trustworthy"] as? Bool == true, "\(calibration)")
 
                 let rows = try db.connect().query("""
-                    SELECT system, training_run_ids::text, questions FROM coachspool.answer_eval_history ORDER BY id
+                    SELECT system, training_run_ids::text, questions FROM coachspool.answer_eval_history
+                     WHERE id > (SELECT min(id) + 3 FROM coachspool.eval_runs WHERE kind = 'answers') ORDER BY id
                     """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int.self, at: 2)) }
                 #expect(rows.map(\.0) == ["base", "base+rag", "run 1", "run 1+rag"])
                 #expect(rows.allSatisfy { $0.1 == "{1}" && $0.2 == questions })
