@@ -9,7 +9,7 @@ usage: python charts.py answers METRICS.json OUT.png
                  "chrf": [mean, lo, hi], "win_rate": [mean, lo, hi] or null, "perplexity": x or null}}]}
 Exit status: 0 done; 3 unusable input; 1 failed.
 """
-import json, math, os, sys, tempfile
+import json, math, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from child import Unusable  # noqa: E402
@@ -28,20 +28,9 @@ PANELS = [("cosine", "Cosine similarity to the real answer", (0, 1)),
 
 
 def _save(fig, path):
-    """Writes the PNG atomically (temp file in the same folder, then rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".chart-", suffix=".png", dir=folder)
-    os.close(fd)
+    """Writes the PNG atomically."""
     try:
-        fig.savefig(temp, format="png", dpi=110, bbox_inches="tight")
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+        child.write_atomically(path, lambda temp: fig.savefig(temp, format="png", dpi=110, bbox_inches="tight"))
     finally:
         plt.close(fig)
 

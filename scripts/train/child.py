@@ -1,6 +1,6 @@
 """What every script `coachspool` runs in the trainer's environment shares: progress lines, the
 exit status 3 for inputs it cannot use, and living and dying with its parent."""
-import json, os, signal, sys, threading, time
+import json, os, signal, sys, tempfile, threading, time
 
 
 class Unusable(Exception):
@@ -38,3 +38,21 @@ def run(main):
     except Unusable as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(3)
+
+
+def write_atomically(path, write):
+    """`write(temp_path)` into a temporary file beside `path`, then renamed over it: a reader sees
+    the old file or the whole new one, never a part."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    os.close(fd)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise

@@ -16,7 +16,7 @@ Prints progress as lines `progress {json}` on stdout.
 Exit status: 0 done; 3 the model folder, an adapter, the chat template or the request is
 unusable; 1 failed.
 """
-import argparse, gc, json, math, os, sys, tempfile, time
+import argparse, gc, json, math, os, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chat_templates  # noqa: E402
@@ -365,22 +365,13 @@ def run_system(model, tokenizer, folded, system, request, cuda):
 
 
 def write_atomic(path, data):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".eval_answers-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False, indent=2)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    child.write_atomically(path, write)
 
 
 def main(argv):
