@@ -36,6 +36,10 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
         } catch let error as CoachSpoolError {
             printError("error: \(error)")
             Foundation.exit(error.code.exitStatus)
+        } catch let error as PGError where error.isUndefinedObject {
+            // A database that was never migrated, or migrated by an older version.
+            printError("error: the database lacks part of the coachspool schema (\(error.message)): run `coachspool migrate`")
+            Foundation.exit(CoachSpoolError.Code.schema.exitStatus)
         } catch let error as PGError {
             printError("error: database: \(error)")
             Foundation.exit(1)

@@ -7,7 +7,12 @@ struct ConsentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consent",
         abstract: "Record a user's consent to training or retrieval use of their conversations.",
-        discussion: "The coach app does the same through SQL: SELECT coachspool.set_consent(user_id, purpose, granted).",
+        discussion: """
+            The coach app does the same through SQL (SELECT coachspool.set_consent(user_id, purpose, granted)) \
+            or HTTP (POST /v1/consent). Prints what the id matched and what happens next. An id that \
+            matches no interaction is still recorded (it applies to what the user logs later), with a \
+            warning on stderr; the exit status stays 0.
+            """,
         subcommands: [Grant.self, Revoke.self])
 
     struct Target: ParsableArguments {
@@ -23,10 +28,16 @@ struct ConsentCommand: AsyncParsableCommand {
 
         func set(_ granted: Bool) async throws {
             let (user, purpose) = (userID, purpose)
-            let changed = try await Blocking.run {
+            let outcome = try await Blocking.run {
                 try Consent.set(openConnection(application: "coachspool-consent"), user: user, purpose: purpose, granted: granted)
             }
-            print("\(purpose.rawValue) consent \(granted ? "granted" : "revoked")\(changed ? "" : " (unchanged)")")
+            for line in ConsentCommand.report(user: user, purpose: purpose, granted: granted, outcome) { print(line) }
+            if outcome.interactions == 0 {
+                printError("""
+                    warning: no interaction has this user id (yet): the consent is recorded and applies to what they log \
+                    later; check the id if you expected conversations
+                    """)
+            }
         }
     }
 
@@ -44,6 +55,31 @@ struct ConsentCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke consent for one purpose.")
         @OptionGroup var target: Target
         func run() async throws { try await target.set(false) }
+    }
+}
+
+extension ConsentCommand {
+    /// What was recorded and what happens next. The user appears as erase shows them, by the
+    /// first bytes of the id's SHA-256: output ends up in logs, and ids are never written there.
+    static func report(user: String, purpose: Consent.Purpose, granted: Bool, _ outcome: Consent.Outcome) -> [String] {
+        let matched = "\(outcome.conversations) conversation\(outcome.conversations == 1 ? "" : "s"), \(outcome.interactions) interaction\(outcome.interactions == 1 ? "" : "s")"
+        var lines = ["\(purpose.rawValue) consent \(granted ? "granted" : "revoked") for user sha256:\(Erasure.digest(of: user))\(outcome.changed ? "" : " (unchanged)") — \(matched)"]
+        guard outcome.changed, outcome.interactions > 0 else { return lines }
+        switch (purpose, granted) {
+        case (.training, true):
+            lines.append("next: their conversations are queued; `coachspool work` builds their examples, and the next `coachspool export` includes them")
+        case (.training, false):
+            lines.append("""
+                next: their conversations are queued; `coachspool work` removes their examples from the next exports. Exports and \
+                training runs made before keep them (coachspool.export_overview, `coachspool runs list`): export and train again, \
+                or `coachspool erase --user` to remove the person everywhere
+                """)
+        case (.retrieval, true):
+            lines.append("next: their interactions are queued; `coachspool work` embeds those the quality filter accepted into the conversation memory (recall, RAG)")
+        case (.retrieval, false):
+            lines.append("their conversation memory is deleted (done, in the same transaction): recall and RAG no longer find it")
+        }
+        return lines
     }
 }
 

@@ -22,7 +22,7 @@ struct EmbedderOptions: ParsableArguments {
         }
     }
 
-    func make(batchSize: Int = 32) throws -> any Embedder {
+    func make(batchSize: Int = EmbedderFactory.defaultBatchSize) throws -> any Embedder {
         try EmbedderFactory.make(kind: embedder, batchSize: batchSize, threads: threads, dimensions: dimensions)
     }
 }

@@ -28,6 +28,13 @@ struct EraseCommand: AsyncParsableCommand {
             migrate) or, before 17, the schema's owner. WAL, backups, replicas and dumps keep their \
             copies: docs/operations.md, "What erasure removes from disk".
 
+            Files are out of its reach: an export's folder (train.jsonl, validation.jsonl) keeps \
+            the person's text. erase lists the recorded exports that held their conversations \
+            (coachspool.exports, now flagged contains_erased_data) with host and folder: delete \
+            those folders and any copies, or export again into them (docs/operations.md, "Erasure \
+            and files on disk"). An id that matches nothing prints a warning on stderr; the exit \
+            status stays 0.
+
             Exit status 0: erased (and compacted); 1: an error. If the erasure committed and a \
             later step failed, the error says so: rerun with --compact (an erased user has no rows \
             left; it only rewrites).
@@ -83,10 +90,23 @@ struct EraseCommand: AsyncParsableCommand {
         let summary = erased.removed.map { "\($0.table) \($0.rows)" }.joined(separator: ", ")
         logger.info("erased a user", metadata: [LogKey.userDigest: "\(erased.userDigest)", LogKey.removed: "\(summary)"])
         print("erased user sha256:\(erased.userDigest): \(summary)")
+        if !erased.matchedAnything {
+            printError("warning: no row had this user id (nothing was erased): check the id, or it was erased before")
+        }
         if !erased.trainingRuns.isEmpty {
             let ids = erased.trainingRuns.map(String.init).joined(separator: ", ")
             logger.notice("erased data was used by training runs", metadata: [LogKey.runIDs: "\(ids)"])
             print("training runs that learnt from this user's conversations (now flagged contains_erased_data; retrain without them): \(ids)")
+        }
+        if erased.exports.isEmpty {
+            print("""
+                no recorded export held this user's conversations; files written by other means (copies of exports, \
+                answers_report.md of eval answers) are out of erasure's reach
+                """)
+        } else {
+            logger.notice("erased data is in export files", metadata: [LogKey.exportIDs: "\(erased.exports.map { String($0.id) }.joined(separator: ", "))"])
+            print("export files on disk still hold this user's text (flagged contains_erased_data in coachspool.exports): delete these folders and their copies, or export again into them:")
+            for export in erased.exports { print("  export \(export.id): \(export.host):\(export.outDirectory)") }
         }
     }
 

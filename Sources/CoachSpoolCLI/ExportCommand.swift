@@ -10,12 +10,24 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Write a fine-tuning dataset: train.jsonl, validation.jsonl and manifest.json.",
         discussion: """
+            Only the conversations of users who granted training consent are exported \
+            (`coachspool consent grant USER --purpose training`, or SQL coachspool.set_consent); \
+            interactions without a user_id never are. The workers build the examples: run \
+            `coachspool work` after ingesting, and again after a consent changes.
+
             Streams the examples the workers built (one snapshot, constant memory), keeps exact \
             duplicates once, runs OpenAI's format checks and the token limit on every example \
             (invalid ones are excluded and counted by reason), and splits by conversation with a \
             hash of the seed and the conversation, so a rerun writes byte-identical files. \
-            Fails (exit 4, nothing written) when fewer than 10 valid examples are left for \
-            training; warns under 50. trl-sft, sharegpt and alpaca write one example per trained \
+            manifest.json's "not_exported" counts, in the same snapshot, why each other ingested \
+            interaction is not in the files (no user_id, no training consent, waiting for the \
+            workers, quality filter by reason, ...): exported + not exported = ingested. Every \
+            export is recorded in coachspool.exports with its conversations, so that erasing a \
+            person names the export folders that still hold their text.
+
+            Fails (exit 4, nothing written) with fewer valid training examples than the format's \
+            consumer accepts: 10 for openai and openai-dpo (OpenAI), 2 for kto (TRL's KTO), 1 for \
+            the others; warns under 50. trl-sft, sharegpt and alpaca write one example per trained \
             answer (rejected answers only as context). sharegpt and alpaca also get LLaMA-Factory's \
             dataset_info.json and llamafactory_sft.yaml (mask_history: true); openai gets \
             axolotl.yaml (message_field_training: weight).
@@ -28,7 +40,7 @@ struct ExportCommand: AsyncParsableCommand {
     var out: String
 
     @Option(help: "Share of conversations in validation.jsonl (0 to 0.5).")
-    var valFraction = 0.1
+    var valFraction = DatasetSplit.defaultValidationFraction
 
     @Option(help: "Seed of the train/validation split.")
     var seed = "coachspool"
@@ -39,8 +51,12 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Only conversations whose last exchange is at or after this date or time (ISO 8601).")
     var since: String?
 
-    @Option(help: "Only this mode: personal | university.")
-    var mode: Mode?
+    @Option(help: "Only conversations of this coach mode: personal | university.")
+    var coachMode: Mode?
+
+    /// The old spelling of --coach-mode: `--mode` ranks results in search, rag and eval.
+    @Option(name: .customLong("mode"), help: .hidden)
+    var deprecatedMode: Mode?
 
     @Option(help: "The examples' version (see dataset_overview); default: the most recently built.")
     var pipelineVersion: String?
@@ -55,6 +71,10 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var read: ReadOptions
 
     func validate() throws {
+        if deprecatedMode != nil {
+            guard coachMode == nil else { throw ValidationError("--mode is the old spelling of --coach-mode: give one of them") }
+            printError("warning: export --mode is deprecated: use --coach-mode (--mode is the ranking mode of search, rag and eval)")
+        }
         guard (0...0.5).contains(valFraction) else { throw ValidationError("--val-fraction: expected a number from 0 to 0.5") }
         guard maxTokens > 0 else { throw ValidationError("--max-tokens: expected a positive number") }
         guard epochs > 0 else { throw ValidationError("--epochs: expected a positive number") }
@@ -71,14 +91,16 @@ struct ExportCommand: AsyncParsableCommand {
         let export = DatasetExport(
             format: format, directory: URL(fileURLWithPath: out), split: DatasetSplit(validationFraction: valFraction, seed: seed),
             validator: validator, cost: .init(epochs: epochs, pricePer1KTokens: pricePer1KTokens))
-        let (mode, requested, read) = (self.mode, pipelineVersion, read)
+        let (mode, requested, read, format) = (coachMode ?? deprecatedMode, pipelineVersion, read, format)
         let manifest = try await Blocking.run {
             try export.run(version: requested, filter: { .init(version: $0, mode: mode, since: sinceDate) },
-                           on: try read.connect(application: "coachspool-export"))
+                           on: try read.connect(application: "coachspool-export"),
+                           recordOn: try openConnection(application: "coachspool-export"))
         }
         print(manifest.summaryLine)
-        if manifest.trainExamples < DatasetExport.recommendedExamples {
-            printError("warning: \(manifest.trainExamples) training examples; OpenAI recommends at least \(DatasetExport.recommendedExamples)")
+        let recommended = format.recommendedTrainExamples
+        if manifest.trainExamples < recommended.count {
+            printError("warning: \(manifest.trainExamples) training examples; \(recommended.rule)")
         }
     }
 }

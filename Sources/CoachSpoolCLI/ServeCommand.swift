@@ -27,8 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
             still running 2 s after the deadline).
             """)
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @Option(help: "Address to listen on (0.0.0.0: every interface).")
+    var host = ListenAddress.defaultHost
 
     @Option(help: "Port (0 picks a free one; the log says which).")
     var port = 8080
@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Embeddings") var embedding: EmbedderOptions
 
     @Option(help: "Texts per forward pass, shared by concurrent requests.")
-    var embedBatchSize = 32
+    var embedBatchSize = EmbedderFactory.defaultBatchSize
 
     @Option(help: "Model tokens that may wait to be embedded, all requests together; beyond, 503 with Retry-After (default: four requests of the 32,768-token maximum).")
     var maxQueuedTokens = 4 * InputLimits.embeddingTokensPerRequest

@@ -44,10 +44,11 @@ struct ChunkCommand: ParsableCommand {
 
     enum Unit: String, ExpressibleByArgument { case chars, tokens }
 
-    @Option(help: "Maximum chunk length.")
-    var size: Int
-    @Option(help: "Overlap between consecutive chunks.")
-    var overlap: Int = 0
+    // The names of `work`'s chunk options; the short ones of earlier versions keep working.
+    @Option(name: [.customLong("chunk-size"), .customLong("size")], help: "Maximum chunk length (work's default).")
+    var size = ChunkerSettings.defaultSize
+    @Option(name: [.customLong("chunk-overlap"), .customLong("overlap")], help: "Overlap between consecutive chunks (work's default).")
+    var overlap = ChunkerSettings.defaultOverlap
     @Option(help: "chars (Python len) or tokens (cl100k).")
     var unit: Unit = .chars
 
@@ -55,7 +56,7 @@ struct ChunkCommand: ParsableCommand {
         do {
             _ = try RecursiveCharacterSplitter(chunkSize: size, chunkOverlap: overlap)
         } catch {
-            throw ValidationError("--size, --overlap: \(error.message)")
+            throw ValidationError("--chunk-size, --chunk-overlap: \(error.message)")
         }
     }
     @Flag(help: "JSON Lines in and out (the default and only format).")
@@ -124,11 +125,12 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup var embedder: EmbedderOptions
 
-    @Option(help: "Texts per forward pass (minilm) or per request (openai).")
-    var batchSize = 32
+    // work's and serve's name; --batch-size, the name of earlier versions, keeps working.
+    @Option(name: [.customLong("embed-batch-size"), .customLong("batch-size")], help: "Texts per forward pass (minilm) or per request (openai).")
+    var batchSize = EmbedderFactory.defaultBatchSize
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--embed-batch-size must be positive") }
     }
 
     func run() throws {

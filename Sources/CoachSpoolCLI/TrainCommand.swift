@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Spool
+import Stages
 import Training
 
 /// `coachspool train`: LoRA on TRL + PEFT (scripts/train/train.py in the trainer's environment),
@@ -32,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     var export: String?
 
     @Option(help: "Share of conversations in validation when exporting (the baseline and the adapter are measured on it).")
-    var valFraction = 0.2
+    var valFraction = DatasetSplit.defaultValidationFraction
 
     @Option(help: "LoRA rank (the seed's r).")
     var loraR = 16

@@ -60,13 +60,13 @@ struct WorkCommand: AsyncParsableCommand {
     var noEmbeddings = false
 
     @Option(help: "Knowledge chunks: maximum length in characters (Python len).")
-    var chunkSize = 500
+    var chunkSize = ChunkerSettings.defaultSize
 
     @Option(help: "Knowledge chunks: overlap between consecutive chunks.")
-    var chunkOverlap = 50
+    var chunkOverlap = ChunkerSettings.defaultOverlap
 
     @Option(help: "Knowledge chunks embedded per forward pass (minilm) or request (openai).")
-    var embedBatchSize = 32
+    var embedBatchSize = EmbedderFactory.defaultBatchSize
 
     @Option(help: "Knowledge index: a backlog of at least this many documents on a space holding fewer vectors than this defers the space's HNSW index until the backlog has drained (a new space always starts without one).")
     var indexDeferThreshold = 1000
@@ -83,8 +83,8 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics on http://HOST:PORT/metrics and a readiness probe on /ready (off when not given; 0 picks a free port).")
     var metricsPort: Int?
 
-    @Option(help: "Address the metrics endpoint listens on.")
-    var metricsHost = "0.0.0.0"
+    @Option(help: "Address the metrics endpoint listens on (0.0.0.0: every interface, for a scraper on another host or in a container).")
+    var metricsHost = ListenAddress.defaultHost
 
     @Option(help: "Seconds between refreshes of the queue-depth gauges (one scan of the jobs table each), with --metrics-port.")
     var queueDepthInterval = 15.0

@@ -28,6 +28,7 @@ public enum LogKey {
     public static let runID = "run.id"
     public static let runConversations = "run.conversations"
     public static let runIDs = "runs"
+    public static let exportIDs = "exports"
     /// The first 8 bytes of a user id's SHA-256: never the id itself.
     public static let userDigest = "user.sha256"
     public static let removed = "removed"

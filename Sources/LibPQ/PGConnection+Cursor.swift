@@ -3,8 +3,13 @@ import CLibPQ
 extension PGConnection {
     /// Streams the rows of `query` in pages of `pageSize` through a server-side cursor, inside
     /// a read-only REPEATABLE READ transaction: one consistent snapshot, and memory bounded by
-    /// one page however many rows there are. `body` gets each page in order.
-    public func forEachPage(of query: PGQuery, pageSize: Int = 2000, _ body: (PGRows) throws -> Void) throws {
+    /// one page however many rows there are. `body` gets each page in order; `afterLastPage`, if
+    /// given, runs after the last one, still in that snapshot (for figures that must agree with
+    /// the rows read).
+    public func forEachPage(
+        of query: PGQuery, pageSize: Int = 2000, afterLastPage: ((PGConnection) throws -> Void)? = nil,
+        _ body: (PGRows) throws -> Void
+    ) throws {
         try execute(unsafeSQL: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         do {
             // DECLARE cannot be a prepared statement: sent once with its parameters.
@@ -18,6 +23,7 @@ extension PGConnection {
                 if page.count == 0 { break }
                 try body(page)
             }
+            try afterLastPage?(self)
             try execute(unsafeSQL: "COMMIT")
         } catch {
             if isHealthy { try? execute(unsafeSQL: "ROLLBACK") }

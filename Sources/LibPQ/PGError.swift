@@ -72,6 +72,13 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         return state.hasPrefix("22") || state.hasPrefix("54") || state == SQLState.checkViolation || state == SQLState.notNullViolation
     }
 
+    /// A statement named a schema, relation or function that does not exist (42P01, 3F000,
+    /// 42883, 42703): against CoachSpool's schema, a database not (or not fully) migrated.
+    public var isUndefinedObject: Bool {
+        guard let state = sqlState else { return false }
+        return ["42P01", "3F000", "42883", "42703"].contains(state)
+    }
+
     /// Whether to try again on a new connection: a connection problem that a retry may mend.
     public var isWorthReconnecting: Bool { isConnectionProblem && !isPermanentConnectionFailure }
 

@@ -139,7 +139,7 @@ public struct TrainingJob: Sendable {
             format: method.format, directory: directory, split: DatasetSplit(validationFraction: validationFraction, seed: "coachspool"),
             validator: ChatFormatValidator(counter: ChatTokenCounter(encoding: try ModelFiles.cl100k()), maxTokens: ChatFormatValidator.defaultMaxTokens),
             cost: .init(epochs: max(1, Int(hyperparameters.epochs.rounded(.up))), pricePer1KTokens: 0))
-        let result = try export.run(version: nil, filter: { .init(version: $0, mode: nil, since: nil) }, on: conn)
+        let result = try export.run(version: nil, filter: { .init(version: $0, mode: nil, since: nil) }, on: conn, recordOn: conn)
         say(result.summaryLine)
         return (directory, (result.trainConversations, result.validationConversations))
     }

@@ -212,9 +212,9 @@ extension DatabaseTests.DatasetTests {
             #expect(records.map { ($0["history"] as! [[String]]).count } == [0, 1])
 
             // University: sessions 0, 3, …, 18 minus u3's: fewer than 10.
-            let (few, fewRun) = try await Self.export(db, "openai", ["--mode", "university"])
+            let (few, fewRun) = try await Self.export(db, "openai", ["--coach-mode", "university"])
             #expect(fewRun.status == 4)
-            #expect(fewRun.err.contains("OpenAI needs at least 10"), "\(fewRun.err)")
+            #expect(fewRun.err.contains("OpenAI's fine-tuning API needs at least 10"), "\(fewRun.err)")
             #expect(!FileManager.default.fileExists(atPath: few.appendingPathComponent("train.jsonl").path))
             #expect(try FileManager.default.contentsOfDirectory(atPath: few.path).isEmpty)
             let bad = try await CoachSpoolProcess.run(["export", "--format", "csv", "--out", few.path], database: db)

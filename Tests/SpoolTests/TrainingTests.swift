@@ -120,7 +120,10 @@ extension DatabaseTests {
                 // Erasure names the run and flags it; the lineage of the erased conversations goes.
                 let erase = try await CoachSpoolProcess.run(["erase", "--user", "tu1"], database: db)
                 #expect(erase.status == 0, "\(erase.err)")
-                #expect(erase.out.contains("training runs that learnt from this user's conversations") && erase.out.hasSuffix(": 1\n"), "\(erase.out)")
+                #expect(erase.out.contains("training runs that learnt from this user's conversations (now flagged contains_erased_data; retrain without them): 1\n"), "\(erase.out)")
+                // The run's own export (OUT/dataset) holds the text too: named, and flagged.
+                #expect(erase.out.contains("dataset"), "\(erase.out)")
+                #expect(try db.scalar("SELECT bool_and(contains_erased_data) FROM coachspool.exports", as: Bool.self))
                 #expect(try db.scalar("SELECT contains_erased_data FROM coachspool.training_runs WHERE id = 1", as: Bool.self))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.training_run_conversations WHERE run_id = 1", as: Int.self) < lineage)
                 let flagged = try await CoachSpoolProcess.run(["runs", "list"], database: db)

@@ -6,10 +6,6 @@ import Stages
 
 /// The export proper: stream, deduplicate, validate, split, write, summarise.
 public struct DatasetExport: Sendable {
-    /// OpenAI's minimum and recommended number of training examples.
-    public static let minimumExamples = 10
-    public static let recommendedExamples = 50
-
     public struct Cost: Sendable {
         public var epochs: Int
         public var pricePer1KTokens: Double
@@ -41,6 +37,10 @@ public struct DatasetExport: Sendable {
         /// The keys of the conversations in validation.jsonl (also written to `validationConversationsFile`).
         public var validationConversations: [String]
         public var summaryLine: String
+        /// Where every ingested interaction went (the manifest's `not_exported`).
+        public var accounting: ExportAccounting
+        /// The export's id in `coachspool.exports`, when it was recorded there.
+        public var exportID: Int64?
     }
 
     /// The conversation keys of the train split, one per line: a training run's lineage (keys
@@ -78,20 +78,33 @@ public struct DatasetExport: Sendable {
         }
     }
 
-    public func run(version: String?, filter: (_ version: String) -> DatasetReader.Filter, on conn: PGConnection) throws -> Result {
+    /// Reads on `conn` (a standby will do); records the export (`ExportRecords`) on `recordOn`,
+    /// a primary, before the files are put in place, so that no export on disk is unrecorded.
+    public func run(
+        version: String?, filter: (_ version: String) -> DatasetReader.Filter, on conn: PGConnection, recordOn recorder: PGConnection?
+    ) throws -> Result {
         try claimFolder()
         guard let version = try version ?? DatasetReader.latestVersion(conn) else {
-            throw CoachSpoolError(.tooFewExamples, "no examples have been built yet: run `coachspool work` after ingesting (and check consent)")
+            let pending = try Self.pendingJobs(conn)
+            throw CoachSpoolError(.tooFewExamples, pending > 0
+                ? "no examples have been built yet: \(pending) interaction and conversation jobs are still waiting for the workers (run `coachspool work`, or wait)"
+                : "no examples have been built yet: run `coachspool work` after ingesting, and grant training consent (`coachspool consent grant`)")
         }
-        return try export(DatasetReader(source: format.source, filter: filter(version)), on: conn)
+        return try export(DatasetReader(source: format.source, filter: filter(version)), on: conn, recordOn: recorder)
     }
 
-    public func run(_ reader: DatasetReader, on conn: PGConnection) throws -> Result {
+    public func run(_ reader: DatasetReader, on conn: PGConnection, recordOn recorder: PGConnection?) throws -> Result {
         try claimFolder()
-        return try export(reader, on: conn)
+        return try export(reader, on: conn, recordOn: recorder)
     }
 
-    private func export(_ reader: DatasetReader, on conn: PGConnection) throws -> Result {
+    /// Jobs that prepare interactions or build conversations, not yet done (ready or running).
+    static func pendingJobs(_ conn: PGConnection) throws -> Int {
+        try conn.query("SELECT count(*) FROM coachspool.jobs WHERE kind IN ('interaction', 'conversation') AND state <> 'dead'")
+            .scalar(Int.self)
+    }
+
+    private func export(_ reader: DatasetReader, on conn: PGConnection, recordOn recorder: PGConnection?) throws -> Result {
         var files = [DatasetSplit.Part: DatasetFile]()
         for part in DatasetSplit.Part.allCases {
             files[part] = try DatasetFile(url: directory.appendingPathComponent(".\(part.rawValue).jsonl.partial"))
@@ -103,7 +116,12 @@ public struct DatasetExport: Sendable {
         // Expanded records of different conversations can be equal (a shared first exchange).
         var expandedSeen = Set<Data>()
         var conversations: [DatasetSplit.Part: [String]] = [.train: [], .validation: []]
-        try reader.forEach(conn) { row in
+        var accounting = ExportAccounting()
+        let (format, filter) = (self.format, reader.filter)
+        try reader.forEach(conn, afterLast: { conn in
+            accounting = try ExportAccounting.count(
+                conn, format: format, filter: filter, exportedKeys: conversations[.train]! + conversations[.validation]!)
+        }) { row in
             progress.tick()
             if row.isDuplicate { return summary.excluded("duplicate") }
             for record in row.record.records(for: format) {
@@ -132,12 +150,23 @@ public struct DatasetExport: Sendable {
         }
         progress.finish()
         let train = summary.examples[.train] ?? 0
-        guard train >= Self.minimumExamples else {
+        let minimum = format.minimumTrainExamples
+        guard train >= minimum.count else {
+            let excluded = summary.excluded.isEmpty ? "none" : summary.excluded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let waiting = accounting.waiting == 0 ? "" : """
+                ; \(accounting.waiting) interactions are still being processed (\(accounting.waitingReady) waiting, \
+                \(accounting.waitingRunning) running): run `coachspool work` or wait, then export again
+                """
             throw CoachSpoolError(.tooFewExamples, """
-                only \(train) valid \(format.rawValue) examples for training (\(summary.totalExamples) in all, \
-                excluded: \(summary.excluded.isEmpty ? "none" : summary.excluded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))); \
-                OpenAI needs at least \(Self.minimumExamples): nothing was written
+                only \(train) valid \(format.rawValue) examples for training (\(summary.totalExamples) in all, excluded: \(excluded)); \
+                \(minimum.rule): nothing was written\(waiting). \(accounting.summaryLine)
                 """)
+        }
+        let validation = summary.examples[.validation] ?? 0
+        let exportID = try recorder.map { recorder in
+            try ExportRecords.record(recorder, .init(
+                format: format.rawValue, pipelineVersion: reader.filter.version, outDirectory: directory.standardizedFileURL.path,
+                trainExamples: train, validationExamples: validation, conversations: conversations[.train]! + conversations[.validation]!))
         }
         var digests: [DatasetSplit.Part: String] = [:]
         for part in DatasetSplit.Part.allCases {
@@ -146,7 +175,7 @@ public struct DatasetExport: Sendable {
         for (part, file) in [(DatasetSplit.Part.train, Self.trainConversationsFile), (.validation, Self.validationConversationsFile)] {
             try Data(conversations[part]!.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent(file), options: .atomic)
         }
-        try write(manifest(summary, filter: reader.filter, digests: digests), to: Self.manifestFile)
+        try write(manifest(summary, filter: reader.filter, digests: digests, accounting: accounting), to: Self.manifestFile)
         if let info = datasetInfo {
             try write(info, to: "dataset_info.json")
             try TrainerConfigs.llamaFactory(format: format).write(to: directory.appendingPathComponent(TrainerConfigs.llamaFactoryFile), atomically: true, encoding: .utf8)
@@ -167,15 +196,17 @@ public struct DatasetExport: Sendable {
                 throw CoachSpoolError(.io, "--out: cannot remove the earlier export's \(stale), which no longer matches", file: directory.path)
             }
         }
-        let (validation, tokens) = (summary.examples[.validation] ?? 0, summary.totalTokens)
         return Result(
             trainExamples: train, trainConversations: conversations[.train]!, validationConversations: conversations[.validation]!, summaryLine: """
-            \(format.rawValue): \(train) train + \(validation) validation examples, \(tokens) tokens, \
-            excluded \(summary.totalExcluded); \(directory.path)
-            """)
+            \(format.rawValue): \(train) train + \(validation) validation examples, \(summary.totalTokens) tokens, \
+            excluded \(summary.totalExcluded); \(directory.path)\(exportID.map { " (export \($0))" } ?? "")
+            \(accounting.summaryLine)
+            """, accounting: accounting, exportID: exportID)
     }
 
-    private func manifest(_ summary: ExportSummary, filter: DatasetReader.Filter, digests: [DatasetSplit.Part: String]) -> [String: Any] {
+    private func manifest(
+        _ summary: ExportSummary, filter: DatasetReader.Filter, digests: [DatasetSplit.Part: String], accounting: ExportAccounting
+    ) -> [String: Any] {
         let trainTokens = summary.tokens[.train] ?? 0
         var files: [String: Any] = [:]
         for part in DatasetSplit.Part.allCases {
@@ -200,6 +231,9 @@ public struct DatasetExport: Sendable {
             "conversations": summary.conversations.values.reduce(0, +),
             "examples_by_mode": summary.examplesByMode,
             "excluded": ["total": summary.totalExcluded, "by_reason": summary.excluded],
+            // Interactions, not examples: exported + not_exported.total = interactions.ingested.
+            "interactions": ["ingested": accounting.ingested, "exported": accounting.exported],
+            "not_exported": accounting.manifestObject,
             "tokens": tokens,
             "cost_estimate": [
                 "training_tokens": trainTokens, "epochs": cost.epochs, "usd_per_1k_tokens": cost.pricePer1KTokens,

@@ -43,9 +43,12 @@ public struct DatasetReader: Sendable {
             """).first.map { try $0.decode(String.self, at: 0) }
     }
 
-    public func forEach(_ conn: PGConnection, pageSize: Int = 2000, _ body: (Row) throws -> Void) throws {
+    /// `afterLast` runs after the last row, in the snapshot the rows were read in.
+    public func forEach(
+        _ conn: PGConnection, pageSize: Int = 2000, afterLast: ((PGConnection) throws -> Void)? = nil, _ body: (Row) throws -> Void
+    ) throws {
         let decoder = JSONDecoder()
-        try conn.forEachPage(of: query, pageSize: pageSize) { page in
+        try conn.forEachPage(of: query, pageSize: pageSize, afterLastPage: afterLast) { page in
             for row in page {
                 let record: DatasetRecord
                 switch source {

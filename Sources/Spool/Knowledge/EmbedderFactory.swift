@@ -14,8 +14,12 @@ public enum EmbedderKind: String, Sendable, CaseIterable {
 /// Builds embedders. A missing model or a bad endpoint setting throws an error whose message says
 /// what to do (not a usage error).
 public enum EmbedderFactory {
+    /// Texts per forward pass (minilm) or per request (openai), unless a command is told
+    /// otherwise (`--embed-batch-size` of embed, work and serve).
+    public static let defaultBatchSize = 32
+
     public static func make(
-        kind: EmbedderKind, batchSize: Int = 32, threads: Int? = nil, dimensions: Int? = nil, model: String? = nil
+        kind: EmbedderKind, batchSize: Int = defaultBatchSize, threads: Int? = nil, dimensions: Int? = nil, model: String? = nil
     ) throws -> any Embedder {
         switch kind {
         case .minilm:

@@ -31,7 +31,12 @@ public struct ChunkerSettings: Sendable, Hashable {
     public var size: Int
     public var overlap: Int
 
-    public init(unit: Unit = .chars, size: Int = 500, overlap: Int = 50) {
+    /// The chunking of `work` and `chunk` unless told otherwise: 500 characters with 50 of overlap
+    /// (the seed's RecursiveCharacterTextSplitter settings).
+    public static let defaultSize = 500
+    public static let defaultOverlap = 50
+
+    public init(unit: Unit = .chars, size: Int = defaultSize, overlap: Int = defaultOverlap) {
         self.unit = unit
         self.size = size
         self.overlap = overlap

@@ -24,11 +24,17 @@ public enum Erasure {
         public var removed: [(table: String, rows: Int)]
         /// Training runs whose train split held the person's conversations.
         public var trainingRuns: [Int64]
+        /// Recorded exports whose files hold the person's conversations: erasure cannot reach
+        /// files on disk, so these folders still hold their text.
+        public var exports: [ExportRecords.Location]
         /// The first 8 bytes of the id's SHA-256 (hex): what logs and output may show instead of the id.
         public var userDigest: String
         /// The erasure's transaction id (`xid8`, as text): a snapshot older than it may still see
         /// the deleted rows, and VACUUM FULL keeps them while one exists.
         public var transactionID: String
+
+        /// Whether the id matched anything at all (false: nothing was removed).
+        public var matchedAnything: Bool { removed.contains { $0.rows > 0 } }
 
         /// The tables of `Erasure.tables` the erasure removed rows from.
         public var tablesWithRemovedRows: [String] {
@@ -37,14 +43,15 @@ public enum Erasure {
     }
 
     public static func erase(_ conn: PGConnection, user: String) throws -> Result {
-        let (removed, runs, xid) = try conn.transaction { conn in
+        let (removed, runs, exports, xid) = try conn.transaction { conn in
             let runs = try TrainingRuns.runs(ofUser: user, conn)
+            let exports = try ExportRecords.exports(ofUser: user, conn)
             let removed = try conn.query("SELECT table_name, removed FROM coachspool.erase_user(\(user))")
                 .map { (table: try $0.decode(String.self, at: 0), rows: try $0.decode(Int.self, at: 1)) }
             let xid = try conn.query("SELECT pg_current_xact_id()::text").scalar(String.self)
-            return (removed, runs, xid)
+            return (removed, runs, exports, xid)
         }
-        return Result(removed: removed, trainingRuns: runs, userDigest: digest(of: user), transactionID: xid)
+        return Result(removed: removed, trainingRuns: runs, exports: exports, userDigest: digest(of: user), transactionID: xid)
     }
 
     public static func digest(of user: String) -> String {

@@ -33,6 +33,27 @@ public enum DatasetFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The fewest training examples the format's consumer accepts, and whose rule that is: an
+    /// export with fewer writes nothing.
+    public var minimumTrainExamples: (count: Int, rule: String) {
+        switch self {
+        case .openai, .openaiDPO: (10, "OpenAI's fine-tuning API needs at least 10")
+        // KTOTrainer refuses a batch of one: its KL term pairs each prompt with another's answer.
+        case .kto: (2, "TRL's KTO trainer needs at least 2 (a batch of one has no KL term)")
+        case .trlSFT, .trlDPO: (1, "TRL needs at least 1")
+        case .sharegpt, .alpaca: (1, "LLaMA-Factory needs at least 1")
+        }
+    }
+
+    /// Under this many training examples the export warns: OpenAI's recommendation for its
+    /// formats, the seed's "50–100" for the others.
+    public var recommendedTrainExamples: (count: Int, rule: String) {
+        switch self {
+        case .openai, .openaiDPO: (50, "OpenAI recommends at least 50")
+        case .trlSFT, .trlDPO, .kto, .sharegpt, .alpaca: (50, "the design note recommends 50 to 100")
+        }
+    }
+
     /// Formats whose trainers cannot be told which assistant turns to learn from: a stored
     /// conversation becomes one record per trained answer, ending with it.
     public var expandsConversations: Bool {

@@ -9,6 +9,11 @@ public struct DatasetSplit: Sendable {
     public var validationFraction: Double
     public var seed: String
 
+    /// The share of conversations held out, for `export` and `train` alike: a fifth, since the
+    /// held-out conversations are what a trained model is measured on (`eval answers`), and a
+    /// tenth of a small dataset leaves too few questions to tell anything apart.
+    public static let defaultValidationFraction = 0.2
+
     public init(validationFraction: Double, seed: String) {
         self.validationFraction = validationFraction
         self.seed = seed

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The JSON Lines formats `coachspool ingest` reads.
 public enum InputFormat: String, Sendable, CaseIterable {
     /// The seed's log line: one exchange per line.
@@ -45,9 +47,23 @@ public struct LineParser: Sendable {
                 return .success(try raw.records(line: line, defaultMode: defaultMode))
             }
         } catch let problem as FieldProblem {
-            return .failure(LineError(line: line, field: problem.field, expected: problem.expected))
+            return .failure(LineError(line: line, field: problem.field, expected: problem.expected + Self.otherFormatHint(text, readAs: format)))
         } catch {
             return .failure(LineError(line: line, field: nil, expected: "not valid JSON"))
+        }
+    }
+
+    /// When a line has the telling field of the other format (a session's `conversation`, an
+    /// interaction's `user_input`), the likely mistake is the `--format`: say so.
+    static func otherFormatHint(_ text: String, readAs format: InputFormat) -> String {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return "" }
+        switch format {
+        case .interactions where object["conversation"] != nil && object["user_input"] == nil:
+            return " (this line is a session, with a conversation: did you mean --format sessions?)"
+        case .sessions where object["user_input"] != nil && object["conversation"] == nil:
+            return " (this line is one interaction, with user_input: did you mean --format interactions?)"
+        default:
+            return ""
         }
     }
 

@@ -1,0 +1,161 @@
+import Foundation
+import LibPQ
+import Stages
+
+/// Where every ingested interaction went in one export: exported, or why not. Each interaction
+/// is counted once, under the first of these that holds:
+///
+/// 1. `no_user_id`: training consent is per user; an interaction without a user has none.
+/// 2. `no_training_consent`: its user has not granted training consent (or revoked it).
+/// 3. `waiting_for_workers`: a job of it (prepare) or of its conversation (build) is `ready`
+///    or `running`: run `coachspool work`, or wait.
+/// 4. `failed`: such a job is dead (`coachspool jobs dead`).
+/// 5. `not_processed`: no quality verdict and no job (prepared by nothing yet).
+/// 6. `quality_filter`: its latest verdict rejected it (by reason: an interaction with several
+///    reasons counts under each, so the reasons may add up to more than the total).
+/// 7. `exported`: its conversation is in the files (as an answer or as context).
+/// 8. `not_built`: its conversation has no build of the exported pipeline version.
+/// 9. `outside_filters`: `--coach-mode`/`--since` left its conversation out.
+/// 10. `excluded_by_export`: its conversation's records were all excluded by the export's checks
+///     (format, token limit, duplicates: the manifest's `excluded`).
+/// 11. `no_example_in_format`: its conversation has no record of this format (DPO needs two
+///     answers of different ratings to one turn, KTO a single rated answer with `helpful`).
+///
+/// So `exported` plus the `not_exported` total is every interaction in the database. The
+/// counts are taken in the snapshot the export read its examples in.
+public struct ExportAccounting: Sendable, Equatable {
+    public var ingested = 0
+    public var exported = 0
+    public var noUserID = 0
+    public var noTrainingConsent = 0
+    public var waitingReady = 0
+    public var waitingRunning = 0
+    public var failed = 0
+    public var notProcessed = 0
+    public var qualityFilter = 0
+    public var qualityReasons: [String: Int] = [:]
+    public var notBuilt = 0
+    public var outsideFilters = 0
+    public var excludedByExport = 0
+    public var noExampleInFormat = 0
+
+    public init() {}
+
+    public var waiting: Int { waitingReady + waitingRunning }
+
+    public var notExported: Int {
+        noUserID + noTrainingConsent + waiting + failed + notProcessed + qualityFilter + notBuilt + outsideFilters
+            + excludedByExport + noExampleInFormat
+    }
+
+    /// The manifest's `not_exported` object.
+    public var manifestObject: [String: Any] {
+        [
+            "total": notExported,
+            "no_user_id": noUserID,
+            "no_training_consent": noTrainingConsent,
+            "waiting_for_workers": ["total": waiting, "ready": waitingReady, "running": waitingRunning],
+            "failed": failed,
+            "not_processed": notProcessed,
+            "quality_filter": ["total": qualityFilter, "by_reason": qualityReasons],
+            "not_built": notBuilt,
+            "outside_filters": outsideFilters,
+            "excluded_by_export": excludedByExport,
+            "no_example_in_format": noExampleInFormat,
+        ]
+    }
+
+    /// "not exported: 12 interactions (3 no user_id, 9 no training consent)": the non-zero
+    /// reasons, in the order above.
+    public var summaryLine: String {
+        var parts: [String] = []
+        func add(_ count: Int, _ label: String) { if count > 0 { parts.append("\(count) \(label)") } }
+        add(noUserID, "no user_id")
+        add(noTrainingConsent, "no training consent")
+        if waiting > 0 { parts.append("\(waiting) waiting for the workers (\(waitingReady) ready, \(waitingRunning) running)") }
+        add(failed, "failed (dead jobs)")
+        add(notProcessed, "not processed")
+        if qualityFilter > 0 {
+            let reasons = qualityReasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
+            parts.append("\(qualityFilter) rejected by the quality filter (\(reasons.joined(separator: ", ")))")
+        }
+        add(notBuilt, "not built in this pipeline version")
+        add(outsideFilters, "outside --coach-mode/--since")
+        add(excludedByExport, "in excluded examples")
+        add(noExampleInFormat, "no example of this format")
+        return "interactions: \(ingested) ingested, \(exported) exported, \(notExported) not exported"
+            + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
+    }
+
+    /// Counts, in the current transaction's snapshot, where the interactions went when the
+    /// conversations `exportedKeys` were written from the records of `filter` in `format`.
+    public static func count(_ conn: PGConnection, format: DatasetFormat, filter: DatasetReader.Filter, exportedKeys: [String]) throws -> ExportAccounting {
+        let records = switch format.source {
+        case .examples: "examples"
+        case .preferencePairs: "preference_pairs"
+        case .feedbackExamples: "feedback_examples"
+        }
+        let since = filter.since.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) }
+        // Two statements' worth in one: bucket per interaction, then the rejection reasons of
+        // those the quality filter stopped (`reason` NULL on the bucket rows).
+        let rows = try conn.query(PGQuery(unsafeSQL: """
+            WITH exported AS (SELECT DISTINCT k COLLATE "C" AS key FROM unnest($1::text[]) AS k),
+            classified AS (
+                SELECT CASE
+                         WHEN i.user_id IS NULL THEN 'no_user_id'
+                         WHEN NOT EXISTS (SELECT 1 FROM coachspool.consents c
+                                           WHERE c.user_id = i.user_id AND c.purpose = 'training' AND c.granted) THEN 'no_training_consent'
+                         WHEN 'running' IN (ji.state, jc.state) THEN 'running'
+                         WHEN 'ready' IN (ji.state, jc.state) THEN 'ready'
+                         WHEN 'dead' IN (ji.state, jc.state) THEN 'failed'
+                         WHEN v.accepted IS NULL THEN 'not_processed'
+                         WHEN NOT v.accepted THEN 'quality_filter'
+                         WHEN e.key IS NOT NULL THEN 'exported'
+                         WHEN b.conversation_id IS NULL THEN 'not_built'
+                         WHEN ($3::text IS NOT NULL AND b.mode IS DISTINCT FROM $3)
+                           OR ($4::bigint IS NOT NULL AND (b.last_at IS NULL
+                               OR b.last_at < timestamptz 'epoch' + $4::bigint * interval '1 microsecond')) THEN 'outside_filters'
+                         WHEN EXISTS (SELECT 1 FROM coachspool.\(records) r
+                                       WHERE r.conversation_id = cv.id AND r.version = $2) THEN 'excluded_by_export'
+                         ELSE 'no_example_in_format'
+                       END AS bucket,
+                       v.reasons
+                  FROM coachspool.interactions i
+                  LEFT JOIN coachspool.conversations cv ON cv.key = coachspool.conversation_key(i.session_id, i.idempotency_key)
+                  LEFT JOIN coachspool.conversation_builds b ON b.conversation_id = cv.id AND b.version = $2
+                  LEFT JOIN coachspool.jobs ji ON ji.kind = 'interaction' AND ji.source_id = i.id
+                  LEFT JOIN coachspool.jobs jc ON jc.kind = 'conversation' AND jc.source_id = cv.id
+                  LEFT JOIN LATERAL (SELECT q.accepted, q.reasons FROM coachspool.quality_verdicts q
+                                      WHERE q.interaction_id = i.id ORDER BY q.processed_at DESC LIMIT 1) v ON true
+                  LEFT JOIN exported e ON e.key = cv.key
+            )
+            SELECT bucket, NULL::text, count(*) FROM classified GROUP BY bucket
+            UNION ALL
+            SELECT 'quality_filter', r, count(*) FROM classified, unnest(reasons) AS r WHERE bucket = 'quality_filter' GROUP BY r
+            """, binds: [exportedKeys.pgText, filter.version, filter.mode?.rawValue, since.map(String.init)]))
+        var counts = ExportAccounting()
+        for row in rows {
+            let bucket = try row.decode(String.self, at: 0), count = try row.decode(Int.self, at: 2)
+            if let reason = try row.decode(String?.self, at: 1) {
+                counts.qualityReasons[reason, default: 0] += count
+                continue
+            }
+            counts.ingested += count
+            switch bucket {
+            case "no_user_id": counts.noUserID = count
+            case "no_training_consent": counts.noTrainingConsent = count
+            case "running": counts.waitingRunning = count
+            case "ready": counts.waitingReady = count
+            case "failed": counts.failed = count
+            case "not_processed": counts.notProcessed = count
+            case "quality_filter": counts.qualityFilter = count
+            case "exported": counts.exported = count
+            case "not_built": counts.notBuilt = count
+            case "outside_filters": counts.outsideFilters = count
+            case "excluded_by_export": counts.excludedByExport = count
+            default: counts.noExampleInFormat = count
+            }
+        }
+        return counts
+    }
+}
