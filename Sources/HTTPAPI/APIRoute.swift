@@ -1,10 +1,35 @@
 import HTTPTypes
 
-/// The API's routes: one table for registering them, for 405's `Allow`, and for metric labels.
+/// The API's routes: one table for registering them, for 405's `Allow`, for metric labels, and
+/// for the endpoint list of `coachspool serve --help`.
 public enum APIRoute: String, CaseIterable, Sendable {
     case interactions = "/v1/interactions", feedback = "/v1/feedback", consent = "/v1/consent"
     case search = "/v1/search", rag = "/v1/rag", recall = "/v1/recall", embeddings = "/v1/embeddings"
     case ready = "/ready", metrics = "/metrics"
+
+    /// What the endpoint does, in one short line (the help text).
+    public var summary: String {
+        switch self {
+        case .interactions: "log an exchange; 201 with its id"
+        case .feedback: "a rating and/or helpful for a logged exchange"
+        case .consent: "grant or revoke a user's training or retrieval consent"
+        case .search: "knowledge chunks and/or conversation memory"
+        case .rag: "the coaching prompt with its sources (and an answer)"
+        case .recall: "a user's earlier exchanges nearest to a query"
+        case .embeddings: "OpenAI-compatible embeddings"
+        case .ready: "readiness: 200 while the database answers (no token)"
+        case .metrics: "Prometheus metrics (no token)"
+        }
+    }
+
+    /// One line per route, `METHOD /path  summary`, aligned: the help text's list.
+    public static func list(indent: String = "") -> String {
+        let width = allCases.map { $0.method.rawValue.count + 1 + $0.rawValue.count }.max() ?? 0
+        return allCases.map { route in
+            let head = "\(route.method.rawValue) \(route.rawValue)"
+            return indent + head + String(repeating: " ", count: width - head.count + 2) + route.summary
+        }.joined(separator: "\n")
+    }
 
     public var method: HTTPRequest.Method {
         switch self {

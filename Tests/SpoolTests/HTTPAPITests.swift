@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import LibPQ
 import Testing
 
@@ -159,6 +160,16 @@ extension DatabaseTests {
                 // Graceful shutdown.
                 server.signal(SIGTERM)
                 #expect(await server.wait(timeout: 30) == 0)
+            }
+        }
+
+        /// `serve --help` lists every route of the table the router is built from.
+        @Test func serveHelpListsEveryEndpoint() async throws {
+            let result = try await CoachSpoolProcess.run(["serve", "--help"], database: nil)
+            #expect(result.status == 0, "\(result.err)")
+            let lines = result.out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            for route in APIRoute.allCases {
+                #expect(lines.contains { $0.hasPrefix("\(route.method.rawValue) \(route.rawValue) ") && $0.hasSuffix(route.summary) }, "\(route): \(result.out)")
             }
         }
 
