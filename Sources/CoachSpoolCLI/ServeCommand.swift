@@ -80,7 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.shutdownTimeout = .seconds(shutdownTimeout)
         let (options, batch) = (embedding, embedBatchSize)
         let embedder = try await Blocking.run { try options.make(batchSize: batch) }
-        KernelLog.announce(embedder, logger: logger)
+        KernelLog.announce(embedder, logger: logger, level: .info)
         let server = APIServer(
             configuration: configuration, embedder: embedder, chat: try ChatClient.fromEnvironment(), cl100k: try? ModelFiles.cl100k())
         let (host, model) = (host, embedder.identity.model)

@@ -52,6 +52,7 @@ extension DatabaseTests {
 
         /// An empty answer says why: the space has no chunks yet, or nothing matched under the
         /// settings and filters given (listed); `--json` tells the two apart by `space_chunks`.
+        /// At the default log level a search says nothing about the matrix kernels.
         @Test func anEmptyAnswerSaysWhetherTheSpaceIsEmptyOrNothingMatched() async throws {
             try await TestDatabase.with { db in
                 func search(_ arguments: [String], environment: [String: String] = [:]) async throws -> (out: String, err: String) {
@@ -83,8 +84,13 @@ extension DatabaseTests {
                 let rag = try await CoachSpoolProcess.run(["rag", "qwertyuiop zxcvbnm", "--mode", "text"], database: db)
                 #expect(rag.status == 0 && rag.out.contains("Sources:\n  none: nothing matched in embedding space \(space)"), "\(rag.out)")
 
-                // A search that finds something has no space_chunks.
+                // A search that finds something has no space_chunks, and (the default level: no
+                // COACHSPOOL_LOG_LEVEL) no line about OpenBLAS on stderr; debug has it.
                 #expect(try await json(["sleep"])["space_chunks"] == nil)
+                let quiet = try await search(["sleep", "--mode", "vector"], environment: ["COACHSPOOL_LOG_LEVEL": ""])
+                #expect(!quiet.out.isEmpty && !quiet.err.contains("matrix kernels") && !quiet.err.contains("blas."), "\(quiet.err)")
+                let debug = try await search(["sleep", "--mode", "vector", "--log-level", "debug"])
+                #expect(debug.err.contains("matrix kernels") && debug.err.contains("blas.core="), "\(debug.err)")
             }
         }
 
