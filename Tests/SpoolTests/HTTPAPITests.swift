@@ -183,11 +183,15 @@ extension DatabaseTests {
     }
 }
 
-/// Runs a Python script (the clients' environment) and returns (status, stdout, stderr).
-func runPython(_ python: String, _ script: String, arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+/// Runs a Python script (the clients' environment), with `environment` added to ours, and
+/// returns (status, stdout, stderr).
+func runPython(
+    _ python: String, _ script: String, arguments: [String], environment: [String: String] = [:]
+) async throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
     process.arguments = ["-c", script] + arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let (out, err) = (temporaryFile("py-out"), temporaryFile("py-err"))
     FileManager.default.createFile(atPath: out.path, contents: nil)
     FileManager.default.createFile(atPath: err.path, contents: nil)
