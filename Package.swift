@@ -114,11 +114,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What the binary was built from (`coachspool --version`): the commit and the newest
+        // migration, stamped at build time by BuildInfoPlugin through the BuildStamp tool, so that
+        // a plain `swift build` does it, from a clone or (commit `unknown`) a tarball.
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool(), dependencies: ["BuildStamp"]),
+        .executableTarget(name: "BuildStamp"),
         // The commands: parse arguments, call one library function, print.
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "Training", "HTTPAPI", "MetricsEndpoint",
+                "BuildInfo", "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "Training", "HTTPAPI",
+                "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "SpoolTests",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker",
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "HTTPAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -13,6 +13,7 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
             The database comes from DATABASE_URL (a URL or conninfo), DATABASE_URL_FILE, or libpq's \
             PG* variables; never from the command line.
             """,
+        version: VersionReport.text,
         subcommands: [
             MigrateCommand.self, IngestCommand.self, WorkCommand.self, StatusCommand.self, JobsCommand.self,
             TokensCommand.self, ChunkCommand.self, RedactCommand.self, EmbedCommand.self,

@@ -53,9 +53,11 @@ struct HardwareCommand: ParsableCommand {
 
 /// The kernels in use, said once when a command loads the in-process embedder.
 enum KernelLog {
-    /// Logs CPU model and OpenBLAS core (`cpu.model`, `blas.core`… metadata) when `embedder` is
-    /// MiniLM, and a warning when the kernels are older than the CPU allows.
-    static func announce(_ embedder: any Embedder, logger: Logger) {
+    /// Logs CPU model and OpenBLAS core (`cpu.model`, `blas.core`… metadata) at `level` when
+    /// `embedder` is MiniLM, and a warning, whatever the level, when the kernels are older than
+    /// the CPU allows. The services (`work`, `serve`) say it at info when they start; a one-shot
+    /// command (`search`, `embed`) at debug, since a line on every run is noise once all is well.
+    static func announce(_ embedder: any Embedder, logger: Logger, level: Logger.Level = .debug) {
         guard embedder is MiniLMEmbedder, let status = try? OpenBLAS.shared().status else { return }
         let metadata: Logger.Metadata = [
             LogKey.cpuModel: "\(status.cpu)",
@@ -64,7 +66,7 @@ enum KernelLog {
             LogKey.blasChoice: "\(status.choice.name)",
             LogKey.blasVersion: "\(status.version)",
         ]
-        logger.info("matrix kernels: \(status.summary)", metadata: metadata)
+        logger.log(level: level, "matrix kernels: \(status.summary)", metadata: metadata)
         if let warning = status.warning { logger.warning("\(warning)", metadata: metadata) }
     }
 }

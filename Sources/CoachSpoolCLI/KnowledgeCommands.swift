@@ -94,6 +94,21 @@ struct RetrievalOptions: ParsableArguments {
         var space: EmbeddingSpace
         var hits: [SearchHit] = []
         var conversations: [Memory.Hit] = []
+        /// The space's chunks, counted only when a knowledge search found none.
+        var spaceChunks: Int?
+    }
+
+    /// Why a knowledge search found nothing: the space is still empty, or nothing matched under
+    /// the settings and filters given (listed, so that the one at fault can be dropped).
+    func nothingFound(in space: Int32, chunks: Int) -> String {
+        guard chunks > 0 else { return "no chunks in embedding space \(space) yet" }
+        var applied = ["mode \(mode.rawValue)", "k \(k)"]
+        if let language { applied.append("language \(language)") }
+        if let documentSource { applied.append("document source starting with \(documentSource)") }
+        var message = "nothing matched in embedding space \(space) (\(chunks) chunks) with \(applied.joined(separator: ", "))"
+        if language != nil || documentSource != nil { message += "; drop --language or --document-source to search every document" }
+        else if mode == .text { message += "; text mode needs one of the question's words in a chunk (--mode hybrid also ranks by meaning)" }
+        return message
     }
 
     func retrieve(knowledge: Bool = true, conversations: Bool = false) async throws -> Found {
@@ -106,6 +121,7 @@ struct RetrievalOptions: ParsableArguments {
             var found = Found(space: retriever.space)
             if knowledge {
                 found.hits = try retriever.search(query, vector: query.mode == .text ? nil : vector, on: conn)
+                if found.hits.isEmpty { found.spaceChunks = try KnowledgeBase.chunkCount(conn, space: retriever.space.id) }
             }
             if conversations, let vector {
                 found.conversations = try Memory.search(conn, vector: vector, k: query.k, space: retriever.space.id)
@@ -131,12 +147,12 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "knowledge (documents), conversations (well-rated exchanges of users with retrieval consent, by vector similarity) or all (both lists).")
     var source: Source = .knowledge
 
-    @Flag(help: "One JSON object: {question, space, mode, results: [{rank, score, title, source, document_id, chunk_id, text}], conversations: [{rank, score, interaction_id, occurred_at, rating, text}]}.")
+    @Flag(help: "One JSON object: {question, space, mode, results: [{rank, score, title, source, document_id, chunk_id, text}], conversations: [{rank, score, interaction_id, occurred_at, rating, text}]}; with no knowledge results also space_chunks, the space's chunk count (0: nothing to search yet; more: nothing matched).")
     var json = false
 
     func run() async throws {
         let found = try await retrieval.retrieve(knowledge: source != .conversations, conversations: source != .knowledge)
-        let (space, hits, conversations) = (found.space, found.hits, found.conversations)
+        let (space, hits, conversations, spaceChunks) = (found.space, found.hits, found.conversations, found.spaceChunks)
         if json {
             var out = JSONWriter()
             out.object {
@@ -158,13 +174,14 @@ struct SearchCommand: AsyncParsableCommand {
                     }
                 }
                 $0.field("conversations") { MemoryOutput.write(conversations, into: &$0) }
+                if let spaceChunks { $0.field("space_chunks") { $0.integer(spaceChunks) } }
             }
             out.newline()
             try out.flush(to: STDOUT_FILENO)
             return
         }
         if source != .conversations {
-            if hits.isEmpty { print("no chunks in embedding space \(space.id) yet") }
+            if let spaceChunks { print(retrieval.nothingFound(in: space.id, chunks: spaceChunks)) }
             for (rank, hit) in hits.enumerated() {
                 print("\(rank + 1). [\(String(format: "%.3f", hit.score))] \(hit.title)\(hit.source.map { " (\($0))" } ?? "")")
                 print("   " + hit.text.replacingOccurrences(of: "\n", with: "\n   "))
@@ -271,10 +288,12 @@ struct RagCommand: AsyncParsableCommand {
 
     func run() async throws {
         let chat = try ChatClient.fromEnvironment()
-        let hits = try await retrieval.retrieve().hits
+        let found = try await retrieval.retrieve()
+        let hits = found.hits
         let prompt = RagPrompt.make(question: retrieval.question, context: hits.map(\.text))
         print(prompt)
         print("\nSources:")
+        if let spaceChunks = found.spaceChunks { print("  none: " + retrieval.nothingFound(in: found.space.id, chunks: spaceChunks)) }
         for (rank, hit) in hits.enumerated() {
             print("  [\(rank + 1)] \(hit.title)\(hit.source.map { " — \($0)" } ?? "") (score \(String(format: "%.3f", hit.score)))")
         }

@@ -12,19 +12,18 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "The HTTP API for the coach app: log exchanges and feedback, search, RAG, and OpenAI-compatible embeddings.",
+        abstract: "The HTTP API for the coach app: log exchanges, feedback and consent, search, RAG, and OpenAI-compatible embeddings.",
         discussion: """
-            Endpoints: POST /v1/interactions (log an exchange), POST /v1/feedback (a rating or \
-            helpful for a logged exchange), POST /v1/search (knowledge and/or conversation memory), \
-            POST /v1/rag (the coaching prompt with its sources), POST /v1/recall (a user's earlier \
-            exchanges), POST /v1/embeddings (OpenAI's format); GET /ready and GET /metrics without a \
-            token. Every other request needs Authorization: Bearer TOKEN, with the tokens (32 \
-            characters or more: openssl rand -hex 32) in COACHSPOOL_API_TOKENS (comma-separated) or \
-            the file COACHSPOOL_API_TOKENS_FILE (one per line). Errors are OpenAI's shape with \
-            param (the field) and request_id; every field has a limit (docs/operations.md, "Input \
-            limits"). One access-log line per request at info. SIGTERM/SIGINT: requests in flight \
-            get --shutdown-timeout, then their connections are closed; exit 0 (1 if a request was \
-            still running 2 s after the deadline).
+            Endpoints:
+            \(APIRoute.list(indent: "  "))
+
+            Every request but GET /ready and GET /metrics needs Authorization: Bearer TOKEN, with \
+            the tokens (32 characters or more: openssl rand -hex 32) in COACHSPOOL_API_TOKENS \
+            (comma-separated) or the file COACHSPOOL_API_TOKENS_FILE (one per line). Errors are \
+            OpenAI's shape with param (the field) and request_id; every field has a limit \
+            (docs/operations.md, "Input limits"). One access-log line per request at info. \
+            SIGTERM/SIGINT: requests in flight get --shutdown-timeout, then their connections are \
+            closed; exit 0 (1 if a request was still running 2 s after the deadline).
             """)
 
     @Option(help: "Address to listen on (0.0.0.0: every interface).")
@@ -81,7 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.shutdownTimeout = .seconds(shutdownTimeout)
         let (options, batch) = (embedding, embedBatchSize)
         let embedder = try await Blocking.run { try options.make(batchSize: batch) }
-        KernelLog.announce(embedder, logger: logger)
+        KernelLog.announce(embedder, logger: logger, level: .info)
         let server = APIServer(
             configuration: configuration, embedder: embedder, chat: try ChatClient.fromEnvironment(), cl100k: try? ModelFiles.cl100k())
         let (host, model) = (host, embedder.identity.model)

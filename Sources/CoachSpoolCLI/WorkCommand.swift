@@ -115,7 +115,7 @@ struct WorkCommand: AsyncParsableCommand {
         let (options, batchSize) = (embedding, embedBatchSize)
         let embedder: (any Embedder)? = noEmbeddings ? nil : try await Blocking.run { try options.make(batchSize: batchSize) }
         if let embedder {
-            KernelLog.announce(embedder, logger: logger)
+            KernelLog.announce(embedder, logger: logger, level: .info)
             WorkerMetrics.recordKernels(of: embedder)
         }
         let chunker = ChunkerSettings(unit: .chars, size: chunkSize, overlap: chunkOverlap)

@@ -122,13 +122,26 @@ struct JSONBody {
         return value
     }
 
+    /// A case of `T`, by its raw value; absent is an error.
+    func choice<T: RawRepresentable & CaseIterable>(_ field: String, _: T.Type) throws -> T where T.RawValue == String {
+        guard let value = try optionalChoice(field, T.self) else { throw Self.expected(field, T.allCases.map(\.rawValue)) }
+        return value
+    }
+
+    /// A case of `T`, by its raw value, or nil when absent.
+    func optionalChoice<T: RawRepresentable & CaseIterable>(_ field: String, _: T.Type) throws -> T? where T.RawValue == String {
+        try optionalChoice(field, T.allCases.map(\.rawValue)).flatMap(T.init(rawValue:))
+    }
+
     /// One of `choices`, or nil when absent.
     func optionalChoice(_ field: String, _ choices: [String]) throws -> String? {
         guard let raw = self[field] else { return nil }
-        guard case .string(let value) = raw, choices.contains(value) else {
-            throw APIError.badRequest(field, "expected " + choices.map { "\"\($0)\"" }.joined(separator: ", "))
-        }
+        guard case .string(let value) = raw, choices.contains(value) else { throw Self.expected(field, choices) }
         return value
+    }
+
+    private static func expected(_ field: String, _ choices: [String]) -> APIError {
+        APIError.badRequest(field, "expected " + choices.map { "\"\($0)\"" }.joined(separator: ", "))
     }
 
     func optionalInt(_ field: String, in range: ClosedRange<Int>) throws -> Int? {
@@ -137,6 +150,12 @@ struct JSONBody {
             throw APIError.badRequest(field, "expected an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return Int(value)
+    }
+
+    /// `true` or `false` (not `"true"`, not 1); absent is an error.
+    func bool(_ field: String) throws -> Bool {
+        guard let value = try optionalBool(field) else { throw APIError.badRequest(field, "expected true or false") }
+        return value
     }
 
     func optionalBool(_ field: String) throws -> Bool? {

@@ -132,7 +132,7 @@ extension APIServer {
         let body = try await JSONBody(request)
         let userInput = try body.string("user_input", limit: InputLimits.message)
         let aiResponse = try body.string("ai_response", limit: InputLimits.message)
-        let mode = try body.optionalChoice("mode", Mode.allCases.map(\.rawValue)) ?? Mode.personal.rawValue
+        let mode = (try body.optionalChoice("mode", Mode.self) ?? .personal).rawValue
         let session = try body.optionalString("session_id", limit: InputLimits.identifier)
         let turn = try body.optionalInt("turn_index", in: InputLimits.turnIndex)
         let user = try body.optionalString("user_id", limit: InputLimits.identifier)
@@ -170,6 +170,18 @@ extension APIServer {
             try conn.query("SELECT coachspool.log_feedback(\(Int64(interaction)), \(rating), \(helpful))")
         }
         return jsonResponse(["interaction_id": interaction, "recorded": true], status: .created)
+    }
+
+    /// `POST /v1/consent`: `user_id`, `purpose` (`training` or `retrieval`), `granted`: what
+    /// `coachspool.set_consent` does (recorded with source `http`); 201 with whether anything
+    /// changed. The answer repeats the purpose and the state, not the user id.
+    func setConsent(_ request: Request) async throws -> Response {
+        let body = try await JSONBody(request)
+        let user = try body.string("user_id", limit: InputLimits.identifier)
+        let purpose = try body.choice("purpose", Consent.Purpose.self)
+        let granted = try body.bool("granted")
+        let changed = try await pool.withConnection { try Consent.set($0, user: user, purpose: purpose, granted: granted, source: "http") }
+        return jsonResponse(["purpose": purpose.rawValue, "granted": granted, "changed": changed], status: .created)
     }
 
     /// `POST /v1/recall`: `user_id`, `query`, `k`, `space`: the user's earlier exchanges
@@ -231,7 +243,7 @@ extension APIServer {
     }
 
     private static func source(_ body: JSONBody) throws -> RetrievalSource {
-        try body.optionalChoice("source", RetrievalSource.allCases.map(\.rawValue)).flatMap(RetrievalSource.init(rawValue:)) ?? .knowledge
+        try body.optionalChoice("source", RetrievalSource.self) ?? .knowledge
     }
 
     private static func space(_ body: JSONBody) throws -> Int32? {
@@ -240,7 +252,7 @@ extension APIServer {
 
     /// The search fields of a request: `k`, `mode`, `space`, `language`, `document_source`.
     private func searchQuery(_ body: JSONBody, text: String) throws -> SearchQuery {
-        let mode = try body.optionalChoice("mode", SearchMode.allCases.map(\.rawValue)).flatMap(SearchMode.init(rawValue:)) ?? .best
+        let mode = try body.optionalChoice("mode", SearchMode.self) ?? .best
         return SearchQuery(
             text: text, k: try body.optionalInt("k", in: 1...100) ?? 3, space: try Self.space(body), mode: mode,
             language: try body.optionalString("language", limit: InputLimits.language),

@@ -11,7 +11,7 @@ import Spool
 import Stages
 import Tokenizers
 
-/// `coachspool serve`: the coach app's HTTP API. Logging and feedback (the SQL producer
+/// `coachspool serve`: the coach app's HTTP API. Logging, feedback and consent (the SQL producer
 /// functions' validation and idempotency), search and RAG over the knowledge base, and
 /// OpenAI-compatible embeddings from the in-process model; `/ready` and `/metrics` for operators.
 public struct APIServer: Sendable {
@@ -78,7 +78,7 @@ public struct APIServer: Sendable {
         }
         let handlers: [(APIRoute, @Sendable (Request) async throws -> Response)] = [
             (.embeddings, embeddings), (.search, search), (.rag, rag), (.recall, recall),
-            (.interactions, logInteraction), (.feedback, logFeedback),
+            (.interactions, logInteraction), (.feedback, logFeedback), (.consent, setConsent),
         ]
         for (route, body) in handlers {
             router.on(RouterPath(route.routerPath), method: route.method) { request, context in

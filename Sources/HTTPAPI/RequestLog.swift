@@ -60,41 +60,6 @@ struct RequestLog<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The API's routes: one table for registering them, for 405's `Allow`, and for metric labels.
-enum APIRoute: String, CaseIterable {
-    case ready = "/ready", metrics = "/metrics"
-    case embeddings = "/v1/embeddings", search = "/v1/search", rag = "/v1/rag", recall = "/v1/recall"
-    case interactions = "/v1/interactions", feedback = "/v1/feedback"
-
-    var method: HTTPRequest.Method {
-        switch self {
-        case .ready, .metrics: .get
-        default: .post
-        }
-    }
-
-    /// The path as the router takes it (no leading slash).
-    var routerPath: String { String(rawValue.dropFirst()) }
-
-    /// Requests without a token: probes and the scraper.
-    var isOpen: Bool { self == .ready || self == .metrics }
-
-    /// The route a path belongs to, ignoring repeated and trailing slashes as the router does.
-    init?(path: String) {
-        let normalized = "/" + path.split(separator: "/").joined(separator: "/")
-        self.init(rawValue: normalized)
-    }
-
-    static func methods(of path: String) -> [HTTPRequest.Method] {
-        APIRoute(path: path).map { [$0.method] } ?? []
-    }
-
-    /// The metric label of a path: its route, or `unmatched` (a bounded set either way).
-    static func template(of path: String) -> String {
-        APIRoute(path: path)?.rawValue ?? "unmatched"
-    }
-}
-
 extension HTTPField.Name {
     static let xRequestID = HTTPField.Name("X-Request-Id")!
 }

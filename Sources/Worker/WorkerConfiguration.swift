@@ -33,7 +33,14 @@ public struct WorkerConfiguration: Sendable {
     public var prompts = SystemPrompts()
     /// Builds the examples; its version covers the prompts and the quality and text versions.
     public var examples: ExampleBuilder {
-        ExampleBuilder(prompts: prompts, sourceVersions: [quality.pipelineVersion, text.version])
+        Self.examples(prompts: prompts, quality: quality, textVersion: text.version)
+    }
+
+    /// The builder for these settings; with the defaults, what `coachspool --version` reports.
+    public static func examples(
+        prompts: SystemPrompts = SystemPrompts(), quality: QualityFilter = QualityFilter(), textVersion: String = TextPreparation.version()
+    ) -> ExampleBuilder {
+        ExampleBuilder(prompts: prompts, sourceVersions: [quality.pipelineVersion, textVersion])
     }
     /// Chunking and embedding of knowledge documents for one registered space (`embed:N` jobs);
     /// `nil`: this worker does not embed.

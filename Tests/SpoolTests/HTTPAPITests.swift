@@ -1,4 +1,6 @@
 import Foundation
+import HTTPAPI
+import LibPQ
 import Testing
 
 extension DatabaseTests {
@@ -80,6 +82,11 @@ extension DatabaseTests {
                     out["feedback_unknown"] = call("/v1/feedback", {"interaction_id": 987654321, "rating": 2})
                     out["recall"] = call("/v1/recall", {"user_id": "u-http", "query": "planera veckan"})
                     out["recall_bad"] = call("/v1/recall", {"query": "planera veckan"})
+                    grant = {"user_id": "u-http", "purpose": "training", "granted": True}
+                    out["consent"] = call("/v1/consent", grant)
+                    out["consent_again"] = call("/v1/consent", grant)
+                    out["consent_revoke"] = call("/v1/consent", {"user_id": "u-http", "purpose": "training", "granted": False})
+                    out["consent_retrieval"] = call("/v1/consent", {"user_id": "u-http", "purpose": "retrieval", "granted": True, "note": "ignored"})
                     out["ready"] = call("/ready", auth=False)
                     out["metrics"] = call("/metrics", auth=False)
                     print(json.dumps(out))
@@ -133,14 +140,36 @@ extension DatabaseTests {
                 #expect(status("feedback") == 201 && status("feedback_unknown") == 404)
                 #expect(status("recall") == 200 && (body("recall")["data"] as? [Any])?.isEmpty == true, "no retrieval consent: nothing recalled")
                 #expect(status("recall_bad") == 400 && errorParam("recall_bad") == "user_id")
+                // Consent: set_consent's semantics (changed only when the state changes), recorded as
+                // coming from the API; the answer repeats purpose and state, not the user id.
+                for key in ["consent", "consent_again", "consent_revoke", "consent_retrieval"] { #expect(status(key) == 201, "\(key)") }
+                #expect(body("consent")["changed"] as? Bool == true && body("consent")["granted"] as? Bool == true)
+                #expect(body("consent")["purpose"] as? String == "training" && body("consent")["user_id"] == nil)
+                #expect(body("consent_again")["changed"] as? Bool == false, "the same grant again changes nothing")
+                #expect(body("consent_revoke")["changed"] as? Bool == true && body("consent_revoke")["granted"] as? Bool == false)
+                let consents = try db.connect().query("""
+                    SELECT purpose, granted, source FROM coachspool.consents WHERE user_id = 'u-http' ORDER BY purpose
+                    """).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Bool.self, at: 1)) \(try $0.decode(String.self, at: 2))" }
+                #expect(consents == ["retrieval true http", "training false http"])
                 #expect(status("ready") == 200)
                 #expect(((out["metrics"] as! [Any])[1] as! String).contains(#"coachspool_api_requests_total{route="/v1/interactions",status="201"} 2"#))
+                #expect(((out["metrics"] as! [Any])[1] as! String).contains(#"coachspool_api_requests_total{route="/v1/consent",status="201"} 4"#))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions WHERE session_id = 'http-1'", as: Int.self) == 1)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 2, "the rating with the exchange, then helpful")
 
                 // Graceful shutdown.
                 server.signal(SIGTERM)
                 #expect(await server.wait(timeout: 30) == 0)
+            }
+        }
+
+        /// `serve --help` lists every route of the table the router is built from.
+        @Test func serveHelpListsEveryEndpoint() async throws {
+            let result = try await CoachSpoolProcess.run(["serve", "--help"], database: nil)
+            #expect(result.status == 0, "\(result.err)")
+            let lines = result.out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            for route in APIRoute.allCases {
+                #expect(lines.contains { $0.hasPrefix("\(route.method.rawValue) \(route.rawValue) ") && $0.hasSuffix(route.summary) }, "\(route): \(result.out)")
             }
         }
 
@@ -154,11 +183,15 @@ extension DatabaseTests {
     }
 }
 
-/// Runs a Python script (the clients' environment) and returns (status, stdout, stderr).
-func runPython(_ python: String, _ script: String, arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+/// Runs a Python script (the clients' environment), with `environment` added to ours, and
+/// returns (status, stdout, stderr).
+func runPython(
+    _ python: String, _ script: String, arguments: [String], environment: [String: String] = [:]
+) async throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
     process.arguments = ["-c", script] + arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let (out, err) = (temporaryFile("py-out"), temporaryFile("py-err"))
     FileManager.default.createFile(atPath: out.path, contents: nil)
     FileManager.default.createFile(atPath: err.path, contents: nil)

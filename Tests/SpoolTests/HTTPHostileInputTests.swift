@@ -57,6 +57,18 @@ extension DatabaseTests {
                     out["too_many_texts"] = call("/v1/embeddings", {"input": ["x"] * 2049, "model": "all-MiniLM-L6-v2"})
                     out["no_token"] = call("/v1/search", {"query": "x"}, auth=None)
                     out["no_token_unknown"] = call("/x/" + marker, {"query": "x"}, auth=None)
+                    grant = {"user_id": "u-" + marker, "purpose": "training", "granted": True}
+                    out["consent_bad_purpose"] = call("/v1/consent", {**grant, "purpose": "marketing " + marker})
+                    out["consent_granted_string"] = call("/v1/consent", {**grant, "granted": "true"})
+                    out["consent_granted_number"] = call("/v1/consent", {**grant, "granted": 1})
+                    out["consent_no_granted"] = call("/v1/consent", {"user_id": "u-" + marker, "purpose": "training"})
+                    out["consent_no_user"] = call("/v1/consent", {"purpose": "training", "granted": True})
+                    out["consent_blank_user"] = call("/v1/consent", {**grant, "user_id": "  "})
+                    out["consent_long_user"] = call("/v1/consent", {**grant, "user_id": marker + "x" * 300})
+                    out["consent_nul_user"] = call("/v1/consent", {**grant, "user_id": marker + "\u0000"})
+                    out["consent_dup"] = call("/v1/consent", raw=('{"user_id": "%s", "purpose": "training", "purpose": "retrieval", "granted": true}' % marker).encode())
+                    out["consent_no_token"] = call("/v1/consent", grant, auth=None)
+                    out["consent_get"] = call("/v1/consent")
                     # Fairness: a one-text request sent while long ones run is answered before they all end.
                     done = []
                     longs = {"input": ["word " * 300] * 40, "model": "all-MiniLM-L6-v2"}
@@ -121,6 +133,19 @@ extension DatabaseTests {
                 refused("too_many_texts", 400, param: "input", "at most 2048 texts")
                 refused("no_token", 401, param: nil)
                 refused("no_token_unknown", 401, param: nil)
+                refused("consent_bad_purpose", 400, param: "purpose", #"expected "training", "retrieval""#)
+                refused("consent_granted_string", 400, param: "granted", "expected true or false")
+                refused("consent_granted_number", 400, param: "granted", "expected true or false")
+                refused("consent_no_granted", 400, param: "granted")
+                refused("consent_no_user", 400, param: "user_id", "expected a non-empty string")
+                refused("consent_blank_user", 400, param: "user_id")
+                refused("consent_long_user", 400, param: "user_id", "longer than 256 bytes")
+                refused("consent_nul_user", 400, param: "user_id", "contains a NUL character")
+                refused("consent_dup", 400, param: "purpose", "appears twice")
+                refused("consent_no_token", 401, param: nil)
+                refused("consent_get", 405, param: nil)
+                #expect(headers("consent_get")["Allow"] == "POST")
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.consents", as: Int.self) == 0, "no refused consent was recorded")
                 #expect(out["fairness_status"] as? [Int] == [200])
                 #expect((out["fairness"] as? [String])?.first == "small", "the one-text request ends before the long ones: \(out["fairness"] ?? "")")
                 #expect(status("slashes") == 200 || status("slashes") == 404, "\(text("slashes").prefix(200))")
@@ -134,8 +159,9 @@ extension DatabaseTests {
                 // Metrics: route templates only (path variants and unknown paths share `unmatched`), 401s counted.
                 let metrics = text("metrics")
                 let routes = Set(metrics.matches(of: /route="([^"]*)"/).map { String($0.1) })
-                #expect(routes.isSubset(of: ["/v1/embeddings", "/v1/search", "/v1/rag", "/v1/recall", "/v1/interactions", "/v1/feedback", "/ready", "/metrics", "unmatched"]), "\(routes)")
+                #expect(routes.isSubset(of: ["/v1/embeddings", "/v1/search", "/v1/rag", "/v1/recall", "/v1/interactions", "/v1/feedback", "/v1/consent", "/ready", "/metrics", "unmatched"]), "\(routes)")
                 #expect(metrics.contains(#"coachspool_api_requests_total{route="/v1/search",status="401"} 1"#), "\(metrics.prefix(2000))")
+                #expect(metrics.contains(#"coachspool_api_requests_total{route="/v1/consent",status="401"} 1"#), "\(metrics.prefix(2000))")
 
                 // The log: one line per request with its id, no text, no token, no identifier.
                 server.signal(SIGTERM)
@@ -194,37 +220,34 @@ extension DatabaseTests {
             }
         }
 
-        /// The producer role is what the docs give the coach app: logging and recall work with it.
+        /// The producer role is what the docs give the coach app: logging, recall and consent work with it.
         @Test func serveRunsAsAProducerLogin() async throws {
             try await TestDatabase.with { db in
                 try await HybridSearchTests.prepare(db)
-                let name = "cs_test_api_\(UInt32.random(in: 0...UInt32.max))"
-                let password = UUID().uuidString
-                let owner = try db.connect()
-                try owner.execute(unsafeSQL: "CREATE ROLE \(name) LOGIN PASSWORD '\(password)' IN ROLE coachspool_producer")
-                defer { try? owner.execute(unsafeSQL: "DROP ROLE IF EXISTS \(name)") }
-                let url = PrivilegesTests.loginURL(db.url, user: name, password: password)
-                let server = try CoachSpoolProcess(
-                    ["serve", "--port", "0"], database: db, environment: ["COACHSPOOL_API_TOKENS": HTTPAPITests.token, "DATABASE_URL": url])
-                defer { server.signal(SIGKILL) }
-                let port = try await HTTPAPITests.port(of: server)
-                let python = try #require(ProcessInfo.processInfo.environment["COACHSPOOL_CLIENTS_PYTHON"], "run through scripts/test.sh")
-                let script = #"""
-                    import json, sys, urllib.request, urllib.error
-                    base, token = sys.argv[1], sys.argv[2]
-                    def call(path, body):
-                        r = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST")
-                        r.add_header("Authorization", "Bearer " + token)
-                        try:
-                            with urllib.request.urlopen(r, timeout=60) as x: return x.status
-                        except urllib.error.HTTPError as e: return e.code
-                    print(json.dumps({
-                        "log": call("/v1/interactions", {"user_input": "Hur planerar jag?", "ai_response": "Börja smått.", "user_id": "p1"}),
-                        "recall": call("/v1/recall", {"user_id": "p1", "query": "planera"}),
-                    }))
-                    """#
-                let result = try await runPython(python, script, arguments: ["http://127.0.0.1:\(port)", HTTPAPITests.token])
-                #expect(result.out.trimmingCharacters(in: .whitespacesAndNewlines) == #"{"log": 201, "recall": 200}"#, "\(result.out) \(server.stderr)")
+                try await PrivilegesTests.withLoginURL(in: .producer, db: db) { url, _ in
+                    let server = try CoachSpoolProcess(
+                        ["serve", "--port", "0"], database: db, environment: ["COACHSPOOL_API_TOKENS": HTTPAPITests.token, "DATABASE_URL": url])
+                    defer { server.signal(SIGKILL) }
+                    let port = try await HTTPAPITests.port(of: server)
+                    let python = try #require(ProcessInfo.processInfo.environment["COACHSPOOL_CLIENTS_PYTHON"], "run through scripts/test.sh")
+                    let script = #"""
+                        import json, sys, urllib.request, urllib.error
+                        base, token = sys.argv[1], sys.argv[2]
+                        def call(path, body):
+                            r = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST")
+                            r.add_header("Authorization", "Bearer " + token)
+                            try:
+                                with urllib.request.urlopen(r, timeout=60) as x: return x.status
+                            except urllib.error.HTTPError as e: return e.code
+                        print(json.dumps({
+                            "log": call("/v1/interactions", {"user_input": "Hur planerar jag?", "ai_response": "Börja smått.", "user_id": "p1"}),
+                            "recall": call("/v1/recall", {"user_id": "p1", "query": "planera"}),
+                            "consent": call("/v1/consent", {"user_id": "p1", "purpose": "retrieval", "granted": True}),
+                        }))
+                        """#
+                    let result = try await runPython(python, script, arguments: ["http://127.0.0.1:\(port)", HTTPAPITests.token])
+                    #expect(result.out.trimmingCharacters(in: .whitespacesAndNewlines) == #"{"log": 201, "recall": 200, "consent": 201}"#, "\(result.out) \(server.stderr)")
+                }
             }
         }
     }

@@ -50,6 +50,50 @@ extension DatabaseTests {
             }
         }
 
+        /// An empty answer says why: the space has no chunks yet, or nothing matched under the
+        /// settings and filters given (listed); `--json` tells the two apart by `space_chunks`.
+        /// At the default log level a search says nothing about the matrix kernels.
+        @Test func anEmptyAnswerSaysWhetherTheSpaceIsEmptyOrNothingMatched() async throws {
+            try await TestDatabase.with { db in
+                func search(_ arguments: [String], environment: [String: String] = [:]) async throws -> (out: String, err: String) {
+                    let result = try await CoachSpoolProcess.run(["search"] + arguments, database: db, environment: environment)
+                    #expect(result.status == 0, "\(arguments): \(result.err)")
+                    return (result.out, result.err)
+                }
+                func json(_ arguments: [String]) async throws -> [String: Any] {
+                    try #require(try JSONSerialization.jsonObject(with: Data(try await search(arguments + ["--json"]).out.utf8)) as? [String: Any])
+                }
+                let work = try await CoachSpoolProcess.run(["work", "--drain"], database: db)
+                #expect(work.status == 0, "\(work.err)")
+                let space = try db.scalar("SELECT id FROM coachspool.embedding_spaces WHERE is_active", as: Int32.self)
+                #expect(try await search(["sleep"]).out == "no chunks in embedding space \(space) yet\n")
+                let empty = try await json(["sleep"])
+                #expect((empty["results"] as? [Any])?.isEmpty == true && empty["space_chunks"] as? Int == 0, "\(empty)")
+
+                try await Self.prepare(db)
+                let chunks = try db.scalar("SELECT count(*) FROM coachspool.chunks WHERE space_id = \(space)", as: Int.self)
+                let filtered = ["qwertyuiop zxcvbnm", "--mode", "text", "--language", "en", "--document-source", "feedback", "-k", "5"]
+                let nothing = try await search(filtered).out
+                #expect(nothing.hasPrefix("""
+                    nothing matched in embedding space \(space) (\(chunks) chunks) with mode text, k 5, language en, \
+                    document source starting with feedback;
+                    """), "\(nothing)")
+                let unmatched = try await json(filtered)
+                #expect((unmatched["results"] as? [Any])?.isEmpty == true && unmatched["space_chunks"] as? Int == chunks, "\(unmatched)")
+                #expect(try await search(["qwertyuiop zxcvbnm", "--mode", "text"]).out.contains("text mode needs one of the question's words"))
+                let rag = try await CoachSpoolProcess.run(["rag", "qwertyuiop zxcvbnm", "--mode", "text"], database: db)
+                #expect(rag.status == 0 && rag.out.contains("Sources:\n  none: nothing matched in embedding space \(space)"), "\(rag.out)")
+
+                // A search that finds something has no space_chunks, and (the default level: no
+                // COACHSPOOL_LOG_LEVEL) no line about OpenBLAS on stderr; debug has it.
+                #expect(try await json(["sleep"])["space_chunks"] == nil)
+                let quiet = try await search(["sleep", "--mode", "vector"], environment: ["COACHSPOOL_LOG_LEVEL": ""])
+                #expect(!quiet.out.isEmpty && !quiet.err.contains("matrix kernels") && !quiet.err.contains("blas."), "\(quiet.err)")
+                let debug = try await search(["sleep", "--mode", "vector", "--log-level", "debug"])
+                #expect(debug.err.contains("matrix kernels") && debug.err.contains("blas.core="), "\(debug.err)")
+            }
+        }
+
         /// Chunks stored before the text index existed are indexed without embedding again, and
         /// a document whose language changes is re-indexed with the new language.
         @Test func existingChunksAreIndexedAndLanguageChangesReindex() async throws {

@@ -24,7 +24,7 @@ import Testing
         for batchSize in [32, 1] {
             let result = try await CoachSpoolProcess.run(
                 ["embed", "--jsonl", "--batch-size", "\(batchSize)", "--threads", "2"], database: nil, stdin: input,
-                environment: ["OPENBLAS_CORETYPE": core, "COACHSPOOL_LOG_LEVEL": "info"])
+                environment: ["OPENBLAS_CORETYPE": core, "COACHSPOOL_LOG_LEVEL": "debug"])
             #expect(result.status == 0, "\(result.err)")
             // The kernels that ran are the ones asked for (OpenBLAS would otherwise fall back silently).
             let logged = result.err.firstMatch(of: /blas\.core=(\w+)/).map { String($0.1).uppercased() }

@@ -356,14 +356,22 @@ extension DatabaseTests {
         /// Runs `body` on a connection of a new login role in `group`; drops the role after.
         /// Roles belong to the cluster, so the name is random and the role owns nothing.
         static func withLogin<T>(in group: Role, db: TestDatabase, _ body: (PGConnection) async throws -> T) async throws -> T {
+            try await withLoginURL(in: group, db: db) { url, name in
+                let login = try PGConnection(conninfo: url, applicationName: "coachspool-test")
+                #expect(try login.query("SELECT current_user::text").scalar(String.self) == name)
+                return try await body(login)
+            }
+        }
+
+        /// Runs `body` with the URL (and the name) of a new login role in `group`, for a child
+        /// process's DATABASE_URL; drops the role after.
+        static func withLoginURL<T>(in group: Role, db: TestDatabase, _ body: (String, String) async throws -> T) async throws -> T {
             let name = "cs_test_login_\(UInt32.random(in: 0...UInt32.max))"
             let password = UUID().uuidString
             let owner = try db.connect()
             try owner.execute(unsafeSQL: "CREATE ROLE \(name) LOGIN PASSWORD '\(password)' IN ROLE \(group.rawValue)")
             defer { try? owner.execute(unsafeSQL: "DROP ROLE IF EXISTS \(name)") }
-            let login = try PGConnection(conninfo: loginURL(db.url, user: name, password: password), applicationName: "coachspool-test")
-            #expect(try login.query("SELECT current_user::text").scalar(String.self) == name)
-            return try await body(login)
+            return try await body(loginURL(db.url, user: name, password: password), name)
         }
 
         /// `url` with another user and password (a URL's user part, or conninfo keywords).

@@ -194,6 +194,12 @@ public enum KnowledgeBase {
         return try space(row)
     }
 
+    /// How many chunks `space` holds (an index-only count): what tells a space that is still
+    /// empty from a search that matched nothing.
+    public static func chunkCount(_ conn: PGConnection, space: Int32) throws -> Int {
+        try conn.query("SELECT count(*) FROM coachspool.chunks WHERE space_id = \(space)").scalar(Int.self)
+    }
+
     /// Whether the active space holds any chunk (what RAG could put in a prompt).
     public static func hasChunks(_ conn: PGConnection) throws -> Bool {
         try conn.query("""

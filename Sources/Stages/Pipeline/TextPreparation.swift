@@ -15,7 +15,10 @@ public struct TextPreparation: Sendable {
 
     /// Names every rule that shapes the output: a change of either stage is a new version, and
     /// only rows without the current version are recomputed.
-    public var version: String { redactor.configuration + ";cl100k_base" }
+    public var version: String { Self.version(redactor: redactor) }
+
+    /// The version of a preparation with `redactor`, without the ranks file (`coachspool --version`).
+    public static func version(redactor: Redactor = Redactor()) -> String { redactor.configuration + ";cl100k_base" }
 
     public struct Output: Sendable, Equatable {
         public var userInput: String
