@@ -118,7 +118,8 @@ let package = Package(
         // migration, stamped at build time by BuildInfoPlugin through the BuildStamp tool, so that
         // a plain `swift build` does it, from a clone or (commit `unknown`) a tarball.
         .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
-        .plugin(name: "BuildInfoPlugin", capability: .buildTool(), dependencies: ["BuildStamp"]),
+        // Under Sources/ (the top-level layout is fixed), hence the path.
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool(), dependencies: ["BuildStamp"], path: "Sources/BuildInfoPlugin"),
         .executableTarget(name: "BuildStamp"),
         // The commands: parse arguments, call one library function, print.
         .target(

@@ -74,7 +74,7 @@ printf '%s\n' \
 printf '%s\n' '{"text": "Jag har svårt att hålla mig motiverad."}' '{"text": 42}' '{"text": "油"}' \
   | "$COACHSPOOL" tokens --jsonl || echo "(exit status $? for the bad line)"
 printf '%s\n' '{"text": "Första stycket om mål.\n\nAndra stycket, om vanor och sömn.\r\nTredje raden."}' \
-  | "$COACHSPOOL" chunk --size 30 --overlap 10 --jsonl
+  | "$COACHSPOOL" chunk --chunk-size 30 --chunk-overlap 10 --jsonl
 
 step "the CPU and the matrix kernels the embedder runs (OpenBLAS's core chosen from the CPU's features, not its model number)"
 "$COACHSPOOL" hardware
@@ -93,6 +93,8 @@ step "consent: training use needs it (user-8 and user-10 never gave it; the app 
 for user in user-1 user-2 user-3 user-4 user-5 user-6 user-7 user-9; do
   "$COACHSPOOL" consent grant "$user" --purpose training
 done
+echo "(an id that matches no interaction is still recorded, with a warning; the exit status stays 0)"
+"$COACHSPOOL" consent revoke user-99 --purpose retrieval 2>&1
 "$REPO/scripts/postgres.sh" psql -c "SELECT * FROM coachspool.consent_coverage ORDER BY purpose"
 
 step "retrieval consent: user-1 lets the coach remember their conversations (the conversation memory)"
@@ -179,6 +181,10 @@ cat "$exports/openai/manifest.json"
 step "the same export again is byte-identical (deterministic split, order and bytes)"
 "$COACHSPOOL" export --format openai --out "$exports/openai-again" >/dev/null 2>&1
 (cd "$exports" && sha256sum openai/train.jsonl openai-again/train.jsonl openai/validation.jsonl openai-again/validation.jsonl)
+
+step "every export is recorded with its conversations; erasing a person afterwards names the folders whose files still hold them"
+"$COACHSPOOL" erase --user user-7 --log-level warning
+"$REPO/scripts/postgres.sh" psql -c "SELECT id, format, train_examples, validation_examples, conversations, contains_erased_data FROM coachspool.export_overview ORDER BY id"
 
 
 step "no message is dropped: a session that opens with the coach's greeting and has two user messages in a row"

@@ -16,7 +16,7 @@ enum BuildStamp {
         }
         let (root, schema, output) = (arguments[1], arguments[2], URL(fileURLWithPath: arguments[3]))
         let text = """
-            // Generated at build time by the BuildInfo plugin (Plugins/BuildInfoPlugin); not in the repository.
+            // Generated at build time by the BuildInfo plugin (Sources/BuildInfoPlugin); not in the repository.
             extension BuildInfo {
                 static let stampedCommit = "\(commit(root: root))"
                 static let stampedSchemaVersion: Int? = \(schemaVersion(schema).map(String.init) ?? "nil")

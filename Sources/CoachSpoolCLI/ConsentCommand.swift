@@ -28,11 +28,12 @@ struct ConsentCommand: AsyncParsableCommand {
 
         func set(_ granted: Bool) async throws {
             let (user, purpose) = (userID, purpose)
-            let outcome = try await Blocking.run {
-                try Consent.set(openConnection(application: "coachspool-consent"), user: user, purpose: purpose, granted: granted)
+            let (changed, reach) = try await Blocking.run {
+                let conn = try openConnection(application: "coachspool-consent")
+                return (try Consent.set(conn, user: user, purpose: purpose, granted: granted), try Consent.reach(conn, user: user))
             }
-            for line in ConsentCommand.report(user: user, purpose: purpose, granted: granted, outcome) { print(line) }
-            if outcome.interactions == 0 {
+            for line in ConsentCommand.report(user: user, purpose: purpose, granted: granted, changed: changed, reach: reach) { print(line) }
+            if reach.interactions == 0 {
                 printError("""
                     warning: no interaction has this user id (yet): the consent is recorded and applies to what they log \
                     later; check the id if you expected conversations
@@ -61,10 +62,12 @@ struct ConsentCommand: AsyncParsableCommand {
 extension ConsentCommand {
     /// What was recorded and what happens next. The user appears as erase shows them, by the
     /// first bytes of the id's SHA-256: output ends up in logs, and ids are never written there.
-    static func report(user: String, purpose: Consent.Purpose, granted: Bool, _ outcome: Consent.Outcome) -> [String] {
-        let matched = "\(outcome.conversations) conversation\(outcome.conversations == 1 ? "" : "s"), \(outcome.interactions) interaction\(outcome.interactions == 1 ? "" : "s")"
-        var lines = ["\(purpose.rawValue) consent \(granted ? "granted" : "revoked") for user sha256:\(Erasure.digest(of: user))\(outcome.changed ? "" : " (unchanged)") — \(matched)"]
-        guard outcome.changed, outcome.interactions > 0 else { return lines }
+    static func report(
+        user: String, purpose: Consent.Purpose, granted: Bool, changed: Bool, reach: (interactions: Int, conversations: Int)
+    ) -> [String] {
+        let matched = "\(reach.conversations) conversation\(reach.conversations == 1 ? "" : "s"), \(reach.interactions) interaction\(reach.interactions == 1 ? "" : "s")"
+        var lines = ["\(purpose.rawValue) consent \(granted ? "granted" : "revoked") for user sha256:\(Erasure.digest(of: user))\(changed ? "" : " (unchanged)") — \(matched)"]
+        guard changed, reach.interactions > 0 else { return lines }
         switch (purpose, granted) {
         case (.training, true):
             lines.append("next: their conversations are queued; `coachspool work` builds their examples, and the next `coachspool export` includes them")

@@ -7,28 +7,23 @@ public enum Consent {
         case training, retrieval
     }
 
-    /// What recording a consent did, and what it reaches.
-    public struct Outcome: Sendable, Equatable {
-        /// Whether the recorded consent changed (false: it was already so).
-        public var changed: Bool
-        /// The user's interactions in the spool now (0: the id matches nothing yet; the consent
-        /// is kept and applies to what they log later).
-        public var interactions: Int
-        /// The conversations those interactions belong to.
-        public var conversations: Int
-    }
-
-    /// Grants or revokes, and counts what the user id matches, in one transaction.
+    /// Grants or revokes; returns whether anything changed. Needs only EXECUTE on the function
+    /// (the producer role's right), so the HTTP API can call it.
+    @discardableResult
     public static func set(
         _ conn: PGConnection, user: String, purpose: Purpose, granted: Bool, source: String = "cli"
-    ) throws -> Outcome {
-        try conn.transaction { conn in
-            let changed = try conn.query("SELECT coachspool.set_consent(\(user), \(purpose.rawValue), \(granted), \(source))").scalar(Bool.self)
-            let row = try conn.query("""
-                SELECT count(*), count(DISTINCT coachspool.conversation_key(session_id, idempotency_key))
-                  FROM coachspool.interactions WHERE user_id = \(user)
-                """)[0]
-            return Outcome(changed: changed, interactions: try row.decode(Int.self, at: 0), conversations: try row.decode(Int.self, at: 1))
-        }
+    ) throws -> Bool {
+        try conn.query("SELECT coachspool.set_consent(\(user), \(purpose.rawValue), \(granted), \(source))").scalar(Bool.self)
+    }
+
+    /// What a user id matches in the spool: its interactions and their conversations (0: none
+    /// yet; a consent recorded for it applies to what the user logs later). Reads
+    /// `interactions`: a worker's or an admin's right, not the producer's.
+    public static func reach(_ conn: PGConnection, user: String) throws -> (interactions: Int, conversations: Int) {
+        let row = try conn.query("""
+            SELECT count(*), count(DISTINCT coachspool.conversation_key(session_id, idempotency_key))
+              FROM coachspool.interactions WHERE user_id = \(user)
+            """)[0]
+        return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
     }
 }
