@@ -157,9 +157,13 @@ public struct DatasetExport: Sendable {
                 ; \(accounting.waiting) interactions are still being processed (\(accounting.waitingReady) waiting, \
                 \(accounting.waitingRunning) running): run `coachspool work` or wait, then export again
                 """
+            let consent = accounting.noTrainingConsent == 0 ? "" : """
+                ; \(accounting.noTrainingConsent) interactions have no training consent: `coachspool consent grant USER \
+                --purpose training`, then `coachspool work`
+                """
             throw CoachSpoolError(.tooFewExamples, """
                 only \(train) valid \(format.rawValue) examples for training (\(summary.totalExamples) in all, excluded: \(excluded)); \
-                \(minimum.rule): nothing was written\(waiting). \(accounting.summaryLine)
+                \(minimum.rule): nothing was written\(waiting)\(consent). \(accounting.summaryLine)
                 """)
         }
         let validation = summary.examples[.validation] ?? 0
