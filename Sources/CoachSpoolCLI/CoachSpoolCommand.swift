@@ -27,7 +27,7 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
     /// exit status and one `error:` line; usage errors stay ArgumentParser's (exit 64).
     public static func runMain() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseTreatingNegativeValues(Array(CommandLine.arguments.dropFirst()))
             LoggingSetup.bootstrap(level: LoggingSetup.level(of: command))
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
@@ -54,12 +54,38 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
             var message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
             if message.hasPrefix("Error: ") { message.removeFirst(7) }
             if message.isEmpty { message = "\(error)" }
-            if message.hasPrefix("Missing value"), CommandLine.arguments.contains(where: { $0.range(of: #"^-[0-9.]+$"#, options: .regularExpression) != nil }) {
-                message += " (a negative number is read as an option: write it after =, as in -k=-1)"
-            }
             let usage = status.rawValue == ExitCode.validationFailure.rawValue ? " (see coachspool help)" : ""
             printError("error: \(message.split(separator: "\n").joined(separator: "; "))\(usage)")
             Foundation.exit(status.rawValue)
+        }
+    }
+}
+
+extension CoachSpoolCommand {
+    /// ArgumentParser reads `-k -1` as the option `-k` without a value followed by an option
+    /// `-1`, and says "Missing value", which misleads. When a parse fails so and an option is
+    /// followed by a negative number, the number is that option's value (`-k=-1`): parse again,
+    /// so that the option's own check answers ("-k must be in 1...1000").
+    static func parseTreatingNegativeValues(_ arguments: [String]) throws -> any ParsableCommand {
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            guard message(for: error).contains("Missing value") else { throw error }
+            var joined: [String] = []
+            var index = arguments.startIndex
+            while index < arguments.endIndex {
+                let argument = arguments[index]
+                if argument.hasPrefix("-"), !argument.contains("="), Double(argument) == nil, index + 1 < arguments.endIndex,
+                   let number = Double(arguments[index + 1]), number < 0 {
+                    joined.append(argument + "=" + arguments[index + 1])
+                    index += 2
+                } else {
+                    joined.append(argument)
+                    index += 1
+                }
+            }
+            guard joined != arguments else { throw error }
+            return try parseAsRoot(joined)
         }
     }
 }
