@@ -69,7 +69,7 @@ struct RetrievalOptions: ParsableArguments {
     @Option(help: "vector (embeddings), text (full-text rank) or hybrid (reciprocal rank fusion of both; the default, best on the shipped evaluation set).")
     var mode: SearchMode = .best
 
-    @Option(help: "Only documents in this language (sv, en, …).")
+    @Option(help: "Only documents in this language (sv, en, …); for rag also the prompt's language (else the question's, detected; else Swedish).")
     var language: String?
 
     @Option(help: "Only documents whose source starts with this.")
@@ -82,6 +82,12 @@ struct RetrievalOptions: ParsableArguments {
         try checkLimit(question, InputLimits.query, "the question")
         try checkLimit(language, InputLimits.language, "--language")
         try checkLimit(documentSource, InputLimits.documentID, "--document-source")
+    }
+
+    /// The language of prompts about the question: `--language` when it names Swedish or
+    /// English, else the question's own (`Language.resolve`).
+    var questionLanguage: Language {
+        Language.resolve(tag: language) { question }
     }
 
     var query: SearchQuery {
@@ -272,11 +278,15 @@ struct RagCommand: AsyncParsableCommand {
     func run() async throws {
         let chat = try ChatClient.fromEnvironment()
         let hits = try await retrieval.retrieve().hits
-        let prompt = RagPrompt.make(question: retrieval.question, context: hits.map(\.text))
+        let passages = RagContext.passages(hits.map(\.retrieved))
+        let prompt = RagPrompt.make(question: retrieval.question, language: retrieval.questionLanguage, passages: passages)
         print(prompt)
         print("\nSources:")
-        for (rank, hit) in hits.enumerated() {
-            print("  [\(rank + 1)] \(hit.title)\(hit.source.map { " — \($0)" } ?? "") (score \(String(format: "%.3f", hit.score)))")
+        for (number, passage) in passages.enumerated() {
+            guard case .document(_, let title, let source) = passage.source else { continue }
+            let score = passage.members.map { hits[$0].score }.max() ?? 0
+            let chunks = passage.members.count == 1 ? "" : ", \(passage.members.count) chunks"
+            print("  [\(number + 1)] \(title)\(source.map { " — \($0)" } ?? "") (score \(String(format: "%.3f", score))\(chunks))")
         }
         guard let chat else { return }
         let answer = try await Blocking.run { try chat.complete(prompt) }
