@@ -27,10 +27,17 @@ struct SpacesCommand: AsyncParsableCommand {
                 print("""
                     \(space.id)  \(state)  \(space.embedder):\(space.model):\(space.dimensions)  \
                     chunks \(space.chunker.size)/\(space.chunker.overlap) \(space.chunker.unit.rawValue)  \
-                    documents \(status.documentsCurrent)/\(status.documents)  chunks \(status.chunks)
+                    documents \(status.documentsCurrent)/\(status.documents)  chunks \(status.chunks)\(SpacesCommand.languages(status))
                     """)
             }
         }
+    }
+
+    /// ` (sv 40, en 35, none 2)`: the chunks per language, most first.
+    static func languages(_ status: EmbeddingSpaceStatus) -> String {
+        guard !status.chunksByLanguage.isEmpty else { return "" }
+        let counts = status.chunksByLanguage.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        return " (" + counts.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
     }
 
     struct Activate: AsyncParsableCommand {

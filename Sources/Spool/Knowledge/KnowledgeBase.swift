@@ -1,6 +1,7 @@
 import CoachSpoolCore
 import Foundation
 import LibPQ
+import Stages
 
 /// An embedding space: the embedder, model, dimensions and chunker that made a set of vectors.
 public struct EmbeddingSpace: Sendable, Equatable {
@@ -20,6 +21,8 @@ public struct EmbeddingSpaceStatus: Sendable, Equatable {
     /// Documents whose current content has chunks in this space.
     public var documentsCurrent: Int
     public var chunks: Int
+    /// Chunks per language of their documents (`Language.label` of the given, else detected, one).
+    public var chunksByLanguage: [String: Int] = [:]
 
     public var isComplete: Bool { documentsCurrent == documents }
 }
@@ -108,9 +111,9 @@ public enum KnowledgeBase {
             isActive: try row.decode(Bool.self, at: 7))
     }
 
-    /// Every space with its backfill progress.
+    /// Every space with its backfill progress and its chunks per language.
     public static func spaces(_ conn: PGConnection) throws -> [EmbeddingSpaceStatus] {
-        try conn.query(PGQuery(unsafeSQL: """
+        var spaces = try conn.query(PGQuery(unsafeSQL: """
             SELECT \(spaceColumns), documents, documents_current, chunks
               FROM coachspool.embedding_space_status ORDER BY id
             """)).map { row in
@@ -118,6 +121,16 @@ public enum KnowledgeBase {
                 space: try space(row), documents: try row.decode(Int.self, at: 8),
                 documentsCurrent: try row.decode(Int.self, at: 9), chunks: try row.decode(Int.self, at: 10))
         }
+        let languages = try conn.query("""
+            SELECT c.space_id, coachspool.document_language(d.language, d.detected_language), count(*)
+              FROM coachspool.chunks c JOIN coachspool.documents d ON d.id = c.document_id GROUP BY 1, 2
+            """)
+        for row in languages {
+            let id = try row.decode(Int32.self, at: 0)
+            guard let index = spaces.firstIndex(where: { $0.space.id == id }) else { continue }
+            spaces[index].chunksByLanguage[Language.label(try row.decode(String?.self, at: 1)), default: 0] += try row.decode(Int.self, at: 2)
+        }
+        return spaces
     }
 
     /// Makes `id` the space search uses. Refuses a space whose backfill is not complete unless
