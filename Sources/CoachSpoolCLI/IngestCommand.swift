@@ -29,6 +29,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "The mode of lines that have none: personal or university.")
     var defaultMode: Mode = .personal
 
+    @Option(help: "--format documents: the language of documents that name none (a JSON line without \"language\", a file without a tag such as name.en.md); without it, the workers detect Swedish or English in the text.")
+    var language: String?
+
     @Option(help: "Records per transaction.")
     var batchSize = 5000
 
@@ -46,6 +49,10 @@ struct IngestCommand: AsyncParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard writers > 0 else { throw ValidationError("--writers must be positive") }
         guard reconnectTimeout >= 0 else { throw ValidationError("--reconnect-timeout: expected seconds, 0 or more") }
+        if language != nil, format != .documents {
+            throw ValidationError("--language applies to --format documents; interactions and sessions carry a language field per line")
+        }
+        try checkLimit(language, InputLimits.language, "--language")
     }
 
     private var patience: Duration { .milliseconds(Int(reconnectTimeout * 1000)) }
@@ -61,12 +68,12 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let patience = patience
         guard let lineFormat = format.lineFormat else {
-            let (files, rejectsPath) = (files, rejects)
+            let (files, rejectsPath, language) = (files, rejects, language)
             let total = try await Blocking.run {
                 let database = Self.database(patience: patience)
                 let rejects = try RejectFile(path: rejectsPath)
                 defer { rejects.finish() }
-                return try DocumentIngest().run(paths: files, on: database, rejects: rejects) {
+                return try DocumentIngest(defaultLanguage: language).run(paths: files, on: database, rejects: rejects) {
                     print("\($0): stored \($1.stored), unchanged \($1.unchanged), rejected \($1.rejected)")
                 }
             }

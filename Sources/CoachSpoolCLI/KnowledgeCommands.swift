@@ -27,10 +27,17 @@ struct SpacesCommand: AsyncParsableCommand {
                 print("""
                     \(space.id)  \(state)  \(space.embedder):\(space.model):\(space.dimensions)  \
                     chunks \(space.chunker.size)/\(space.chunker.overlap) \(space.chunker.unit.rawValue)  \
-                    documents \(status.documentsCurrent)/\(status.documents)  chunks \(status.chunks)
+                    documents \(status.documentsCurrent)/\(status.documents)  chunks \(status.chunks)\(SpacesCommand.languages(status))
                     """)
             }
         }
+    }
+
+    /// ` (sv 40, en 35, none 2)`: the chunks per language, most first.
+    static func languages(_ status: EmbeddingSpaceStatus) -> String {
+        guard !status.chunksByLanguage.isEmpty else { return "" }
+        let counts = status.chunksByLanguage.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        return " (" + counts.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
     }
 
     struct Activate: AsyncParsableCommand {
@@ -69,7 +76,7 @@ struct RetrievalOptions: ParsableArguments {
     @Option(help: "vector (embeddings), text (full-text rank) or hybrid (reciprocal rank fusion of both; the default, best on the shipped evaluation set).")
     var mode: SearchMode = .best
 
-    @Option(help: "Only documents in this language (sv, en, …).")
+    @Option(help: "Only documents in this language (sv, en, …); for rag also the prompt's language (else the question's, detected; else Swedish).")
     var language: String?
 
     @Option(help: "Only documents whose source starts with this.")
@@ -82,6 +89,12 @@ struct RetrievalOptions: ParsableArguments {
         try checkLimit(question, InputLimits.query, "the question")
         try checkLimit(language, InputLimits.language, "--language")
         try checkLimit(documentSource, InputLimits.documentID, "--document-source")
+    }
+
+    /// The language of prompts about the question: `--language` when it names Swedish or
+    /// English, else the question's own (`Language.resolve`).
+    var questionLanguage: Language {
+        Language.resolve(tag: language) { question }
     }
 
     var query: SearchQuery {
@@ -290,12 +303,16 @@ struct RagCommand: AsyncParsableCommand {
         let chat = try ChatClient.fromEnvironment()
         let found = try await retrieval.retrieve()
         let hits = found.hits
-        let prompt = RagPrompt.make(question: retrieval.question, context: hits.map(\.text))
+        let passages = RagContext.passages(hits.map(\.retrieved))
+        let prompt = RagPrompt.make(question: retrieval.question, language: retrieval.questionLanguage, passages: passages)
         print(prompt)
         print("\nSources:")
         if let spaceChunks = found.spaceChunks { print("  none: " + retrieval.nothingFound(in: found.space.id, chunks: spaceChunks)) }
-        for (rank, hit) in hits.enumerated() {
-            print("  [\(rank + 1)] \(hit.title)\(hit.source.map { " — \($0)" } ?? "") (score \(String(format: "%.3f", hit.score)))")
+        for (number, passage) in passages.enumerated() {
+            guard case .document(_, let title, let source) = passage.source else { continue }
+            let score = passage.members.map { hits[$0].score }.max() ?? 0
+            let chunks = passage.members.count == 1 ? "" : ", \(passage.members.count) chunks"
+            print("  [\(number + 1)] \(title)\(source.map { " — \($0)" } ?? "") (score \(String(format: "%.3f", score))\(chunks))")
         }
         guard let chat else { return }
         let answer = try await Blocking.run { try chat.complete(prompt) }

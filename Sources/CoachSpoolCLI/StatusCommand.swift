@@ -40,6 +40,8 @@ struct StatusCommand: AsyncParsableCommand {
         for t in status.texts {
             print("texts         \(t.textVersion): \(t.interactions) redacted, \(t.entitiesRemoved) entities removed, \(t.tokens) cl100k tokens")
         }
+        let documents = status.documents.map { "\($0.language) \($0.documents)\($0.detected > 0 ? " (\($0.detected) detected)" : "")" }
+        print("documents     \(status.documents.reduce(0) { $0 + $1.documents })\(documents.isEmpty ? "" : ": " + documents.joined(separator: ", "))")
         print(Self.describe(status.replication))
     }
 

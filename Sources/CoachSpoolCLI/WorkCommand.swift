@@ -51,7 +51,7 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Quality filter: ai_response must be longer than this (characters).")
     var minResponseLength = 20
 
-    @Option(help: "Fine-tuning examples: a JSON file {\"personal\": \"…\", \"university\": \"…\"} replacing the seed's Swedish system prompts (a change is a new examples version).")
+    @Option(help: "Fine-tuning examples: a JSON file of system prompts, {\"personal\": \"…\", \"university\": \"…\"} for every language or {\"sv\": {\"personal\": \"…\", \"university\": \"…\"}, \"en\": {…}} per language, replacing the defaults (the seed's Swedish prompts, English equivalents); a change is a new examples version, and the worker queues the conversations built under another version.")
     var systemPrompts: String?
 
     @OptionGroup(title: "Knowledge documents") var embedding: EmbedderOptions
@@ -200,6 +200,16 @@ struct WorkCommand: AsyncParsableCommand {
         let startup = WorkerStartup { [config] in
             var config = config
             config.knowledge = try await knowledgeWork(logger: logger)
+            // A new examples version (prompts, rules) rebuilds what an earlier one built.
+            let version = config.examples.version
+            let queued = try await Self.whenWritable(logger: logger) {
+                try ConversationBuilds.queueRebuilds(try openConnection(application: "coachspool-worker"), version: version)
+            }
+            if queued > 0 {
+                logger.info("queued the conversations built under another examples version", metadata: [
+                    LogKey.jobsCount: "\(queued)", LogKey.examplesVersion: "\(version)",
+                ])
+            }
             return WorkerService(configuration: config, handlers: config.standardHandlers, logger: logger, statistics: statistics)
         }
         services.append(.init(service: startup, successTerminationBehavior: .gracefullyShutdownGroup))

@@ -44,4 +44,6 @@ public enum LogKey {
     public static let httpRoute = "http.route"
     public static let httpStatus = "http.status"
     public static let durationMilliseconds = "duration.ms"
+    /// The examples version a worker builds (`ExampleBuilder.version`).
+    public static let examplesVersion = "examples.version"
 }

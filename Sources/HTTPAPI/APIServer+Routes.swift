@@ -113,15 +113,23 @@ extension APIServer {
     /// `POST /v1/rag`: `question` and the search fields; the seed's prompt with its sources, and
     /// the answer when a chat model is configured (COACHSPOOL_CHAT_MODEL).
     /// `source` as in `/v1/search`: the prompt's context is the knowledge chunks, the memory's
-    /// exchanges, or both (chunks first); `sources` and `conversations` list what was used.
+    /// exchanges, or both (chunks first); `sources` and `conversations` list what was used, and
+    /// `passages` the prompt's numbered passages (neighbouring chunks of a document merged).
+    /// The prompt's `language`: the `language` field when it names Swedish or English, else the
+    /// question's (detected), else Swedish.
     func rag(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
         let question = try body.string("question", limit: InputLimits.query)
         let found = try await retrieve(body, text: question)
-        let prompt = RagPrompt.make(question: question, context: found.chunks.map(\.text) + found.memories.map(\.text))
+        let language = Language.resolve(tag: try body.optionalString("language", limit: InputLimits.language)) { question }
+        let passages = RagContext.passages(found.chunks.map(\.retrieved) + found.memories.map(\.retrieved))
+        let prompt = RagPrompt.make(question: question, language: language, passages: passages)
         var answer: Any = NSNull()
         if let chat { answer = try await Blocking.run { try chat.complete(prompt) } }
-        var result: [String: Any] = ["mode": found.mode.rawValue, "prompt": prompt, "sources": Self.rows(found.chunks), "answer": answer]
+        var result: [String: Any] = [
+            "mode": found.mode.rawValue, "language": language.rawValue, "prompt": prompt, "sources": Self.rows(found.chunks),
+            "passages": Self.passageRows(passages, chunks: found.chunks), "answer": answer,
+        ]
         if found.source != .knowledge { result["conversations"] = Self.memoryRows(found.memories) }
         return jsonResponse(result)
     }
@@ -265,6 +273,21 @@ extension APIServer {
                 "rank": rank + 1, "score": hit.score, "interaction_id": hit.interactionID, "occurred_at": hit.occurredAt,
                 "rating": hit.rating ?? NSNull(), "text": hit.text,
             ]
+        }
+    }
+
+    /// The prompt's passages by number: a document's (with the chunks merged into it) or a memory's.
+    private static func passageRows(_ passages: [RagPassage], chunks: [SearchHit]) -> [[String: Any]] {
+        passages.enumerated().map { number, passage in
+            switch passage.source {
+            case .document(let id, let title, let source):
+                [
+                    "number": number + 1, "document_id": id, "title": title, "source": source ?? NSNull(),
+                    "chunk_ids": passage.members.map { chunks[$0].chunkID },
+                ]
+            case .memory(let interaction):
+                ["number": number + 1, "interaction_id": interaction]
+            }
         }
     }
 

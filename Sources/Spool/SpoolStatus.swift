@@ -1,4 +1,5 @@
 import LibPQ
+import Stages
 
 /// What `coachspool status` shows; the same numbers as the admin views.
 public struct SpoolStatus: Sendable, Encodable {
@@ -30,6 +31,14 @@ public struct SpoolStatus: Sendable, Encodable {
         public var tokens: Int
     }
 
+    /// Knowledge documents of one language (`Language.label` of the given, else detected, one).
+    public struct DocumentLanguage: Sendable, Encodable, Equatable {
+        public var language: String
+        public var documents: Int
+        /// Of them, those whose language the workers detected (none was given).
+        public var detected: Int
+    }
+
     public var queue: Queue
     /// Heartbeat younger than the worker's lease.
     public var workers: [LiveWorker]
@@ -38,6 +47,8 @@ public struct SpoolStatus: Sendable, Encodable {
     public var interactions: Int
     public var verdicts: [Verdicts]
     public var texts: [Texts]
+    /// Knowledge documents per language, most first.
+    public var documents: [DocumentLanguage]
     /// The node that answered (a standby when the read URL prefers one) and its lag.
     public var replication: ReplicationStatus
 
@@ -76,9 +87,19 @@ public struct SpoolStatus: Sendable, Encodable {
                   entitiesRemoved: try $0.decode(Int.self, at: 2), tokens: try $0.decode(Int.self, at: 3))
         }
         let interactions = try conn.query("SELECT count(*) FROM coachspool.interactions").scalar(Int.self)
+        var documents: [String: DocumentLanguage] = [:]
+        for row in try conn.query("""
+            SELECT coachspool.document_language(language, detected_language), count(*),
+                   count(*) FILTER (WHERE language IS NULL AND detected_language IS NOT NULL)
+              FROM coachspool.documents GROUP BY 1
+            """) {
+            let label = Language.label(try row.decode(String?.self, at: 0))
+            documents[label, default: DocumentLanguage(language: label, documents: 0, detected: 0)].documents += try row.decode(Int.self, at: 1)
+            documents[label]!.detected += try row.decode(Int.self, at: 2)
+        }
         let goneWorkers = try WorkerRegistry.gone(conn, pruning: pruning && !replication.isStandby)
         return SpoolStatus(
             queue: queue, workers: workers, goneWorkers: goneWorkers, interactions: interactions, verdicts: verdicts, texts: texts,
-            replication: replication)
+            documents: documents.values.sorted { ($1.documents, $0.language) < ($0.documents, $1.language) }, replication: replication)
     }
 }

@@ -11,7 +11,9 @@ import Stages
 /// retires the jobs, replacing the documents' previous chunks in the space.
 ///
 /// A document whose current content already has chunks in the space is skipped: nothing is
-/// embedded twice.
+/// embedded twice. The language of a document without a given one is detected
+/// (`LanguageDetector`) for every document handled, embedded or skipped, and stored in
+/// `detected_language` before the chunks are written, so that their full-text index uses it.
 struct DocumentHandler: JobHandler {
     let space: Int32
     let embedder: any Embedder
@@ -30,6 +32,16 @@ struct DocumentHandler: JobHandler {
         var body: String
         var hash: [UInt8]
         var isCurrent: Bool
+        var language: String?
+        var detectedLanguage: String?
+    }
+
+    /// A detected language that differs from the stored one (`documents.detected_language`).
+    private struct Detection: Encodable {
+        var id: Int64
+        /// The content it was detected in (hex): a document changed meanwhile is left alone.
+        var content_hash: String
+        var language: String?
     }
 
     private struct Chunk {
@@ -46,8 +58,16 @@ struct DocumentHandler: JobHandler {
         var outcome = BatchOutcome()
         var done: [ClaimedJob] = []
         var chunks: [Chunk] = []
+        var detections: [Int64: Detection] = [:]
         for job in jobs {
-            // Nothing to do for a document that is gone (erased: its chunks went with it) or
+            if let document = documents[job.sourceID] {
+                // A given language wins: nothing to detect (and an earlier detection is void).
+                let detected = document.language == nil ? LanguageDetector.detect(document.body)?.rawValue : nil
+                if detected != document.detectedLanguage {
+                    detections[job.sourceID] = Detection(id: job.sourceID, content_hash: document.hash.hexString, language: detected)
+                }
+            }
+            // Nothing to embed for a document that is gone (erased: its chunks went with it) or
             // whose current content is embedded in this space already.
             guard let document = documents[job.sourceID], !document.isCurrent else {
                 done.append(job)
@@ -71,6 +91,15 @@ struct DocumentHandler: JobHandler {
         metrics.duration.record(duration: ContinuousClock.now - started)
         metrics.texts.increment(by: chunks.count)
         outcome.retired = try JobQueue.complete(conn, owner: owner, jobs: done) { conn, done in
+            let detected = detections.values.filter { done.sources.contains($0.id) }.sorted { $0.id < $1.id }
+            if !detected.isEmpty {
+                try conn.query("""
+                    UPDATE coachspool.documents d SET detected_language = x.language
+                      FROM jsonb_to_recordset(\(try JSONText(detected))::jsonb) AS x(id bigint, content_hash text, language text)
+                     WHERE d.id = x.id AND d.content_hash = decode(x.content_hash, 'hex')
+                       AND d.detected_language IS DISTINCT FROM x.language
+                    """)
+            }
             let written = chunks.indices.filter { done.jobs.contains(chunks[$0].job.id) }
             guard !written.isEmpty else { return }
             let documentIDs = Array(Set(written.map { chunks[$0].documentID }))
@@ -103,7 +132,8 @@ struct DocumentHandler: JobHandler {
         let rows = try conn.query("""
             SELECT d.id, d.body, encode(d.content_hash, 'hex'),
                    EXISTS (SELECT 1 FROM coachspool.chunks c
-                            WHERE c.space_id = \(space) AND c.document_id = d.id AND c.content_hash = d.content_hash)
+                            WHERE c.space_id = \(space) AND c.document_id = d.id AND c.content_hash = d.content_hash),
+                   d.language, d.detected_language
               FROM coachspool.documents d
              WHERE d.id = ANY(\(ids)::bigint[])
             """)
@@ -113,7 +143,9 @@ struct DocumentHandler: JobHandler {
             guard let hash = [UInt8](hexadecimal: try row.decode(String.self, at: 2)) else {
                 throw CoachSpoolError(.input, "document \(id): content_hash is not hexadecimal")
             }
-            documents[id] = Document(body: try row.decode(String.self, at: 1), hash: hash, isCurrent: try row.decode(Bool.self, at: 3))
+            documents[id] = Document(
+                body: try row.decode(String.self, at: 1), hash: hash, isCurrent: try row.decode(Bool.self, at: 3),
+                language: try row.decode(String?.self, at: 4), detectedLanguage: try row.decode(String?.self, at: 5))
         }
         return documents
     }

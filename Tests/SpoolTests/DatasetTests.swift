@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LibPQ
+import Stages
 import Testing
 
 /// Sessions of two users: anna's has a regenerated turn (ratings 5 and 2) and a rejected answer
@@ -97,6 +98,59 @@ extension DatabaseTests {
                 #expect(ingest.status == 0, "\(ingest.err)")
                 try await Self.drain(db)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.examples e JOIN coachspool.conversations c ON c.id = e.conversation_id WHERE c.key = 's:s-erik'", as: Int.self) == 1)
+            }
+        }
+
+        /// English conversations get the English system prompt — tagged, or untagged and written
+        /// in English — and a new examples version rebuilds what an earlier one built: examples
+        /// made as releases before prompts had a language made them (the Swedish prompts for every
+        /// language, here through the old shape of --system-prompts) are rebuilt, beside the old
+        /// rows, by the next worker of the new version, without any job queued by hand.
+        @Test func englishConversationsGetTheEnglishPromptAndANewVersionRebuildsThem() async throws {
+            try await TestDatabase.with { db in
+                let file = temporaryFile("english-sessions.jsonl")
+                try """
+                    {"session_id": "s-en", "timestamp": "2025-10-01T10:00:00Z", "mode": "personal", "language": "en-GB", "user_id": "anna", "conversation": [{"role": "user", "content": "How do I keep going with my training?"}, {"role": "assistant", "content": "Book two short sessions a week in your calendar.", "feedback": {"rating": 5}}]}
+                    {"session_id": "s-untagged", "timestamp": "2025-10-02T10:00:00Z", "mode": "university", "user_id": "anna", "conversation": [{"role": "user", "content": "Can I use an AI tool when I write my thesis?"}, {"role": "assistant", "content": "Yes, if you say how you used it and check every source yourself.", "feedback": {"rating": 5}}]}
+                    {"session_id": "s-sv", "timestamp": "2025-10-03T10:00:00Z", "mode": "personal", "user_id": "anna", "conversation": [{"role": "user", "content": "Hur kommer jag igång med att träna igen?"}, {"role": "assistant", "content": "Börja smått: två korta pass i veckan som du bokar in.", "feedback": {"rating": 5}}]}
+
+                    """.write(to: file, atomically: true, encoding: .utf8)
+                #expect(try await CoachSpoolProcess.run(["ingest", "--format", "sessions", file.path], database: db).status == 0)
+                #expect(try db.scalar("SELECT coachspool.set_consent('anna', 'training', true)", as: Bool.self))
+                let swedish = SystemPrompts()
+                let old = temporaryFile("old-prompts.json")
+                try """
+                    {"personal": "\(swedish.prompt(for: .personal, in: .sv))", "university": "\(swedish.prompt(for: .university, in: .sv))"}
+                    """.write(to: old, atomically: true, encoding: .utf8)
+                let before = try await CoachSpoolProcess.run(["work", "--drain", "--system-prompts", old.path], database: db)
+                #expect(before.status == 0, "\(before.err)")
+                func systemPrompts(_ version: String) throws -> [String: String] {
+                    var prompts: [String: String] = [:]
+                    for row in try db.connect().query("""
+                        SELECT c.key, e.messages -> 0 ->> 'content' FROM coachspool.examples e
+                          JOIN coachspool.conversations c ON c.id = e.conversation_id WHERE e.version = \(version)
+                        """) {
+                        prompts[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
+                    }
+                    return prompts
+                }
+                let oldVersion = try db.scalar("SELECT min(version) FROM coachspool.examples", as: String.self)
+                #expect(try systemPrompts(oldVersion) == [
+                    "s:s-en": swedish.prompt(for: .personal, in: .sv), "s:s-untagged": swedish.prompt(for: .university, in: .sv),
+                    "s:s-sv": swedish.prompt(for: .personal, in: .sv),
+                ])
+
+                let after = try await CoachSpoolProcess.run(["work", "--drain"], database: db)
+                #expect(after.status == 0, "\(after.err)")
+                let newVersion = try db.scalar("SELECT max(version) FROM coachspool.examples WHERE version <> \(oldVersion)", as: String.self)
+                #expect(try systemPrompts(newVersion) == [
+                    "s:s-en": swedish.prompt(for: .personal, in: .en), "s:s-untagged": swedish.prompt(for: .university, in: .en),
+                    "s:s-sv": swedish.prompt(for: .personal, in: .sv),
+                ])
+                #expect(try systemPrompts(oldVersion).count == 3, "the old version's rows stay")
+                // Every conversation has a build of the new version: the next start queues nothing.
+                let again = try await CoachSpoolProcess.run(["work", "--drain"], database: db)
+                #expect(again.status == 0 && again.out.contains("completed 0 jobs"), "\(again.out)")
             }
         }
     }

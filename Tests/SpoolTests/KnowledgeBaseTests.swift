@@ -46,11 +46,16 @@ extension DatabaseTests {
                     let found = try await Self.search(question, db: db)
                     #expect(found.sources.contains(source), "\(question) → \(found.sources)")
                 }
-                // The rag prompt carries the chunks and the sources.
+                // The rag prompt carries the chunks, each passage under its source, in the
+                // question's language (English, detected), and lists the sources.
                 let rag = try await CoachSpoolProcess.run(["rag", "What is spaced repetition?", "-k", "2"], database: db)
                 #expect(rag.status == 0, "\(rag.err)")
-                #expect(rag.out.contains("Användarfråga: What is spaced repetition?"))
+                #expect(rag.out.hasPrefix("Based on the following information:\n[1] "), "\(rag.out)")
+                #expect(rag.out.contains("User question: What is spaced repetition?\n\nGive a helpful coaching answer:"))
                 #expect(rag.out.contains("study-techniques.en.md"))
+                // --language names the prompt's language (and filters the documents).
+                let swedish = try await CoachSpoolProcess.run(["rag", "What is spaced repetition?", "-k", "2", "--language", "sv"], database: db)
+                #expect(swedish.out.contains("Användarfråga: What is spaced repetition?\n\nGe ett hjälpsamt coaching-svar:"), "\(swedish.out)")
                 #expect(!rag.out.contains("Answer"))
 
                 // With a chat model configured, the prompt goes to {base}/chat/completions.
@@ -63,7 +68,7 @@ extension DatabaseTests {
                 #expect(answered.out.contains("Answer (coach-model):\nDouble answer to"))
                 let request = try #require(chat.requests.first?["body"] as? [String: Any])
                 let messages = try #require(request["messages"] as? [[String: Any]])
-                #expect((messages.first?["content"] as? String)?.hasPrefix("Baserat på följande information:") == true)
+                #expect((messages.first?["content"] as? String)?.hasPrefix("Based on the following information:") == true)
             }
         }
 

@@ -20,6 +20,7 @@ extension DatabaseTests {
             "check_text_limit": [.worker, .admin],
             "conversation_key": [.worker, .admin],
             "defer_space_index": [.worker, .admin],
+            "document_language": [.worker, .admin],
             "embedding_space": [.producer, .worker, .admin],
             "enqueue": [.worker, .admin],
             "erase_user": [.admin],

@@ -14,7 +14,8 @@ BEGIN
       FROM coachspool.chunks c
       JOIN coachspool.documents d ON d.id = c.document_id
      WHERE c.space_id = v_space.id AND c.tsv @@ v_query
-       AND (p_language IS NULL OR coachspool.text_config(d.language) = coachspool.text_config(p_language))
+       AND (p_language IS NULL
+            OR coachspool.text_config(coachspool.document_language(d.language, d.detected_language)) = coachspool.text_config(p_language))
        AND (p_source IS NULL OR starts_with(d.source, p_source))
      ORDER BY 6 DESC, c.id
      LIMIT p_k;

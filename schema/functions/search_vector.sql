@@ -24,7 +24,9 @@ BEGIN
                    AND ($3::text IS NULL AND $4::text IS NULL
                         OR EXISTS (SELECT 1 FROM coachspool.documents y
                                     WHERE y.id = x.document_id
-                                      AND ($3::text IS NULL OR coachspool.text_config(y.language) = coachspool.text_config($3))
+                                      AND ($3::text IS NULL
+                                           OR coachspool.text_config(coachspool.document_language(y.language, y.detected_language))
+                                              = coachspool.text_config($3))
                                       AND ($4::text IS NULL OR starts_with(y.source, $4))))
                  ORDER BY x.embedding::vector(%1$s) <=> $1
                  LIMIT $2) c

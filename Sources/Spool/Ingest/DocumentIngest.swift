@@ -11,9 +11,13 @@ import Stages
 public struct DocumentIngest: Sendable {
     /// Documents per transaction.
     public var batchSize = 200
+    /// The language of documents that name none (a JSON line without `language`, a file without
+    /// a tag such as `name.en.md`); nil: none, and the embed worker detects one in the text.
+    public var defaultLanguage: String?
 
-    public init(batchSize: Int = 200) {
+    public init(batchSize: Int = 200, defaultLanguage: String? = nil) {
         self.batchSize = batchSize
+        self.defaultLanguage = defaultLanguage
     }
 
     public struct Summary: Sendable, Equatable {
@@ -40,9 +44,9 @@ public struct DocumentIngest: Sendable {
             let exists = path != "-" && FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
             let summary: Summary
             if exists && isDirectory.boolValue {
-                summary = try Self.ingestFolder(path, conn: conn, rejects: rejects, batchSize: batchSize)
+                summary = try ingestFolder(path, conn: conn, rejects: rejects)
             } else {
-                summary = try Self.ingestLines(path, conn: conn, rejects: rejects, batchSize: batchSize)
+                summary = try ingestLines(path, conn: conn, rejects: rejects)
             }
             onPath(path, summary)
             total += summary
@@ -50,7 +54,7 @@ public struct DocumentIngest: Sendable {
         return total
     }
 
-    private static func ingestLines(_ path: String, conn: ReconnectingConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
+    private func ingestLines(_ path: String, conn: ReconnectingConnection, rejects: RejectFile) throws -> Summary {
         let data: Data
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
@@ -69,18 +73,18 @@ public struct DocumentIngest: Sendable {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             do {
                 let record = try DocumentRecord.parse(line: line, number: index + 1)
-                batch.append(DocumentInput(record, origin: "\(path == "-" ? "<stdin>" : path):\(index + 1)"))
+                batch.append(input(record, origin: "\(path == "-" ? "<stdin>" : path):\(index + 1)"))
             } catch {
                 summary.rejected += 1
                 try rejects.reject(file: path, error: error, raw: ArraySlice(line))
             }
-            if batch.count >= batchSize { summary += try store(&batch, conn: conn) }
+            if batch.count >= batchSize { summary += try Self.store(&batch, conn: conn) }
         }
-        summary += try store(&batch, conn: conn)
+        summary += try Self.store(&batch, conn: conn)
         return summary
     }
 
-    private static func ingestFolder(_ folder: String, conn: ReconnectingConnection, rejects: RejectFile, batchSize: Int) throws -> Summary {
+    private func ingestFolder(_ folder: String, conn: ReconnectingConnection, rejects: RejectFile) throws -> Summary {
         let root = URL(fileURLWithPath: folder).standardizedFileURL
         guard let enumerator = FileManager.default.enumerator(atPath: root.path) else {
             throw CoachSpoolError(.io, "cannot read the folder", file: folder)
@@ -117,11 +121,19 @@ public struct DocumentIngest: Sendable {
                 try rejects.reject(file: path, error: error, raw: [])
                 continue
             }
-            batch.append(DocumentInput(record, origin: path))
-            if batch.count >= batchSize { summary += try store(&batch, conn: conn) }
+            batch.append(input(record, origin: path))
+            if batch.count >= batchSize { summary += try Self.store(&batch, conn: conn) }
         }
-        summary += try store(&batch, conn: conn)
+        summary += try Self.store(&batch, conn: conn)
         return summary
+    }
+
+    /// The record to store: its own language (a JSON line's field, a file name's tag), else the
+    /// run's default.
+    private func input(_ record: DocumentRecord, origin: String) -> DocumentInput {
+        var input = DocumentInput(record, origin: origin)
+        input.language = record.language ?? defaultLanguage
+        return input
     }
 
     /// One transaction per batch: a crash leaves whole batches, and a rerun completes the rest.

@@ -1,6 +1,7 @@
 import CoachSpoolCore
 import Foundation
 import LibPQ
+import Stages
 
 /// An embedding space: the embedder, model, dimensions and chunker that made a set of vectors.
 public struct EmbeddingSpace: Sendable, Equatable {
@@ -20,6 +21,8 @@ public struct EmbeddingSpaceStatus: Sendable, Equatable {
     /// Documents whose current content has chunks in this space.
     public var documentsCurrent: Int
     public var chunks: Int
+    /// Chunks per language of their documents (`Language.label` of the given, else detected, one).
+    public var chunksByLanguage: [String: Int] = [:]
 
     public var isComplete: Bool { documentsCurrent == documents }
 }
@@ -50,8 +53,12 @@ public struct SearchHit: Sendable, Equatable {
     public var title: String
     public var source: String?
     public var text: String
-    /// Cosine similarity (1 − cosine distance).
+    /// The score of the search's mode (cosine similarity, text rank, or fused rank).
     public var score: Double
+    /// The chunk's place in its document (0-based) and where it starts in the document's
+    /// (unredacted) body, in Unicode scalars: what tells neighbouring chunks and their overlap.
+    public var ordinal: Int
+    public var start: Int
 }
 
 /// A knowledge document from a producer.
@@ -109,9 +116,9 @@ public enum KnowledgeBase {
             isActive: try row.decode(Bool.self, at: 7))
     }
 
-    /// Every space with its backfill progress.
+    /// Every space with its backfill progress and its chunks per language.
     public static func spaces(_ conn: PGConnection) throws -> [EmbeddingSpaceStatus] {
-        try conn.query(PGQuery(unsafeSQL: """
+        var spaces = try conn.query(PGQuery(unsafeSQL: """
             SELECT \(spaceColumns), documents, documents_current, chunks
               FROM coachspool.embedding_space_status ORDER BY id
             """)).map { row in
@@ -119,6 +126,16 @@ public enum KnowledgeBase {
                 space: try space(row), documents: try row.decode(Int.self, at: 8),
                 documentsCurrent: try row.decode(Int.self, at: 9), chunks: try row.decode(Int.self, at: 10))
         }
+        let languages = try conn.query("""
+            SELECT c.space_id, coachspool.document_language(d.language, d.detected_language), count(*)
+              FROM coachspool.chunks c JOIN coachspool.documents d ON d.id = c.document_id GROUP BY 1, 2
+            """)
+        for row in languages {
+            let id = try row.decode(Int32.self, at: 0)
+            guard let index = spaces.firstIndex(where: { $0.space.id == id }) else { continue }
+            spaces[index].chunksByLanguage[Language.label(try row.decode(String?.self, at: 1)), default: 0] += try row.decode(Int.self, at: 2)
+        }
+        return spaces
     }
 
     /// Makes `id` the space search uses. Refuses a space whose backfill is not complete unless
@@ -148,34 +165,35 @@ public enum KnowledgeBase {
     /// Top-k chunks for `query` by its mode, through the SQL function of that mode; `vector` is
     /// the query text embedded in the space's embedder (required for vector and hybrid).
     public static func search(_ conn: PGConnection, _ query: SearchQuery, vector: [Float]?) throws -> [SearchHit] {
-        let rows: PGRows
+        let search: PGQuery
         switch query.mode {
         case .text:
-            rows = try conn.query("""
-                SELECT chunk_id, document_id, title, source, body, score
-                  FROM coachspool.search_text(\(query.text), \(query.k), \(query.space), \(query.language), \(query.source))
-                """)
+            search = "coachspool.search_text(\(query.text), \(query.k), \(query.space), \(query.language), \(query.source))"
         case .vector, .hybrid:
             guard let vector else {
                 throw CoachSpoolError(.input, "\(query.mode.rawValue) search needs the question's embedding")
             }
-            rows = try query.mode == .vector
-                ? conn.query("""
-                    SELECT chunk_id, document_id, title, source, body, score
-                      FROM coachspool.search_vector(\(PGVector(vector))::vector, \(query.k), \(query.space), \(query.language), \(query.source))
-                    """)
-                : conn.query("""
-                    SELECT chunk_id, document_id, title, source, body, score
-                      FROM coachspool.search_hybrid(\(query.text), \(PGVector(vector))::vector, \(query.k), \(query.space),
+            search = query.mode == .vector
+                ? "coachspool.search_vector(\(PGVector(vector))::vector, \(query.k), \(query.space), \(query.language), \(query.source))"
+                : """
+                    coachspool.search_hybrid(\(query.text), \(PGVector(vector))::vector, \(query.k), \(query.space),
                            \(query.language), \(query.source), \(query.fusion.k), \(query.fusion.textWeight),
                            \(query.fusion.vectorWeight), \(query.fusion.candidates))
-                    """)
+                    """
         }
-        return try rows.map { row in
+        // The functions' rows in their order, with each chunk's place in its document.
+        let statement: PGQuery = "SELECT s.chunk_id, s.document_id, s.title, s.source, s.body, s.score, c.ordinal, c.start_offset FROM "
+            + search + """
+                 WITH ORDINALITY AS s(chunk_id, document_id, title, source, body, score, rank)
+                  JOIN coachspool.chunks c ON c.id = s.chunk_id
+                 ORDER BY s.rank
+                """
+        return try conn.query(statement).map { row in
             SearchHit(
                 chunkID: try row.decode(Int64.self, at: 0), documentID: try row.decode(Int64.self, at: 1),
                 title: try row.decode(String.self, at: 2), source: try row.decode(String?.self, at: 3),
-                text: try row.decode(String.self, at: 4), score: try row.decode(Double.self, at: 5))
+                text: try row.decode(String.self, at: 4), score: try row.decode(Double.self, at: 5),
+                ordinal: try row.decode(Int.self, at: 6), start: try row.decode(Int.self, at: 7))
         }
     }
 

@@ -1,4 +1,5 @@
 import LibPQ
+import Stages
 
 /// The conversation memory (`coachspool.memories`): a user's earlier exchanges, redacted, of users
 /// who granted retrieval consent.
@@ -11,6 +12,11 @@ public enum Memory {
         public var rating: Int?
         /// Cosine similarity.
         public var score: Double
+
+        /// The hit as a RAG prompt's input.
+        public var retrieved: RetrievedText {
+            RetrievedText(origin: .memory(interaction: interactionID), text: text)
+        }
     }
 
     /// One user's exchanges nearest to a question's vector (`coachspool.recall`).

@@ -108,7 +108,7 @@ public struct ConversationStage: Sendable {
             mode: conversation.first?.mode.rawValue, language: conversation.lazy.compactMap(\.language).first,
             first_at: times.min(), last_at: times.max()))
         guard let mode = conversation.first?.mode else { return rows }
-        let output = builder.build(mode: mode, turns: conversation.map(\.turn))
+        let output = builder.build(mode: mode, language: Self.language(conversation), turns: conversation.map(\.turn))
         var memo: [String: Int] = [:]
         func tokens(_ messages: [ChatMessage]) -> Int { counter.count(Self.counted(messages), memo: &memo) }
         if let messages = output.messages {
@@ -138,6 +138,15 @@ public struct ConversationStage: Sendable {
                 content_hash: ContentFingerprint.of(example.prompt + [completion]).hexString))
         }
         return rows
+    }
+
+    /// The language of the conversation's prompt (`Language.resolve`): its first tag, else the
+    /// language of its own redacted texts (the first 20 exchanges: the detector reads 2,000 words
+    /// at most), else Swedish.
+    static func language(_ conversation: [Turn]) -> Language {
+        Language.resolve(tag: conversation.lazy.compactMap(\.language).first) {
+            conversation.prefix(20).map { $0.turn.userInput + "\n" + $0.turn.aiResponse }.joined(separator: "\n")
+        }
     }
 
     private static func counted(_ messages: [ChatMessage]) -> [ChatTokenCounter.Message] {

@@ -1,6 +1,5 @@
 import CoachSpoolCore
 import Crypto
-import Foundation
 
 /// One exchange of a conversation as the example builder sees it: redacted texts, the quality
 /// verdict and the latest feedback. Regenerations (several answers to one user turn) share a
@@ -75,49 +74,12 @@ public struct BinaryFeedbackExample: Sendable, Equatable {
     public var interactionID: Int64
 }
 
-/// The system prompt per mode; defaults are the seed's Swedish prompts.
-public struct SystemPrompts: Sendable, Equatable {
-    public var personal = "Du är en AI-coach som hjälper användare med personlig utveckling."
-    public var university = "Du är en AI-coach som hjälper med personlig utveckling och universitets-AI-implementation."
-
-    public init() {}
-
-    /// Reads `{"personal": "...", "university": "..."}` (either may be left out: the default
-    /// stays). Errors name the field and what was expected.
-    public init(json: [UInt8]) throws(CoachSpoolError) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else {
-            throw CoachSpoolError(.configuration, "expected a JSON object {\"personal\": \"…\", \"university\": \"…\"}")
-        }
-        for key in object.keys where Mode(rawValue: key) == nil {
-            throw CoachSpoolError(.configuration, "\(key): unknown mode; expected personal or university")
-        }
-        for mode in Mode.allCases {
-            guard let value = object[mode.rawValue] else { continue }
-            guard let text = value as? String, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw CoachSpoolError(.configuration, "\(mode.rawValue): expected a non-empty string")
-            }
-            switch mode {
-            case .personal: personal = text
-            case .university: university = text
-            }
-        }
-    }
-
-    public func prompt(for mode: Mode) -> String {
-        switch mode {
-        case .personal: personal
-        case .university: university
-        }
-    }
-}
-
-
 /// Turns a conversation (one session, or one interaction without a session) into fine-tuning
 /// data. Pure.
 ///
-/// - SFT: the system prompt of the mode, then per turn the user message and one answer: of
-///   several answers to a turn (regenerations) the accepted one with the best rating, latest
-///   first on ties. Accepted answers have weight 1; rejected ones stay as context with weight 0,
+/// - SFT: the system prompt of the mode and language (`SystemPrompts`), then per turn the user
+///   message and one answer: of several answers to a turn (regenerations) the accepted one with
+///   the best rating, latest first on ties. Accepted answers have weight 1; rejected ones stay as context with weight 0,
 ///   except at the end, where they would be context for nothing. No accepted answer: no example.
 /// - DPO: a turn with answers of different ratings gives the best against the worst, with the
 ///   conversation before it (the chosen answers) as input.
@@ -133,11 +95,13 @@ public struct ExampleBuilder: Sendable {
         self.sourceVersions = sourceVersions
     }
 
-    /// Names everything that shapes the output: stored with each example.
+    /// Names everything that shapes the output: stored with each example. v2: prompts per
+    /// language (every prompt, in `SystemPrompts.all` order, and the detector that picks the
+    /// language of untagged conversations).
     public var version: String {
-        let parts = [prompts.personal, prompts.university] + sourceVersions
+        let parts = prompts.all + [LanguageDetector.version] + sourceVersions
         let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8))
-        return "examples-v1:" + digest.prefix(6).hexString
+        return "examples-v2:" + digest.prefix(6).hexString
     }
 
     public struct Output: Sendable, Equatable {
@@ -148,8 +112,9 @@ public struct ExampleBuilder: Sendable {
         public var binaryFeedback: [BinaryFeedbackExample]
     }
 
-    public func build(mode: Mode, turns: [ConversationTurn]) -> Output {
-        let system = ChatMessage(role: .system, content: prompts.prompt(for: mode))
+    /// `language`: the conversation's, as `Language.resolve` decides it (`ConversationStage`).
+    public func build(mode: Mode, language: Language, turns: [ConversationTurn]) -> Output {
+        let system = ChatMessage(role: .system, content: prompts.prompt(for: mode, in: language))
         var messages = [system]
         var preferences: [PreferencePair] = []
         var binary: [BinaryFeedbackExample] = []

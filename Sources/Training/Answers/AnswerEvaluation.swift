@@ -136,7 +136,8 @@ public struct AnswerEvaluation: Sendable {
                 var ragPrompt: [ChatMessage]?
                 if !detail.sources.isEmpty, let last = prompt.lastIndex(where: { $0.role == .user }) {
                     ragPrompt = prompt
-                    ragPrompt![last].content = RagPrompt.make(question: prompt[last].content, context: detail.sources.map(\.text))
+                    ragPrompt![last].content = RagPrompt.make(
+                        question: prompt[last].content, language: detail.question.language, retrieved: detail.sources.map(\.retrieved))
                 }
                 return .init(id: detail.question.id, messages: AnswerGeneration.messages(prompt),
                              rag_messages: ragPrompt.map(AnswerGeneration.messages), reference: detail.question.reference)

@@ -64,6 +64,14 @@ public struct HeldOutQuestion: Sendable, Equatable {
     public var prompt: [ChatMessage]
     /// The accepted answer the user got (redacted, as every stored example).
     public var reference: String
+    /// The conversation's language tag, as logged (`conversation_builds.language`).
+    public var languageTag: String?
+
+    /// The language of a RAG prompt for this question: as the conversation's system prompt was
+    /// chosen (`Language.resolve`: its tag, else the language of its texts, else Swedish).
+    public var language: Language {
+        Language.resolve(tag: languageTag) { prompt.filter { $0.role != .system }.map(\.content).joined(separator: "\n") }
+    }
 
     /// The user's last message: what retrieval searches for.
     public var lastUserMessage: String { prompt.last(where: { $0.role == .user })?.content ?? "" }
@@ -128,16 +136,20 @@ public struct HeldOutQuestions: Sendable {
         let decoder = JSONDecoder()
         var questions: [HeldOutQuestion] = []
         let examples = try conn.query("""
-            SELECT c.key, x.messages::text FROM coachspool.examples x JOIN coachspool.conversations c ON c.id = x.conversation_id
+            SELECT c.key, x.messages::text, b.language FROM coachspool.examples x
+              JOIN coachspool.conversations c ON c.id = x.conversation_id
+              JOIN coachspool.conversation_builds b ON b.conversation_id = x.conversation_id AND b.version = x.version
              WHERE x.version = \(version) AND x.conversation_id = ANY(\(heldOut.map(\.0))::bigint[]) ORDER BY c.key
             """)
         for row in examples {
             let key = try row.decode(String.self, at: 0)
             let messages = try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8))
+            let languageTag = try row.decode(String?.self, at: 2)
             for (index, message) in messages.enumerated() where message.role == .assistant && message.weight != 0 {
                 let prompt = messages[..<index].map { ChatMessage(role: $0.role, content: $0.content) }
                 guard prompt.last?.role == .user else { continue }  // a greeting answers nobody
-                questions.append(HeldOutQuestion(id: "\(key)#\(index)", conversation: key, prompt: prompt, reference: message.content))
+                questions.append(HeldOutQuestion(
+                    id: "\(key)#\(index)", conversation: key, prompt: prompt, reference: message.content, languageTag: languageTag))
             }
         }
         if let samples, questions.count > samples { questions = Array(questions.prefix(samples)) }
