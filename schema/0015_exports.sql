@@ -33,7 +33,7 @@ REVOKE INSERT, UPDATE, DELETE ON coachspool.exports, coachspool.export_conversat
 -- Interactions are append-only: only erasure deletes them. Whatever deletes them, the training
 -- runs that learnt from their conversations and the exports whose files hold them are flagged
 -- first: one trigger for all lineage (it replaces 0008's flag_training_runs_on_erasure).
-CREATE FUNCTION coachspool.flag_lineage_on_erasure() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION coachspool.flag_lineage_on_erasure() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     WITH erased AS (
         SELECT c.id FROM coachspool.conversations c
@@ -49,8 +49,8 @@ BEGIN
     RETURN NULL;
 END
 $$;
-DROP TRIGGER interactions_erased ON coachspool.interactions;
-DROP FUNCTION coachspool.flag_training_runs_on_erasure();
+DROP TRIGGER IF EXISTS interactions_erased ON coachspool.interactions;
+DROP FUNCTION IF EXISTS coachspool.flag_training_runs_on_erasure();
 CREATE TRIGGER interactions_erased AFTER DELETE ON coachspool.interactions
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION coachspool.flag_lineage_on_erasure();
 

@@ -1,6 +1,7 @@
 import CoachSpoolCore
 import ArgumentParser
 import Foundation
+import LibPQ
 import Spool
 import Stages
 import Tokenizers
@@ -93,9 +94,20 @@ struct ExportCommand: AsyncParsableCommand {
             validator: validator, cost: .init(epochs: epochs, pricePer1KTokens: pricePer1KTokens))
         let (mode, requested, read, format) = (coachMode ?? deprecatedMode, pipelineVersion, read, format)
         let manifest = try await Blocking.run {
-            try export.run(version: requested, filter: { .init(version: $0, mode: mode, since: sinceDate) },
-                           on: try read.connect(application: "coachspool-export"),
-                           recordOn: try openConnection(application: "coachspool-export"))
+            // The record goes to the primary even when a replica serves the reads: an export
+            // nobody recorded is one erasure could not name. Checked before anything is read.
+            let recorder: PGConnection
+            do {
+                recorder = try openConnection(application: "coachspool-export")
+            } catch let error as PGError where error.isConnectionProblem {
+                throw CoachSpoolError(.configuration, """
+                    the primary (DATABASE_URL) is unreachable, and every export is recorded there (coachspool.exports) \
+                    so that erasing a person can name the folders holding their text; nothing was read or written: \
+                    export again when the primary is back (--read-url only moves the reading)
+                    """, underlying: error)
+            }
+            return try export.run(version: requested, filter: { .init(version: $0, mode: mode, since: sinceDate) },
+                                  on: try read.connect(application: "coachspool-export"), recordOn: recorder)
         }
         print(manifest.summaryLine)
         let recommended = format.recommendedTrainExamples

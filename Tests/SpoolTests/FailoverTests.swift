@@ -233,11 +233,18 @@ extension DatabaseTests {
                 let onThePrimary = try await CoachSpoolProcess.run(["status", "--json"], database: primary)
                 #expect(onThePrimary.out.contains("\"role\" : \"primary\"") && onThePrimary.out.contains("coachspool_standby"), "\(onThePrimary.out)")
 
+                // An export reads on the replica but is recorded on the primary (erasure names it):
+                // with the primary away it refuses before writing anything.
+                let unrecorded = temporaryFile("export-unrecorded")
+                let refused = try await CoachSpoolProcess.run(
+                    ["export", "--format", "openai", "--out", unrecorded.path], database: nowhere, environment: ["COACHSPOOL_READ_URL": pair.standbyURL])
+                #expect(refused.status != 0 && refused.err.contains("every export is recorded there"), "\(refused.err)")
+                #expect(!FileManager.default.fileExists(atPath: unrecorded.appendingPathComponent("train.jsonl").path))
                 var sums: [String] = []
-                for (name, database, environment) in [("primary", primary, [String: String]()), ("replica", nowhere, ["COACHSPOOL_READ_URL": pair.standbyURL])] {
+                for (name, environment) in [("primary", [String: String]()), ("replica", ["COACHSPOOL_READ_URL": pair.standbyURL])] {
                     let out = temporaryFile("export-\(name)")
                     let export = try await CoachSpoolProcess.run(
-                        ["export", "--format", "openai", "--out", out.path], database: database, environment: environment)
+                        ["export", "--format", "openai", "--out", out.path], database: primary, environment: environment)
                     #expect(export.status == 0, "\(export.err)")
                     sums.append(try String(contentsOf: out.appendingPathComponent("train.jsonl"), encoding: .utf8))
                 }
