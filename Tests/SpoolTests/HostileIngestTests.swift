@@ -121,6 +121,10 @@ extension DatabaseTests {
                 #expect(refused.status == 1)
                 #expect(refused.err.hasPrefix("error: \(empty.path): a folder without .jsonl"), "\(refused.err)")
                 #expect(refused.err.split(separator: "\n").count == 1 && !refused.err.contains("NSCocoaErrorDomain"))
+                // The same for documents: a folder with nothing to store is not "stored 0".
+                let noDocuments = try await CoachSpoolProcess.run(["ingest", "--format", "documents", empty.path], database: db)
+                #expect(noDocuments.status == 1)
+                #expect(noDocuments.err == "error: \(empty.path): a folder without .md or .txt files (JSON Lines documents: give the .jsonl files)\n", "\(noDocuments.err)")
             }
         }
 

@@ -92,6 +92,9 @@ public struct DocumentIngest: Sendable {
         let files = enumerator.compactMap { $0 as? String }
             .filter { $0.hasSuffix(".md") || $0.hasSuffix(".txt") }
             .sorted()
+        guard !files.isEmpty else {
+            throw CoachSpoolError(.io, "a folder without .md or .txt files (JSON Lines documents: give the .jsonl files)", file: folder)
+        }
         var summary = Summary()
         var batch: [DocumentInput] = []
         for relative in files {
