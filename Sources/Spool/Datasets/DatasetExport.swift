@@ -154,7 +154,7 @@ public struct DatasetExport: Sendable {
         guard train >= minimum.count else {
             let excluded = summary.excluded.isEmpty ? "none" : summary.excluded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             let waiting = accounting.waiting == 0 ? "" : """
-                ; \(accounting.waiting) interactions are still being processed (\(accounting.waitingReady) waiting, \
+                ; \(accounting.waiting) interactions are still being processed (\(accounting.waitingReady) ready, \
                 \(accounting.waitingRunning) running): run `coachspool work` or wait, then export again
                 """
             let consent = accounting.noTrainingConsent == 0 ? "" : """
