@@ -33,13 +33,13 @@ struct IngestCommand: AsyncParsableCommand {
     var language: String?
 
     @Option(help: "Records per transaction.")
-    var batchSize = 5000
+    var batchSize = IngestPipeline.defaultBatchSize
 
     @Option(help: "Threads that parse and store batches concurrently, each with its own connection.")
-    var writers = 3
+    var writers = IngestPipeline.defaultWriters
 
     @Option(help: "Seconds to keep retrying a batch (or the first connection) on new connections while the database is away: a restart, a failover to the standby of a multi-host URL. 0: fail at once.")
-    var reconnectTimeout = 120.0
+    var reconnectTimeout = Double(IngestPipeline.defaultReconnectPatience.components.seconds)
 
     @Argument(help: "Input files; - reads stdin. A folder: its .jsonl/.ndjson files (interactions, sessions) or its .md/.txt files (documents).")
     var files: [String]

@@ -153,7 +153,7 @@ public final class PGConnection {
         let primary = field(Int32(UInt8(ascii: "M"))) ?? Self.trimmed(PQresultErrorMessage(result))
         let detail = field(Int32(UInt8(ascii: "D")))
         let code: PGError.Code
-        if state == SQLState.queryCanceled {
+        if state == PGError.SQLState.queryCanceled {
             code = .cancelled
         } else if state == nil && !isHealthy {
             code = .connectionLost

@@ -23,14 +23,27 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         public var description: String { name }
     }
 
-    /// The SQLSTATEs the code branches on, by PostgreSQL's names.
+    /// The SQLSTATEs the code branches on, by PostgreSQL's names (Appendix A of its manual):
+    /// the one place they are spelled out.
     public enum SQLState {
         public static let invalidParameterValue = "22023"
         public static let characterNotInRepertoire = "22021"
         public static let foreignKeyViolation = "23503"
         public static let notNullViolation = "23502"
+        public static let uniqueViolation = "23505"
         public static let checkViolation = "23514"
+        public static let readOnlySQLTransaction = "25006"
+        public static let deadlockDetected = "40P01"
+        public static let insufficientPrivilege = "42501"
+        public static let undefinedTable = "42P01"
+        public static let undefinedFunction = "42883"
+        public static let undefinedColumn = "42703"
+        public static let invalidSchemaName = "3F000"
         public static let lockNotAvailable = "55P03"
+        public static let queryCanceled = "57014"
+        public static let adminShutdown = "57P01"
+        public static let crashShutdown = "57P02"
+        public static let cannotConnectNow = "57P03"
     }
 
     public var code: Code
@@ -60,7 +73,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         guard let state = sqlState else { return false }
         // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now;
         // 25006: read-only transaction (in recovery).
-        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" || state == "25006"
+        return state.hasPrefix("08")
+            || [SQLState.adminShutdown, SQLState.crashShutdown, SQLState.cannotConnectNow, SQLState.readOnlySQLTransaction].contains(state)
     }
 
     /// The server (or the client, before sending) refused a value: a data exception (class 22),
@@ -76,7 +90,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     /// 42883, 42703): against CoachSpool's schema, a database not (or not fully) migrated.
     public var isUndefinedObject: Bool {
         guard let state = sqlState else { return false }
-        return ["42P01", "3F000", "42883", "42703"].contains(state)
+        return [SQLState.undefinedTable, SQLState.invalidSchemaName, SQLState.undefinedFunction, SQLState.undefinedColumn].contains(state)
     }
 
     /// Whether to try again on a new connection: a connection problem that a retry may mend.
@@ -106,8 +120,3 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     }
 }
 
-/// Well-known SQLSTATE values that callers branch on.
-public enum SQLState {
-    public static let uniqueViolation = "23505"
-    public static let queryCanceled = "57014"
-}

@@ -177,20 +177,6 @@ public enum JobQueue {
         return Failed(retrying: states.count - dead, dead: dead)
     }
 
-    /// Gives jobs back without counting an attempt against them (graceful shutdown mid-batch).
-    @discardableResult
-    public static func release(_ conn: PGConnection, owner: String, jobs: [ClaimedJob]) throws -> Int {
-        guard !jobs.isEmpty else { return 0 }
-        return try conn.query(PGQuery(
-            unsafeSQL: """
-                UPDATE coachspool.jobs j
-                   SET state = 'ready', run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-                       max_attempts = j.max_attempts + 1
-                 WHERE \(leaseHeld)
-                """,
-            binds: leaseBinds(jobs, owner: owner))).affectedRows
-    }
-
     /// Makes jobs whose lease expired claimable again (or dead, when that was their last
     /// attempt: a job that kills its worker every time must not loop forever).
     ///

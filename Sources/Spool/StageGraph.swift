@@ -21,15 +21,15 @@ public enum StageGraph {
         Stage(
             kind: "interaction", source: "interactions",
             queuedBy: ["ingest", "log_interaction()", "log_feedback()"],
-            writes: ["quality_verdicts", "interaction_texts", "conversations", "jobs (conversation)"]),
+            writes: ["quality_verdicts", "interaction_texts", "conversations", "jobs (conversation)", "jobs (memory:N, retrieval consent)"]),
         Stage(
             kind: "conversation", source: "conversations",
-            queuedBy: ["interaction completion", "set_consent() (consent trigger)", "erase_user()"],
+            queuedBy: ["interaction completion", "set_consent() (consent trigger)", "erase_user()", "worker start (built under another examples version)"],
             writes: ["conversation_builds", "examples", "preference_pairs", "feedback_examples"]),
         Stage(
             kind: "embed:N", source: "documents",
-            queuedBy: ["upsert_document() / ingest --format documents", "register_space()"],
-            writes: ["chunks (space N)"]),
+            queuedBy: ["upsert_document() / ingest --format documents", "register_space()", "0016 (documents without a language, once)"],
+            writes: ["chunks (space N)", "documents.detected_language"]),
         Stage(
             kind: "memory:N", source: "interactions",
             queuedBy: ["interaction completion (user with retrieval consent)", "set_consent() (retrieval granted)", "register_space()"],

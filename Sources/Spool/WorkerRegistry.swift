@@ -55,7 +55,7 @@ public enum WorkerRegistry {
                     DELETE FROM coachspool.workers w USING coachspool.gone_workers g WHERE w.id = g.id
                     RETURNING g.id, extract(epoch FROM g.since_heartbeat)::float8, g.stopped_at IS NOT NULL
                     """))
-            } catch let error as PGError where error.sqlState == "42501" {
+            } catch let error as PGError where error.sqlState == PGError.SQLState.insufficientPrivilege {
                 // a role that may not delete (a read-only monitor): it reads them below
             }
         }

@@ -91,16 +91,6 @@ extension DatabaseTests {
             }
         }
 
-        @Test func releaseGivesJobsBackWithoutSpendingAnAttempt() async throws {
-            try await TestDatabase.with { db in
-                _ = try seed(db, count: 3)
-                let conn = try db.connect()
-                let held = try JobQueue.claim(conn, owner: "A", limit: 3, leaseSeconds: 30)
-                #expect(try JobQueue.release(conn, owner: "A", jobs: held) == 3)
-                #expect(try conn.query("SELECT bool_and(state = 'ready' AND max_attempts = 6) FROM coachspool.jobs").scalar(Bool.self))
-            }
-        }
-
         /// A kind this worker does not know (written by a newer version) is left for a worker
         /// that does, and does not keep a drain waiting.
         @Test func onlyTheWorkersKindsAreClaimed() async throws {

@@ -41,7 +41,7 @@ extension DatabaseTests {
                 try conn.query("INSERT INTO t VALUES (\("secret-value"))")
                 let error = try #require(throws: PGError.self) { try conn.query("INSERT INTO t VALUES (\("secret-value"))") }
                 #expect(error.code == .server)
-                #expect(error.sqlState == SQLState.uniqueViolation)
+                #expect(error.sqlState == PGError.SQLState.uniqueViolation)
                 #expect(!error.description.contains("secret-value"), "description must not quote row values")
                 #expect(error.debugDescription.contains("secret-value"))
                 // The connection stays usable after an error.
@@ -134,7 +134,7 @@ extension DatabaseTests {
                 cancelThread.start()
                 let error = try #require(throws: PGError.self) { try conn.query("SELECT pg_sleep(30)") }
                 #expect(error.code == .cancelled)
-                #expect(error.sqlState == SQLState.queryCanceled)
+                #expect(error.sqlState == PGError.SQLState.queryCanceled)
                 #expect(Date().timeIntervalSince(started) < 10)
                 #expect(try conn.query("SELECT 2").scalar(Int.self) == 2)
             }

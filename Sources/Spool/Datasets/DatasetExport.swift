@@ -93,11 +93,6 @@ public struct DatasetExport: Sendable {
         return try export(DatasetReader(source: format.source, filter: filter(version)), on: conn, recordOn: recorder)
     }
 
-    public func run(_ reader: DatasetReader, on conn: PGConnection, recordOn recorder: PGConnection?) throws -> Result {
-        try claimFolder()
-        return try export(reader, on: conn, recordOn: recorder)
-    }
-
     /// Jobs that prepare interactions or build conversations, not yet done (ready or running).
     static func pendingJobs(_ conn: PGConnection) throws -> Int {
         try conn.query("SELECT count(*) FROM coachspool.jobs WHERE kind IN ('interaction', 'conversation') AND state <> 'dead'")

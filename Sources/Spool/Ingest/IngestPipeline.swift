@@ -20,7 +20,15 @@ public struct IngestPipeline: Sendable {
     public var reconnectPatience: Duration
     public var logger: Logger
 
-    public init(parser: LineParser, batchSize: Int = 5000, writers: Int = 2, reconnectPatience: Duration = .seconds(120),
+    /// Records per transaction, and writer threads: the settings docs/benchmarks.md measures
+    /// ingest with; `ingest --batch-size/--writers` default to these (one definition).
+    public static let defaultBatchSize = 5000
+    public static let defaultWriters = 3
+    /// How long ingest keeps retrying while the database is away (`--reconnect-timeout`).
+    public static let defaultReconnectPatience: Duration = .seconds(120)
+
+    public init(parser: LineParser, batchSize: Int = defaultBatchSize, writers: Int = defaultWriters,
+                reconnectPatience: Duration = defaultReconnectPatience,
                 logger: Logger = Logger(label: "coachspool.ingest")) {
         self.parser = parser
         self.batchSize = batchSize

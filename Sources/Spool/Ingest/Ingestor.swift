@@ -118,7 +118,7 @@ public final class Ingestor {
         while true {
             do {
                 return try body()
-            } catch let error as PGError where error.sqlState == "40P01" && attempt < 5 {
+            } catch let error as PGError where error.sqlState == PGError.SQLState.deadlockDetected && attempt < 5 {
                 attempt += 1
                 Thread.sleep(forTimeInterval: Double.random(in: 0.01...0.05) * Double(attempt))
             }

@@ -98,7 +98,7 @@ public enum SpaceIndex {
             try conn.execute(unsafeSQL: try conn.query("SELECT coachspool.space_index_ddl(\(space), true)").scalar(String.self))
             return true
         } catch {
-            if error.sqlState == "42501" { return false }
+            if error.sqlState == PGError.SQLState.insufficientPrivilege { return false }
             throw error
         }
     }
