@@ -19,37 +19,37 @@ struct WorkCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     @Option(help: "Claim loops in this process, each with its own connection (two by default: one claims while the other's completion commits).")
-    var concurrency = 2
+    var concurrency = WorkerConfiguration.Defaults.concurrency
 
     @Option(help: "Jobs per claim.")
-    var batchSize = 100
+    var batchSize = WorkerConfiguration.Defaults.batchSize
 
     @Option(help: "Seconds a claim stays ours without a heartbeat (heartbeats come every third of it).")
-    var lease = 30.0
+    var lease = WorkerConfiguration.Defaults.leaseSeconds
 
     @Option(help: "Seconds between polls when idle (NOTIFY usually wakes the worker sooner).")
-    var poll = 5.0
+    var poll = WorkerConfiguration.Defaults.pollSeconds
 
     @Flag(help: "Exit 0 once no job is ready, running or waiting for a retry.")
     var drain = false
 
     @Option(help: "Seconds SIGTERM/SIGINT gives the batches in hand; then statements still running are cancelled (their leases expire) and the worker exits.")
-    var shutdownTimeout = 20.0
+    var shutdownTimeout = WorkerConfiguration.Defaults.shutdownSeconds
 
     @Option(help: "Seconds after which a statement of this worker counts as stalled: readiness fails and one line is logged until it completes.")
-    var stallThreshold = 10.0
+    var stallThreshold = WorkerConfiguration.Defaults.stallSeconds
 
     @Option(help: "Seconds before the first retry of a failed job; doubles per attempt (with jitter), up to 10 minutes.")
-    var retryBase = 2.0
+    var retryBase = RetryPolicy().baseSeconds
 
     @Option(help: "Quality filter: the lowest rating accepted.")
-    var minRating = 3
+    var minRating = QualityFilter().minRating
 
     @Option(help: "Quality filter: user_input must be longer than this (characters).")
-    var minInputLength = 10
+    var minInputLength = QualityFilter().minUserInputLength
 
     @Option(help: "Quality filter: ai_response must be longer than this (characters).")
-    var minResponseLength = 20
+    var minResponseLength = QualityFilter().minResponseLength
 
     @Option(help: "Fine-tuning examples: a JSON file of system prompts, {\"personal\": \"…\", \"university\": \"…\"} for every language or {\"sv\": {\"personal\": \"…\", \"university\": \"…\"}, \"en\": {…}} per language, replacing the defaults (the seed's Swedish prompts, English equivalents); a change is a new examples version, and the worker queues the conversations built under another version.")
     var systemPrompts: String?
@@ -69,16 +69,16 @@ struct WorkCommand: AsyncParsableCommand {
     var embedBatchSize = EmbedderFactory.defaultBatchSize
 
     @Option(help: "Knowledge index: a backlog of at least this many documents on a space holding fewer vectors than this defers the space's HNSW index until the backlog has drained (a new space always starts without one).")
-    var indexDeferThreshold = 1000
+    var indexDeferThreshold = SpaceIndexSettings().deferThreshold
 
     @Option(help: "Knowledge index: maintenance_work_mem of the index build (PostgreSQL units, e.g. 512MB, 2GB).")
-    var indexBuildMemory = "1GB"
+    var indexBuildMemory = SpaceIndexSettings().buildMemory
 
     @Option(help: "Knowledge index: max_parallel_maintenance_workers of the index build.")
-    var indexBuildWorkers = 2
+    var indexBuildWorkers = SpaceIndexSettings().parallelWorkers
 
     @Option(help: "Knowledge index: seconds between checks whether the space's index is due.")
-    var indexCheckInterval = 5.0
+    var indexCheckInterval = WorkerConfiguration.Defaults.indexCheckSeconds
 
     @Option(help: "Serve Prometheus metrics on http://HOST:PORT/metrics and a readiness probe on /ready (off when not given; 0 picks a free port).")
     var metricsPort: Int?
@@ -87,7 +87,7 @@ struct WorkCommand: AsyncParsableCommand {
     var metricsHost = ListenAddress.defaultHost
 
     @Option(help: "Seconds between refreshes of the queue-depth gauges (one scan of the jobs table each), with --metrics-port.")
-    var queueDepthInterval = 15.0
+    var queueDepthInterval = WorkerConfiguration.Defaults.queueDepthSeconds
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }

@@ -5,26 +5,39 @@ import Stages
 
 /// How a worker process runs. Every knob has a default that suits the embedded setup.
 public struct WorkerConfiguration: Sendable {
+    /// The defaults, once: these properties and `coachspool work`'s options start from them.
+    public enum Defaults {
+        public static let concurrency = 2
+        public static let batchSize = 100
+        public static let leaseSeconds = 30.0
+        public static let pollSeconds = 5.0
+        public static let shutdownSeconds = 20.0
+        public static let stallSeconds = 10.0
+        public static let indexCheckSeconds = 5.0
+        /// With metrics exported (`work --metrics-port`): one scan of the jobs table per refresh.
+        public static let queueDepthSeconds = 15.0
+    }
+
     public var conninfo: String
     /// Claim loops in this process, each with its own connection. Two keep the database busy
     /// while one loop waits for its round trips (claim → ack at batch 100: 40k jobs/s with two
     /// vs 24k with one on the benchmark machine; docs/benchmarks.md).
-    public var concurrency = 2
+    public var concurrency = Defaults.concurrency
     /// Jobs per claim.
-    public var batchSize = 100
+    public var batchSize = Defaults.batchSize
     /// How long a claim stays ours without a heartbeat; heartbeats come every third of it.
-    public var leaseSeconds = 30.0
+    public var leaseSeconds = Defaults.leaseSeconds
     /// Polling interval when idle; NOTIFY usually wakes the loop sooner.
-    public var pollSeconds = 5.0
+    public var pollSeconds = Defaults.pollSeconds
     /// Exit once no job is ready, running or waiting for a retry.
     public var drain = false
     /// Graceful shutdown's deadline: the batches in hand get this long to finish; then the
     /// statements still running are cancelled (their leases expire and other workers redo the
     /// jobs), and a process whose statements do not return even then exits anyway.
-    public var shutdownSeconds = 20.0
+    public var shutdownSeconds = Defaults.shutdownSeconds
     /// A claim loop's statement running longer than this counts as stalled: readiness fails, the
     /// gauge `coachspool_worker_statements_stalled` shows it, one log line.
-    public var stallSeconds = 10.0
+    public var stallSeconds = Defaults.stallSeconds
     public var retry = RetryPolicy()
     public var quality = QualityFilter()
     /// Redaction and token counting (needs the cl100k ranks file, hence no default).
@@ -48,7 +61,7 @@ public struct WorkerConfiguration: Sendable {
     /// When and how the space's HNSW index is built (with `knowledge`).
     public var spaceIndex = SpaceIndexSettings()
     /// Seconds between checks of the space's index (one cheap query; a build blocks its thread only).
-    public var indexCheckSeconds = 5.0
+    public var indexCheckSeconds = Defaults.indexCheckSeconds
     /// Seconds between refreshes of the queue-depth gauges (a scan of the jobs table per
     /// refresh); `nil`: not measured, as when no metrics are exported.
     public var queueDepthSeconds: Double?
