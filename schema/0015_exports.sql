@@ -30,29 +30,9 @@ CREATE INDEX export_conversations_conversation ON coachspool.export_conversation
 GRANT INSERT, UPDATE ON coachspool.exports, coachspool.export_conversations TO coachspool_admin;
 REVOKE INSERT, UPDATE, DELETE ON coachspool.exports, coachspool.export_conversations FROM coachspool_worker;
 
--- Interactions are append-only: only erasure deletes them. Whatever deletes them, the training
--- runs that learnt from their conversations and the exports whose files hold them are flagged
--- first: one trigger for all lineage (it replaces 0008's flag_training_runs_on_erasure).
-CREATE OR REPLACE FUNCTION coachspool.flag_lineage_on_erasure() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    WITH erased AS (
-        SELECT c.id FROM coachspool.conversations c
-         WHERE c.key IN (SELECT coachspool.conversation_key(g.session_id, g.idempotency_key) FROM gone g)
-    ), runs AS (
-        UPDATE coachspool.training_runs r SET contains_erased_data = true
-         WHERE NOT r.contains_erased_data
-           AND r.id IN (SELECT l.run_id FROM coachspool.training_run_conversations l JOIN erased e ON e.id = l.conversation_id)
-    )
-    UPDATE coachspool.exports x SET contains_erased_data = true
-     WHERE NOT x.contains_erased_data
-       AND x.id IN (SELECT l.export_id FROM coachspool.export_conversations l JOIN erased e ON e.id = l.conversation_id);
-    RETURN NULL;
-END
-$$;
-DROP TRIGGER IF EXISTS interactions_erased ON coachspool.interactions;
-DROP FUNCTION IF EXISTS coachspool.flag_training_runs_on_erasure();
-CREATE TRIGGER interactions_erased AFTER DELETE ON coachspool.interactions
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION coachspool.flag_lineage_on_erasure();
+-- Erasure flags these exports as it flags training runs: one trigger for all lineage,
+-- `flag_lineage_on_erasure` (schema/functions/flag_lineage_on_erasure.sql, which also moves the
+-- trigger over from 0008's flag_training_runs_on_erasure).
 
 -- For admins: one line per export, newest first.
 CREATE VIEW coachspool.export_overview AS

@@ -90,7 +90,7 @@ struct EraseCommand: AsyncParsableCommand {
         let summary = erased.removed.map { "\($0.table) \($0.rows)" }.joined(separator: ", ")
         logger.info("erased a user", metadata: [LogKey.userDigest: "\(erased.userDigest)", LogKey.removed: "\(summary)"])
         print("erased user sha256:\(erased.userDigest): \(summary)")
-        if !erased.matchedAnything {
+        if erased.tablesWithRemovedRows.isEmpty {
             printError("warning: no row had this user id (nothing was erased): check the id, or it was erased before")
         }
         if !erased.trainingRuns.isEmpty {

@@ -1,6 +1,6 @@
--- Interactions are append-only: only erasure deletes them. Whatever deletes them (trigger
--- `interactions_erased`, 0015_exports.sql), the training runs that learnt from their
--- conversations and the exports whose files hold them are flagged first.
+-- Interactions are append-only: only erasure deletes them. Whatever deletes them, the training
+-- runs that learnt from their conversations and the exports whose files hold them
+-- (0015_exports.sql) are flagged first: one statement trigger for all lineage.
 CREATE OR REPLACE FUNCTION coachspool.flag_lineage_on_erasure() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     WITH erased AS (
@@ -17,3 +17,9 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- The trigger of 0008 named flag_training_runs_on_erasure; replacing it here, in one statement,
+-- leaves no moment without a trigger, and the old function goes once nothing calls it.
+CREATE OR REPLACE TRIGGER interactions_erased AFTER DELETE ON coachspool.interactions
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION coachspool.flag_lineage_on_erasure();
+DROP FUNCTION IF EXISTS coachspool.flag_training_runs_on_erasure();

@@ -149,11 +149,11 @@ public struct DatasetExport: Sendable {
         guard train >= minimum.count else {
             let excluded = summary.excluded.isEmpty ? "none" : summary.excluded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             let waiting = accounting.waiting == 0 ? "" : """
-                ; \(accounting.waiting) interactions are still being processed (\(accounting.waitingReady) ready, \
-                \(accounting.waitingRunning) running): run `coachspool work` or wait, then export again
+                ; \(accounting.waiting) interactions are still being processed (\(accounting[.ready]) ready, \
+                \(accounting[.running]) running): run `coachspool work` or wait, then export again
                 """
-            let consent = accounting.noTrainingConsent == 0 ? "" : """
-                ; \(accounting.noTrainingConsent) interactions have no training consent: `coachspool consent grant USER \
+            let consent = accounting[.noTrainingConsent] == 0 ? "" : """
+                ; \(accounting[.noTrainingConsent]) interactions have no training consent: `coachspool consent grant USER \
                 --purpose training`, then `coachspool work`
                 """
             throw CoachSpoolError(.tooFewExamples, """

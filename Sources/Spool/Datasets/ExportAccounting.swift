@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Stages
@@ -24,65 +25,66 @@ import Stages
 /// So `exported` plus the `not_exported` total is every interaction in the database. The
 /// counts are taken in the snapshot the export read its examples in.
 public struct ExportAccounting: Sendable, Equatable {
-    public var ingested = 0
-    public var exported = 0
-    public var noUserID = 0
-    public var noTrainingConsent = 0
-    public var waitingReady = 0
-    public var waitingRunning = 0
-    public var failed = 0
-    public var notProcessed = 0
-    public var qualityFilter = 0
+    /// Where one interaction went: the first that holds, in the order above (the SQL's `CASE`
+    /// names them by their raw values; `running` and `ready` are a job of the interaction or of
+    /// its conversation, together `waiting_for_workers`).
+    public enum Bucket: String, Sendable, CaseIterable {
+        case noUserID = "no_user_id", noTrainingConsent = "no_training_consent"
+        case ready, running, failed, notProcessed = "not_processed", qualityFilter = "quality_filter"
+        case exported, notBuilt = "not_built", outsideFilters = "outside_filters"
+        case excludedByExport = "excluded_by_export", noExampleInFormat = "no_example_in_format"
+    }
+
+    /// Interactions per bucket (a bucket nobody fell into is absent).
+    public var counts: [Bucket: Int] = [:]
+    /// The rejection reasons of the `qualityFilter` bucket (an interaction with several reasons
+    /// counts under each).
     public var qualityReasons: [String: Int] = [:]
-    public var notBuilt = 0
-    public var outsideFilters = 0
-    public var excludedByExport = 0
-    public var noExampleInFormat = 0
 
     public init() {}
 
-    public var waiting: Int { waitingReady + waitingRunning }
+    public subscript(_ bucket: Bucket) -> Int { counts[bucket] ?? 0 }
 
-    public var notExported: Int {
-        noUserID + noTrainingConsent + waiting + failed + notProcessed + qualityFilter + notBuilt + outsideFilters
-            + excludedByExport + noExampleInFormat
-    }
+    public var ingested: Int { counts.values.reduce(0, +) }
+    public var exported: Int { self[.exported] }
+    public var notExported: Int { ingested - exported }
+    public var waiting: Int { self[.ready] + self[.running] }
 
-    /// The manifest's `not_exported` object.
+    /// The manifest's `not_exported` object: every bucket but `exported` by its name, the two
+    /// job states under `waiting_for_workers`, the quality filter with its reasons.
     public var manifestObject: [String: Any] {
-        [
-            "total": notExported,
-            "no_user_id": noUserID,
-            "no_training_consent": noTrainingConsent,
-            "waiting_for_workers": ["total": waiting, "ready": waitingReady, "running": waitingRunning],
-            "failed": failed,
-            "not_processed": notProcessed,
-            "quality_filter": ["total": qualityFilter, "by_reason": qualityReasons],
-            "not_built": notBuilt,
-            "outside_filters": outsideFilters,
-            "excluded_by_export": excludedByExport,
-            "no_example_in_format": noExampleInFormat,
-        ]
+        var object: [String: Any] = ["total": notExported]
+        for bucket in Bucket.allCases where ![.exported, .ready, .running, .qualityFilter].contains(bucket) {
+            object[bucket.rawValue] = self[bucket]
+        }
+        object["waiting_for_workers"] = ["total": waiting, "ready": self[.ready], "running": self[.running]]
+        object["quality_filter"] = ["total": self[.qualityFilter], "by_reason": qualityReasons] as [String: Any]
+        return object
     }
 
-    /// "not exported: 12 interactions (3 no user_id, 9 no training consent)": the non-zero
-    /// reasons, in the order above.
+    /// "interactions: 29 ingested, 8 exported, 21 not exported: 21 no training consent": the
+    /// non-empty buckets, in the order above.
     public var summaryLine: String {
-        var parts: [String] = []
-        func add(_ count: Int, _ label: String) { if count > 0 { parts.append("\(count) \(label)") } }
-        add(noUserID, "no user_id")
-        add(noTrainingConsent, "no training consent")
-        if waiting > 0 { parts.append("\(waiting) waiting for the workers (\(waitingReady) ready, \(waitingRunning) running)") }
-        add(failed, "failed (dead jobs)")
-        add(notProcessed, "not processed")
-        if qualityFilter > 0 {
-            let reasons = qualityReasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
-            parts.append("\(qualityFilter) rejected by the quality filter (\(reasons.joined(separator: ", ")))")
+        let parts = Bucket.allCases.compactMap { bucket -> String? in
+            // The two job states are one part: the waiting.
+            let count = bucket == .ready ? waiting : self[bucket]
+            guard count > 0 else { return nil }
+            switch bucket {
+            case .exported, .running: return nil
+            case .ready: return "\(count) waiting for the workers (\(self[.ready]) ready, \(self[.running]) running)"
+            case .qualityFilter:
+                let reasons = qualityReasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
+                return "\(count) rejected by the quality filter (\(reasons.joined(separator: ", ")))"
+            case .noUserID: return "\(count) no user_id"
+            case .noTrainingConsent: return "\(count) no training consent"
+            case .failed: return "\(count) failed (dead jobs)"
+            case .notProcessed: return "\(count) not processed"
+            case .notBuilt: return "\(count) not built in this pipeline version"
+            case .outsideFilters: return "\(count) outside --coach-mode/--since"
+            case .excludedByExport: return "\(count) in excluded examples"
+            case .noExampleInFormat: return "\(count) no example of this format"
+            }
         }
-        add(notBuilt, "not built in this pipeline version")
-        add(outsideFilters, "outside --coach-mode/--since")
-        add(excludedByExport, "in excluded examples")
-        add(noExampleInFormat, "no example of this format")
         return "interactions: \(ingested) ingested, \(exported) exported, \(notExported) not exported"
             + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
     }
@@ -135,25 +137,13 @@ public struct ExportAccounting: Sendable, Equatable {
             """, binds: [exportedKeys.pgText, filter.version, filter.mode?.rawValue, since.map(String.init)]))
         var counts = ExportAccounting()
         for row in rows {
-            let bucket = try row.decode(String.self, at: 0), count = try row.decode(Int.self, at: 2)
+            let name = try row.decode(String.self, at: 0), count = try row.decode(Int.self, at: 2)
             if let reason = try row.decode(String?.self, at: 1) {
                 counts.qualityReasons[reason, default: 0] += count
-                continue
-            }
-            counts.ingested += count
-            switch bucket {
-            case "no_user_id": counts.noUserID = count
-            case "no_training_consent": counts.noTrainingConsent = count
-            case "running": counts.waitingRunning = count
-            case "ready": counts.waitingReady = count
-            case "failed": counts.failed = count
-            case "not_processed": counts.notProcessed = count
-            case "quality_filter": counts.qualityFilter = count
-            case "exported": counts.exported = count
-            case "not_built": counts.notBuilt = count
-            case "outside_filters": counts.outsideFilters = count
-            case "excluded_by_export": counts.excludedByExport = count
-            default: counts.noExampleInFormat = count
+            } else if let bucket = Bucket(rawValue: name) {
+                counts.counts[bucket] = count
+            } else {
+                throw CoachSpoolError(.schema, "export accounting: unknown bucket \(name)")
             }
         }
         return counts

@@ -33,9 +33,6 @@ public enum Erasure {
         /// the deleted rows, and VACUUM FULL keeps them while one exists.
         public var transactionID: String
 
-        /// Whether the id matched anything at all (false: nothing was removed).
-        public var matchedAnything: Bool { removed.contains { $0.rows > 0 } }
-
         /// The tables of `Erasure.tables` the erasure removed rows from.
         public var tablesWithRemovedRows: [String] {
             Erasure.tables.filter { table in removed.contains { $0.table == table && $0.rows > 0 } }

@@ -79,8 +79,9 @@ public struct BinaryFeedbackExample: Sendable, Equatable {
 ///
 /// - SFT: the system prompt of the mode and language (`SystemPrompts`), then per turn the user
 ///   message and one answer: of several answers to a turn (regenerations) the accepted one with
-///   the best rating, latest first on ties. Accepted answers have weight 1; rejected ones stay as context with weight 0,
-///   except at the end, where they would be context for nothing. No accepted answer: no example.
+///   the best rating, latest first on ties. Accepted answers have weight 1; rejected ones stay as
+///   context with weight 0, except at the end, where they would be context for nothing. No
+///   accepted answer: no example.
 /// - DPO: a turn with answers of different ratings gives the best against the worst, with the
 ///   conversation before it (the chosen answers) as input.
 /// - KTO: a turn with a single answer that has a rating and `helpful` set.
