@@ -57,8 +57,14 @@ extension DatabaseTests {
                     return port != nil
                 }
                 let base = URL(string: "http://127.0.0.1:\(try #require(port))")!
+                // /ready is 503 also while the worker is still starting (not yet connected): wait
+                // for the stall itself, then check that readiness reports it.
+                var samples: [String: Double] = [:]
+                _ = try await eventually(timeout: 30, interval: 0.2) {
+                    samples = prometheusSamples(try await httpGet(base.appendingPathComponent("metrics")).1)
+                    return samples["coachspool_worker_statements_stalled"] == 1
+                }
                 #expect(try await eventually(timeout: 30, interval: 0.2) { try await httpGet(base.appendingPathComponent("ready")).0 == 503 })
-                let samples = prometheusSamples(try await httpGet(base.appendingPathComponent("metrics")).1)
                 #expect(samples["coachspool_worker_statements_stalled"] == 1)
                 #expect(samples["coachspool_worker_statement_stalls_total"] == 1)
                 try await Task.sleep(for: .seconds(2.5))  // more checks pass: still one line
