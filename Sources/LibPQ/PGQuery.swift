@@ -62,6 +62,13 @@ public struct PGQuery: Sendable, ExpressibleByStringInterpolation, CustomStringC
             current += "\(literal)"
         }
 
+        /// Splices SQL text, not a parameter: only for text the program itself declares (a
+        /// record type built from a row type's column list), never for input.
+        public mutating func appendInterpolation(unsafeSQL text: String) {
+            sql += text
+            current += text
+        }
+
         public mutating func appendInterpolation(_ value: some PGEncodable) {
             bind(value.pgText)
         }

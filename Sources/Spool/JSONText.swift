@@ -15,4 +15,9 @@ public struct JSONText: PGEncodable {
     public init(rows: [some JSONRow]) {
         pgText = String(decoding: JSONWriter.rows(rows), as: UTF8.self)
     }
+
+    /// Derived rows, their column list built once for the batch.
+    public init<Row: DerivedRow>(rows: [Row]) {
+        pgText = String(decoding: Row.json(rows), as: UTF8.self)
+    }
 }

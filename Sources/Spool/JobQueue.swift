@@ -13,25 +13,36 @@ public enum JobQueue {
 
     /// Claims up to `limit` ready jobs of `kinds` for `owner`, oldest first, leased for
     /// `leaseSeconds` by the database clock. A worker claims only the kinds it can process, so
-    /// that jobs written by a newer version wait for a worker that knows them. The update finds the rows by primary key (`= ANY(ARRAY(…))`), so
-    /// that even PostgreSQL's generic plan for this prepared statement never scans the table.
+    /// that jobs written by a newer version wait for a worker that knows them. Kinds whose jobs
+    /// carry many items (`JobKind.itemsPerJob`) are claimed `limit / itemsPerJob` at a time (at
+    /// least one), in a branch of their own. The update finds the rows by primary key
+    /// (`= ANY(ARRAY(…))`), so that even PostgreSQL's generic plan for this prepared statement
+    /// never scans the table.
     public static func claim(
         _ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double, kinds: [JobKind] = JobKind.fixedKinds
     ) throws -> [ClaimedJob] {
-        let rows = try conn.query("""
-            WITH next AS (
-                SELECT id FROM coachspool.jobs
-                WHERE state = 'ready' AND run_at <= now() AND kind = ANY(\(kinds.map(\.rawValue))::text[])
-                ORDER BY run_at, id
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            )
+        let groups = Dictionary(grouping: kinds, by: \.itemsPerJob).sorted { $0.key < $1.key }
+        guard !groups.isEmpty else { return [] }
+        // One locking CTE per group (FOR UPDATE is not allowed under UNION, but is in each CTE).
+        var statement: PGQuery = "WITH "
+        for (index, (items, group)) in groups.enumerated() {
+            statement = statement + PGQuery(unsafeSQL: index == 0 ? "next\(items)" : ", next\(items)") + """
+                 AS (
+                    SELECT id FROM coachspool.jobs
+                     WHERE state = 'ready' AND run_at <= now() AND kind = ANY(\(group.map(\.rawValue))::text[])
+                     ORDER BY run_at, id
+                     LIMIT \(max(1, limit / items))
+                     FOR UPDATE SKIP LOCKED)
+                """
+        }
+        let picked = groups.map { "SELECT id FROM next\($0.key)" }.joined(separator: " UNION ALL ")
+        statement = statement + """
+
             UPDATE coachspool.jobs j
                SET state = 'running', attempt = j.attempt + 1, lease_owner = \(owner),
                    lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), rerun = false
-             WHERE j.id = ANY(ARRAY(SELECT id FROM next))
-            RETURNING j.id, j.kind, j.source_id, j.attempt
-            """)
+            """ + PGQuery(unsafeSQL: "\n WHERE j.id = ANY(ARRAY(\(picked)))\n") + "RETURNING j.id, j.kind, j.source_id, j.attempt"
+        let rows = try conn.query(statement)
         return try rows.map { row in
             let kindText = try row.decode(String.self, at: 1)
             guard let kind = JobKind(rawValue: kindText) else {
@@ -173,7 +184,7 @@ public enum JobQueue {
              WHERE j.id = ANY(\(failures.map(\.job.id))::bigint[]) AND j.id = r.id AND j.attempt = r.attempt AND j.lease_owner = \(owner) AND j.state = 'running'
             RETURNING j.state
             """).map { try $0.decode(String.self, at: 0) }
-        let dead = states.count { $0 == "dead" }
+        let dead = states.count { $0 == JobState.dead.rawValue }
         return Failed(retrying: states.count - dead, dead: dead)
     }
 
@@ -202,6 +213,8 @@ public enum JobQueue {
 
     /// A job the reaper took back from an expired lease: ready again, or dead after its last attempt.
     public struct Reaped: Sendable, Equatable {
+        /// The kind as stored, not a `JobKind`: the reaper returns every expired lease, also of
+        /// kinds a newer version queued that this worker cannot parse (it only labels metrics).
         public var kind: String
         public var dead: Bool
 

@@ -20,12 +20,17 @@ public enum StageGraph {
     public static let stages: [Stage] = [
         Stage(
             kind: "interaction", source: "interactions",
-            queuedBy: ["ingest", "log_interaction()", "log_feedback()"],
-            writes: ["quality_verdicts", "interaction_texts", "conversations", "jobs (conversation)", "jobs (memory:N, retrieval consent)"]),
+            queuedBy: ["log_interaction()", "log_feedback()", "interaction_batch completion (a member that failed)"],
+            writes: ["quality_verdicts", "interaction_texts", "conversations", conversationRows, "jobs (memory:N, retrieval consent)"]),
+        Stage(
+            kind: "interaction_batch", source: "interaction_batches",
+            queuedBy: ["ingest"],
+            writes: ["quality_verdicts", "interaction_texts", "conversations", conversationRows, "jobs (memory:N, retrieval consent)",
+                     "jobs (interaction, a member that failed)", "interaction_batches (deleted)"]),
         Stage(
             kind: "conversation", source: "conversations",
-            queuedBy: ["interaction completion", "set_consent() (consent trigger)", "erase_user()", "worker start (built under another examples version)"],
-            writes: ["conversation_builds", "examples", "preference_pairs", "feedback_examples"]),
+            queuedBy: ["set_consent() (consent trigger)", "erase_user()", "worker start (built under another examples version)"],
+            writes: [conversationRows]),
         Stage(
             kind: "embed:N", source: "documents",
             queuedBy: ["upsert_document() / ingest --format documents", "register_space()", "0016 (documents without a language, once)"],
@@ -36,6 +41,10 @@ public enum StageGraph {
             writes: ["memories (space N)"]),
         Stage(kind: "noop", source: "-", queuedBy: ["scripts/bench-spool.sh"], writes: []),
     ]
+
+    /// What a conversation's rebuild writes, in the transaction of the job that asked for it:
+    /// the interaction stages rebuild the conversations they touch without a job of their own.
+    static let conversationRows = "conversation_builds, examples, preference_pairs, feedback_examples (rebuild)"
 
     /// The kinds that do not depend on a worker's configuration (all but the per-space ones).
     static let fixedKinds: Set<String> = Set(stages.map(\.kind).filter { !$0.hasSuffix(":N") })

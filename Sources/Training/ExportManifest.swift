@@ -1,9 +1,11 @@
 import CoachSpoolCore
 import Crypto
 import Foundation
+import Spool
 import Stages
 
-/// The export's manifest, as a training run records it.
+/// The export's manifest, as a training run records it: read through `DatasetManifest`, the
+/// type `export` wrote it with, plus the file's own digest.
 public struct ExportManifest: Sendable {
     public let format: String
     public let pipelineVersion: String?
@@ -12,16 +14,16 @@ public struct ExportManifest: Sendable {
     public let validationExamples: Int
 
     public init(directory: URL) throws {
-        let file = directory.appendingPathComponent("manifest.json")
-        guard let data = FileManager.default.contents(atPath: file.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let format = object["format"] as? String
-        else { throw CoachSpoolError(.unusable, "\(file.path) is missing or not an export manifest") }
-        self.format = format
-        pipelineVersion = object["pipeline_version"] as? String
+        let file = directory.appendingPathComponent(DatasetManifest.fileName)
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw CoachSpoolError(.unusable, "\(file.path) is missing or not an export manifest")
+        }
+        let manifest = try DatasetManifest(data: data, file: file.path)
+        format = manifest.format
+        pipelineVersion = manifest.pipelineVersion
         sha256 = Array(SHA256.hash(data: data)).hexString
-        let entries = object["files"] as? [String: [String: Any]] ?? [:]
-        validationExamples = entries["validation.jsonl"]?["examples"] as? Int ?? 0
-        let files = entries.compactMapValues { $0["sha256"] as? String }
-        filesSHA256JSON = String(decoding: try JSONSerialization.data(withJSONObject: files, options: [.sortedKeys]), as: UTF8.self)
+        validationExamples = manifest.files["validation.jsonl"]?.examples ?? 0
+        filesSHA256JSON = String(
+            decoding: try JSONSerialization.data(withJSONObject: manifest.files.mapValues(\.sha256), options: [.sortedKeys]), as: UTF8.self)
     }
 }

@@ -3,36 +3,66 @@ import LibPQ
 import Spool
 import Stages
 
-/// `conversation` jobs: load the usable turns and stored fingerprints → `ConversationStage` →
-/// complete, replacing the conversation's examples, DPO pairs and KTO examples in the
-/// transaction that retires the jobs.
+/// `conversation` jobs (queued when a user's training consent changes, by erasure, and at a
+/// worker's start for builds of another examples version): rebuild the conversations' examples
+/// in the transaction that retires the jobs. The interaction stage rebuilds the conversations it
+/// touches itself, in its own completion, without a job (issue 28).
+struct ConversationHandler: JobHandler {
+    let rebuild: ConversationRebuild
+    var kind: JobKind { .conversation }
+
+    func process(_ jobs: [ClaimedJob], owner: String, on conn: PGConnection) throws -> BatchOutcome {
+        let done = try JobQueue.complete(conn, owner: owner, jobs: jobs) { conn, done in
+            try rebuild.run(.ids(Array(done.sources)), owner: owner, on: conn)
+        }
+        return BatchOutcome(retired: done.jobs)
+    }
+}
+
+/// Rebuilds conversations' examples, DPO pairs and KTO examples: lock the conversation rows (in
+/// id order, so two rebuilds never deadlock), load the usable turns and the stored input
+/// fingerprints, run `ConversationStage` for those whose inputs changed, and replace their rows.
+/// Runs inside the caller's transaction, after its lease check: the lock makes a second rebuild
+/// of the same conversation wait and then read what the first committed, so the last rebuild
+/// always sees every prepared turn.
 ///
 /// Rebuilt only when its inputs changed: a fingerprint of the inputs is stored per conversation
-/// and version, and an unchanged one completes the job without writing. A conversation left
-/// with no usable interaction (consent revoked) has its examples removed.
-struct ConversationHandler: JobHandler {
+/// and version, and an unchanged one writes nothing. A conversation left with no usable
+/// interaction (consent revoked) has its examples removed.
+struct ConversationRebuild: Sendable {
     let stage: ConversationStage
     let qualityVersion: String
     let textVersion: String
-    var kind: JobKind { .conversation }
     private var version: String { stage.builder.version }
 
-    func process(_ jobs: [ClaimedJob], owner: String, on conn: PGConnection) throws -> BatchOutcome {
-        let ids = jobs.map(\.sourceID)
+    /// Which conversations: by id (conversation jobs), or by key (the interaction stage's).
+    enum Selection {
+        case ids([Int64])
+        case keys([String])
+    }
+
+    func run(_ selection: Selection, owner: String, on conn: PGConnection) throws {
+        let query: PGQuery
+        switch selection {
+        case .ids(let ids):
+            guard !ids.isEmpty else { return }
+            query = "SELECT id FROM coachspool.conversations WHERE id = ANY(\(ids)::bigint[]) ORDER BY id FOR UPDATE"
+        case .keys(let keys):
+            guard !keys.isEmpty else { return }
+            query = "SELECT id FROM coachspool.conversations WHERE key = ANY(\(keys)::text[]) ORDER BY id FOR UPDATE"
+        }
+        let ids = try conn.query(query).map { try $0.decode(Int64.self, at: 0) }
+        guard !ids.isEmpty else { return }
         let turns = try loadTurns(ids, on: conn)
         let stored = try storedFingerprints(ids, on: conn)
         var built: [ConversationStage.Rows] = []
-        for id in Set(ids) {
+        for id in ids {
             let conversation = turns[id] ?? []
             let fingerprint = stage.fingerprint(conversation)
             if stored[id] == fingerprint { continue }
             built.append(stage.run(id: id, turns: conversation, fingerprint: fingerprint))
         }
-        let done = try JobQueue.complete(conn, owner: owner, jobs: jobs) { conn, done in
-            let written = built.filter { done.sources.contains($0.build.conversation_id) }
-            if !written.isEmpty { try replace(written, owner: owner, on: conn) }
-        }
-        return BatchOutcome(retired: done.jobs)
+        if !built.isEmpty { try replace(built, owner: owner, on: conn) }
     }
 
     /// The usable turns per conversation: prepared (texts and verdict of the current versions)
@@ -40,11 +70,11 @@ struct ConversationHandler: JobHandler {
     /// nobody who could have consented and are never used.
     private func loadTurns(_ ids: [Int64], on conn: PGConnection) throws -> [Int64: [ConversationStage.Turn]] {
         let rows = try conn.query("""
-            SELECT c.id, i.id, i.turn_index, (extract(epoch FROM i.occurred_at) * 1000000)::bigint, i.mode, i.language,
-                   t.user_input, t.ai_response, v.accepted, v.rating,
+            SELECT c.id AS conversation_id, i.id AS interaction_id, i.turn_index,
+                   (extract(epoch FROM i.occurred_at) * 1000000)::bigint AS occurred_at, i.mode, i.language,
+                   t.user_input, t.ai_response, t.opening, v.accepted, v.rating,
                    (SELECT f.helpful FROM coachspool.feedback f
-                     WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1),
-                   t.opening
+                     WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1) AS helpful
               FROM coachspool.conversations c
              CROSS JOIN LATERAL (
                     SELECT * FROM coachspool.interactions x WHERE x.session_id = c.session_id
@@ -57,19 +87,19 @@ struct ConversationHandler: JobHandler {
             """)
         var turns: [Int64: [ConversationStage.Turn]] = [:]
         for row in rows {
-            let modeText = try row.decode(String.self, at: 4)
+            let interaction = try row.decode(Int64.self, named: "interaction_id")
+            let modeText = try row.decode(String.self, named: "mode")
             guard let mode = Mode(rawValue: modeText) else {
-                throw CoachSpoolError(.input, "interaction \(try row.decode(Int64.self, at: 1)) has unknown mode \(modeText)")
+                throw CoachSpoolError(.input, "interaction \(interaction) has unknown mode \(modeText)")
             }
-            let index = try row.decode(Int?.self, at: 2)
-            turns[try row.decode(Int64.self, at: 0), default: []].append(ConversationStage.Turn(
+            let index = try row.decode(Int?.self, named: "turn_index")
+            turns[try row.decode(Int64.self, named: "conversation_id"), default: []].append(ConversationStage.Turn(
                 turn: ConversationTurn(
-                    interactionID: try row.decode(Int64.self, at: 1), turnIndex: index ?? 0,
-                    occurredAt: try row.decode(Int64.self, at: 3),
-                    userInput: try row.decode(String.self, at: 6), aiResponse: try row.decode(String.self, at: 7),
-                    accepted: try row.decode(Bool.self, at: 8), rating: try row.decode(Int?.self, at: 9),
-                    helpful: try row.decode(Bool?.self, at: 10), opening: try row.decode(String?.self, at: 11)),
-                hasTurnIndex: index != nil, mode: mode, language: try row.decode(String?.self, at: 5)))
+                    interactionID: interaction, turnIndex: index ?? 0, occurredAt: try row.decode(Int64.self, named: "occurred_at"),
+                    userInput: try row.decode(String.self, named: "user_input"), aiResponse: try row.decode(String.self, named: "ai_response"),
+                    accepted: try row.decode(Bool.self, named: "accepted"), rating: try row.decode(Int?.self, named: "rating"),
+                    helpful: try row.decode(Bool?.self, named: "helpful"), opening: try row.decode(String?.self, named: "opening")),
+                hasTurnIndex: index != nil, mode: mode, language: try row.decode(String?.self, named: "language")))
         }
         return turns
     }
@@ -99,8 +129,8 @@ struct ConversationHandler: JobHandler {
                 SELECT b.conversation_id, \(version), decode(b.input_hash, 'hex'), b.interactions, b.mode, b.language,
                        timestamptz 'epoch' + b.first_at * interval '1 microsecond',
                        timestamptz 'epoch' + b.last_at * interval '1 microsecond', \(owner)
-                  FROM jsonb_to_recordset(\(JSONText(rows: built.map(\.build)))::jsonb) AS b(conversation_id bigint,
-                       input_hash text, interactions integer, mode text, language text, first_at bigint, last_at bigint)
+                  FROM jsonb_to_recordset(\(JSONText(rows: built.map(\.build)))::jsonb)
+                       AS b(\(unsafeSQL: ConversationStage.Build.recordType))
                 ON CONFLICT (conversation_id, version) DO UPDATE
                    SET input_hash = excluded.input_hash, interactions = excluded.interactions, mode = excluded.mode,
                        language = excluded.language, first_at = excluded.first_at, last_at = excluded.last_at,
@@ -108,23 +138,22 @@ struct ConversationHandler: JobHandler {
             ), examples AS (
                 INSERT INTO coachspool.examples (conversation_id, version, messages, turns, trained_turns, tokens, content_hash)
                 SELECT e.conversation_id, \(version), e.messages, e.turns, e.trained_turns, e.tokens, decode(e.content_hash, 'hex')
-                  FROM jsonb_to_recordset(\(JSONText(rows: built.compactMap(\.example)))::jsonb) AS e(conversation_id bigint,
-                       messages jsonb, turns integer, trained_turns integer, tokens integer, content_hash text)
+                  FROM jsonb_to_recordset(\(JSONText(rows: built.compactMap(\.example)))::jsonb)
+                       AS e(\(unsafeSQL: ConversationStage.Example.recordType))
             ), pairs AS (
                 INSERT INTO coachspool.preference_pairs (conversation_id, version, turn_index, input, preferred, non_preferred,
                        preferred_interaction, non_preferred_interaction, tokens, content_hash)
                 SELECT p.conversation_id, \(version), p.turn_index, p.input, p.preferred, p.non_preferred, p.preferred_interaction,
                        p.non_preferred_interaction, p.tokens, decode(p.content_hash, 'hex')
-                  FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.pairs)))::jsonb) AS p(conversation_id bigint,
-                       turn_index integer, input jsonb, preferred text, non_preferred text, preferred_interaction bigint,
-                       non_preferred_interaction bigint, tokens integer, content_hash text)
+                  FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.pairs)))::jsonb)
+                       AS p(\(unsafeSQL: ConversationStage.Pair.recordType))
             )
             INSERT INTO coachspool.feedback_examples (conversation_id, version, interaction_id, prompt, completion, label,
                    tokens, content_hash)
             SELECT f.conversation_id, \(version), f.interaction_id, f.prompt, f.completion, f.label, f.tokens,
                    decode(f.content_hash, 'hex')
-              FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.feedback)))::jsonb) AS f(conversation_id bigint,
-                   interaction_id bigint, prompt jsonb, completion text, label boolean, tokens integer, content_hash text)
+              FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.feedback)))::jsonb)
+                   AS f(\(unsafeSQL: ConversationStage.Feedback.recordType))
             """)
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LibPQ
+import Spool
 import Stages
 import Testing
 
@@ -218,7 +219,14 @@ extension DatabaseTests.DatasetTests {
             for name in ["train.jsonl", "validation.jsonl", "manifest.json"] {
                 #expect(try Data(contentsOf: first.appendingPathComponent(name)) == Data(contentsOf: second.appendingPathComponent(name)), "\(name) differs between runs")
             }
+            // One type writes and reads the manifest: read back and written again, it is the same
+            // bytes (no key it does not know, none it drops; the reasons' keys stay as written).
+            let typed = try DatasetManifest(directory: first)
+            #expect(try typed.encoded() == Data(contentsOf: first.appendingPathComponent("manifest.json")))
+            #expect(typed.excluded.byReason == ["duplicate": 1, "over_token_limit": 1])
+            #expect(typed.filters.mode == nil && typed.split.validationFraction == 0.25)
             let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: first.appendingPathComponent("manifest.json"))) as! [String: Any]
+            #expect((manifest["filters"] as? [String: Any])?.keys.sorted() == ["mode", "since"], "null filters keep their keys")
             let excluded = (manifest["excluded"] as! [String: Any])["by_reason"] as! [String: Int]
             #expect(excluded == ["duplicate": 1, "over_token_limit": 1])
             // 40 generated (30 consented) + dup-a; dup-b is the duplicate, long is over the limit.

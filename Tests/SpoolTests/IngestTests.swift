@@ -17,7 +17,14 @@ extension DatabaseTests {
                 #expect(again.out.contains("accepted 0, duplicates 250, rejected 0"))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 250)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 125)
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction'", as: Int.self) == 250)
+                // One job per 100 new interactions (three transactions of ≤ 100 lines: 3 batches),
+                // and every interaction in exactly one batch.
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction_batch'", as: Int.self) == 3)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind <> 'interaction_batch'", as: Int.self) == 0)
+                #expect(try db.scalar("""
+                    SELECT count(*) = 250 AND count(DISTINCT m) = 250 AND bool_and(m IN (SELECT id FROM coachspool.interactions))
+                      FROM coachspool.interaction_batches b, unnest(b.interaction_ids) m
+                    """, as: Bool.self))
                 // Origin: the file and every line, once.
                 #expect(try db.scalar("""
                     SELECT bool_and(origin_file = \(file.path)) AND count(DISTINCT origin_line) = 250
@@ -168,7 +175,15 @@ extension DatabaseTests {
                 #expect(rerun.status == 0)
                 #expect(rerun.out.contains("accepted \(total - partial), duplicates \(partial), rejected 0"))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == total)
-                #expect(try db.scalar("SELECT count(DISTINCT source_id) FROM coachspool.jobs", as: Int.self) == total)
+                // Every interaction in exactly one batch, every batch queued once.
+                #expect(try db.scalar("""
+                    SELECT count(*) = \(total) AND count(DISTINCT m) = \(total)
+                      FROM coachspool.interaction_batches b, unnest(b.interaction_ids) m
+                    """, as: Bool.self))
+                #expect(try db.scalar("""
+                    SELECT count(*) FROM coachspool.interaction_batches b
+                     WHERE NOT EXISTS (SELECT 1 FROM coachspool.jobs j WHERE j.kind = 'interaction_batch' AND j.source_id = b.id)
+                    """, as: Int.self) == 0)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == total)
             }
         }

@@ -67,15 +67,18 @@ extension DatabaseTests {
                         && samples[#"coachspool_queue_jobs{stage="interaction",state="dead"}"#] == 1
                 }
                 #expect(settled, "\(samples.filter { $0.key.hasPrefix("coachspool") })")
-                #expect(samples[#"coachspool_jobs_claimed_total{stage="interaction"}"#] == 200)
-                #expect(samples[#"coachspool_jobs_completed_total{stage="interaction"}"#] == 200)
-                #expect(samples[#"coachspool_jobs_completed_total{stage="conversation"}"#] == 50, "200 interactions in sessions of 4")
-                #expect(samples[#"coachspool_jobs_failed_total{stage="interaction"}"#] == 0)
-                #expect(samples[#"coachspool_lease_losses_total{stage="interaction"}"#] == 0)
+                // Ingest queued the 200 interactions as two batch jobs of 100; their conversations
+                // were built in the same completions, without conversation jobs.
+                #expect(samples[#"coachspool_jobs_claimed_total{stage="interaction_batch"}"#] == 2)
+                #expect(samples[#"coachspool_jobs_completed_total{stage="interaction_batch"}"#] == 2)
+                #expect(samples[#"coachspool_jobs_completed_total{stage="conversation"}"#] ?? 0 == 0)
+                #expect(samples[#"coachspool_jobs_failed_total{stage="interaction_batch"}"#] == 0)
+                #expect(samples[#"coachspool_lease_losses_total{stage="interaction_batch"}"#] == 0)
                 #expect(samples[#"coachspool_leases_reaped_total{stage="interaction"}"#] == 1)
-                #expect(samples[#"coachspool_queue_jobs{stage="interaction",state="ready"}"#] == 0)
-                #expect((samples[#"coachspool_batch_duration_seconds_count{stage="interaction"}"#] ?? 0) >= 1)
-                #expect((samples[#"coachspool_batch_duration_seconds_sum{stage="interaction"}"#] ?? 0) > 0)
+                #expect(samples[#"coachspool_queue_jobs{stage="interaction_batch",state="ready"}"#] ?? 0 == 0)
+                #expect((samples[#"coachspool_batch_duration_seconds_count{stage="interaction_batch"}"#] ?? 0) >= 1)
+                #expect((samples[#"coachspool_batch_duration_seconds_sum{stage="interaction_batch"}"#] ?? 0) > 0)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.conversation_builds", as: Int.self) == 50, "200 interactions in sessions of 4")
                 #expect(samples["coachspool_worker_database_connected"] == 1)
                 let log = worker.stderr
                 #expect(!log.contains("Question number"), "no conversation text in the logs")

@@ -233,13 +233,45 @@ extension DatabaseTests {
             }
         }
 
+        /// An ingest batch job whose member cannot be prepared (a text the redactor cannot vouch
+        /// for: a second pass still finds a phone number) completes for the others, and the member
+        /// goes on as an `interaction` job of its own: retried, then dead, alone. A member erased
+        /// between ingest and the worker is skipped.
+        @Test func aFailingMemberOfABatchGoesOnAloneAndTheOthersArePrepared() async throws {
+            try await TestDatabase.with { db in
+                let file = temporaryFile("batch.jsonl")
+                let lines = (0..<5).map { i in
+                    let question = i == 2 ? "Ring 08-123 456+46 70 123 45 67" : "Question \(i) about my week"
+                    return #"{"timestamp": "2025-10-01T10:00:0\#(i)Z", "session_id": "s\#(i)", "user_input": "\#(question)", "ai_response": "An answer."}"#
+                }
+                try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+                let ingested = try await CoachSpoolProcess.run(["ingest", file.path], database: db)
+                #expect(ingested.status == 0, "\(ingested.err)")
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction_batch'", as: Int.self) == 1)
+                let failing = try db.scalar("SELECT id FROM coachspool.interactions WHERE session_id = 's2'", as: Int64.self)
+                try db.execute("DELETE FROM coachspool.interactions WHERE session_id = 's4'")
+
+                let drain = try await CoachSpoolProcess.run(["work", "--drain", "--retry-base", "0.05"], database: db)
+                #expect(drain.status == 0, "\(drain.err)")
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interaction_texts", as: Int.self) == 3)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.quality_verdicts WHERE interaction_id = \(failing)", as: Int.self) == 0)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interaction_batches", as: Int.self) == 0)
+                let dead = try db.connect().query("SELECT kind, source_id, last_error FROM coachspool.dead_jobs")
+                #expect(dead.count == 1)
+                #expect(try dead.first?.decode(String.self, at: 0) == "interaction")
+                #expect(try dead.first?.decode(Int64.self, at: 1) == failing)
+                #expect(try dead.first?.decode(String.self, at: 2).contains("not idempotent") == true)
+                #expect(!(try dead.first?.decode(String.self, at: 2) ?? "").contains("08-123"), "no text in the error")
+            }
+        }
+
         @Test func statusShowsTheQueue() async throws {
             try await TestDatabase.with { db in
                 try await ingest(40, into: db)
                 let status = try await CoachSpoolProcess.run(["status", "--json"], database: db)
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(status.out.utf8)) as? [String: Any])
                 let queue = try #require(json["queue"] as? [String: Any])
-                #expect(queue["ready"] as? Int == 40)
+                #expect(queue["ready"] as? Int == 1, "ingest queues one job per 100 interactions")
                 #expect(queue["dead"] as? Int == 0)
                 #expect(json["interactions"] as? Int == 40)
             }

@@ -32,13 +32,34 @@ import Testing
         #expect(ours == theirs, sourceLocation: sourceLocation)
     }
 
+    /// A derived row's column list is its struct's: every property (the struct's `Encodable`
+    /// keys, named after the table's columns) is a column, in the record type and in the JSON,
+    /// and the batch writer writes what the row writer writes.
+    func expectSame<T: DerivedRow & Encodable>(_ rows: [T], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let ours = try JSONDecoder().decode(Value.self, from: Data(JSONWriter.rows(rows)))
+        let theirs = try JSONDecoder().decode(Value.self, from: JSONEncoder().encode(rows))
+        #expect(ours == theirs, sourceLocation: sourceLocation)
+        #expect(T.json(rows) == JSONWriter.rows(rows), sourceLocation: sourceLocation)
+        let names = T.columns.map(\.name)
+        #expect(Set(names).count == names.count, "a column declared twice", sourceLocation: sourceLocation)
+        #expect(T.recordType == T.columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", "), sourceLocation: sourceLocation)
+        let keys = Set(rows.flatMap { row -> [String] in
+            guard case .object(let object) = try! JSONDecoder().decode(Value.self, from: JSONEncoder().encode(row)) else { return [] }
+            return Array(object.keys)
+        })
+        #expect(keys.isSubset(of: Set(names)), "every property is a column: \(keys.subtracting(names).sorted())", sourceLocation: sourceLocation)
+        #expect(Set(names).isSubset(of: keys), "every column is a property: \(Set(names).subtracting(keys).sorted())", sourceLocation: sourceLocation)
+    }
+
     func messages(_ n: Int) -> [ChatMessage] {
         (0..<n).map { ChatMessage(role: [.system, .user, .assistant][$0 % 3], content: Self.texts[$0 % Self.texts.count], weight: $0 % 2 == 0 ? nil : $0 % 4 / 2) }
     }
 
     @Test func conversationRows() throws {
-        try expectSame([ConversationStage.Build(conversation_id: 1, input_hash: "ab", interactions: 2, mode: "personal", language: "sv", first_at: -5, last_at: Int64.max)])
-        try expectSame([ConversationStage.Build(conversation_id: 2, input_hash: "", interactions: 0, mode: nil, language: nil, first_at: nil, last_at: nil)])
+        try expectSame([
+            ConversationStage.Build(conversation_id: 1, input_hash: "ab", interactions: 2, mode: "personal", language: "sv", first_at: -5, last_at: Int64.max),
+            ConversationStage.Build(conversation_id: 2, input_hash: "", interactions: 0, mode: nil, language: nil, first_at: nil, last_at: nil),
+        ])
         try expectSame(Self.texts.indices.map {
             ConversationStage.Example(conversation_id: Int64($0), messages: messages($0 + 1), turns: $0, trained_turns: 1, tokens: 99, content_hash: Self.texts[$0])
         })

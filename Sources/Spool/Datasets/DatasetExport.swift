@@ -59,7 +59,7 @@ public struct DatasetExport: Sendable {
             .union([trainConversationsFile, validationConversationsFile, manifestFile, "dataset_info.json", TrainerConfigs.llamaFactoryFile, TrainerConfigs.axolotlFile])
     }
 
-    static let manifestFile = "manifest.json"
+    static let manifestFile = DatasetManifest.fileName
 
     /// Creates the folder, or accepts it when it is empty or an earlier export of ours (only our
     /// files, a manifest among them); refuses a folder with anything else in it.
@@ -87,16 +87,21 @@ public struct DatasetExport: Sendable {
         guard let version = try version ?? DatasetReader.latestVersion(conn) else {
             let pending = try Self.pendingJobs(conn)
             throw CoachSpoolError(.tooFewExamples, pending > 0
-                ? "no examples have been built yet: \(pending) interaction and conversation jobs are still waiting for the workers (run `coachspool work`, or wait)"
+                ? "no examples have been built yet: \(pending) interactions and conversations are still waiting for the workers (run `coachspool work`, or wait)"
                 : "no examples have been built yet: run `coachspool work` after ingesting, and grant training consent (`coachspool consent grant`)")
         }
         return try export(DatasetReader(source: format.source, filter: filter(version)), on: conn, recordOn: recorder)
     }
 
     /// Jobs that prepare interactions or build conversations, not yet done (ready or running).
+    /// Interactions and conversations whose jobs are not done (a batch job counts its members).
     static func pendingJobs(_ conn: PGConnection) throws -> Int {
-        try conn.query("SELECT count(*) FROM coachspool.jobs WHERE kind IN ('interaction', 'conversation') AND state <> 'dead'")
-            .scalar(Int.self)
+        try conn.query("""
+            SELECT coalesce(sum(CASE WHEN j.kind = 'interaction_batch' THEN cardinality(b.interaction_ids) ELSE 1 END), 0)::bigint
+              FROM coachspool.jobs j
+              LEFT JOIN coachspool.interaction_batches b ON j.kind = 'interaction_batch' AND b.id = j.source_id
+             WHERE j.kind IN ('interaction', 'interaction_batch', 'conversation') AND j.state <> 'dead'
+            """).scalar(Int.self)
     }
 
     private func export(_ reader: DatasetReader, on conn: PGConnection, recordOn recorder: PGConnection?) throws -> Result {
@@ -174,7 +179,8 @@ public struct DatasetExport: Sendable {
         for (part, file) in [(DatasetSplit.Part.train, Self.trainConversationsFile), (.validation, Self.validationConversationsFile)] {
             try Data(conversations[part]!.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent(file), options: .atomic)
         }
-        try write(manifest(summary, filter: reader.filter, digests: digests, accounting: accounting), to: Self.manifestFile)
+        try manifest(summary, filter: reader.filter, digests: digests, accounting: accounting).encoded()
+            .write(to: directory.appendingPathComponent(Self.manifestFile), options: .atomic)
         if let info = datasetInfo {
             try write(info, to: "dataset_info.json")
             try TrainerConfigs.llamaFactory(format: format).write(to: directory.appendingPathComponent(TrainerConfigs.llamaFactoryFile), atomically: true, encoding: .utf8)
@@ -205,44 +211,34 @@ public struct DatasetExport: Sendable {
 
     private func manifest(
         _ summary: ExportSummary, filter: DatasetReader.Filter, digests: [DatasetSplit.Part: String], accounting: ExportAccounting
-    ) -> [String: Any] {
+    ) -> DatasetManifest {
         let trainTokens = summary.tokens[.train] ?? 0
-        var files: [String: Any] = [:]
+        var files: [String: DatasetManifest.File] = [:]
         for part in DatasetSplit.Part.allCases {
-            files["\(part.rawValue).jsonl"] = [
-                "examples": summary.examples[part] ?? 0, "conversations": summary.conversations[part] ?? 0,
-                "tokens": summary.tokens[part] ?? 0, "sha256": digests[part]!,
-            ]
+            files["\(part.rawValue).jsonl"] = DatasetManifest.File(
+                examples: summary.examples[part] ?? 0, conversations: summary.conversations[part] ?? 0,
+                tokens: summary.tokens[part] ?? 0, sha256: digests[part]!)
         }
-        var tokens: [String: Any] = ["total": summary.totalTokens, "limit": validator.maxTokens, "over_limit": summary.excluded[ChatFormatValidator.Reason.overTokenLimit.rawValue] ?? 0,
-                                     "counting": "cl100k_base, OpenAI cookbook formula"]
-        if let statistics = summary.tokenStatistics {
-            tokens.merge(["min": statistics.min, "median": statistics.median, "p95": statistics.p95, "max": statistics.max]) { $1 }
-        }
+        let statistics = summary.tokenStatistics
         let usd = Double(trainTokens) * Double(cost.epochs) * cost.pricePer1KTokens / 1000
-        return [
-            "format": format.rawValue,
-            "pipeline_version": filter.version,
-            "filters": ["mode": filter.mode?.rawValue as Any? ?? NSNull(), "since": filter.since.map(Self.iso) as Any? ?? NSNull()],
-            "split": ["by": "conversation", "validation_fraction": split.validationFraction, "seed": split.seed],
-            "files": files,
-            "examples": summary.totalExamples,
-            "conversations": summary.conversations.values.reduce(0, +),
-            "examples_by_mode": summary.examplesByMode,
-            "excluded": ["total": summary.totalExcluded, "by_reason": summary.excluded],
-            // Interactions, not examples: exported + not_exported.total = interactions.ingested.
-            "interactions": ["ingested": accounting.ingested, "exported": accounting.exported],
-            "not_exported": accounting.manifestObject,
-            "tokens": tokens,
-            "cost_estimate": [
-                "training_tokens": trainTokens, "epochs": cost.epochs, "usd_per_1k_tokens": cost.pricePer1KTokens,
-                "billed_tokens": trainTokens * cost.epochs, "usd": (usd * 100).rounded() / 100,
-            ],
-            "data_time_range": [
-                "first": summary.firstAt.map { Self.iso(micros: $0) } as Any? ?? NSNull(),
-                "last": summary.lastAt.map { Self.iso(micros: $0) } as Any? ?? NSNull(),
-            ],
-        ]
+        return DatasetManifest(
+            format: format.rawValue, pipelineVersion: filter.version,
+            filters: .init(mode: filter.mode?.rawValue, since: filter.since.map(Self.iso)),
+            split: .init(by: "conversation", validationFraction: split.validationFraction, seed: split.seed),
+            files: files, examples: summary.totalExamples, conversations: summary.conversations.values.reduce(0, +),
+            examplesByMode: summary.examplesByMode,
+            excluded: .init(total: summary.totalExcluded, byReason: summary.excluded),
+            interactions: .init(ingested: accounting.ingested, exported: accounting.exported),
+            notExported: accounting.manifestNotExported,
+            tokens: .init(
+                total: summary.totalTokens, limit: validator.maxTokens,
+                overLimit: summary.excluded[ChatFormatValidator.Reason.overTokenLimit.rawValue] ?? 0,
+                counting: "cl100k_base, OpenAI cookbook formula",
+                min: statistics?.min, median: statistics?.median, p95: statistics?.p95, max: statistics?.max),
+            costEstimate: .init(
+                trainingTokens: trainTokens, epochs: cost.epochs, usdPer1kTokens: cost.pricePer1KTokens,
+                billedTokens: trainTokens * cost.epochs, usd: (usd * 100).rounded() / 100),
+            dataTimeRange: .init(first: summary.firstAt.map { Self.iso(micros: $0) }, last: summary.lastAt.map { Self.iso(micros: $0) }))
     }
 
     /// LLaMA-Factory's dataset registry entries for the two files.

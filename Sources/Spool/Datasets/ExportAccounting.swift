@@ -8,8 +8,9 @@ import Stages
 ///
 /// 1. `no_user_id`: training consent is per user; an interaction without a user has none.
 /// 2. `no_training_consent`: its user has not granted training consent (or revoked it).
-/// 3. `waiting_for_workers`: a job of it (prepare) or of its conversation (build) is `ready`
-///    or `running`: run `coachspool work`, or wait.
+/// 3. `waiting_for_workers`: a job of it (prepare: its `interaction` job, or the
+///    `interaction_batch` job ingest queued it in) or of its conversation (build) is `ready` or
+///    `running`: run `coachspool work`, or wait.
 /// 4. `failed`: such a job is dead (`coachspool jobs dead`).
 /// 5. `not_processed`: no quality verdict and no job (prepared by nothing yet).
 /// 6. `quality_filter`: its latest verdict rejected it (by reason: an interaction with several
@@ -52,14 +53,14 @@ public struct ExportAccounting: Sendable, Equatable {
 
     /// The manifest's `not_exported` object: every bucket but `exported` by its name, the two
     /// job states under `waiting_for_workers`, the quality filter with its reasons.
-    public var manifestObject: [String: Any] {
-        var object: [String: Any] = ["total": notExported]
-        for bucket in Bucket.allCases where ![.exported, .ready, .running, .qualityFilter].contains(bucket) {
-            object[bucket.rawValue] = self[bucket]
-        }
-        object["waiting_for_workers"] = ["total": waiting, "ready": self[.ready], "running": self[.running]]
-        object["quality_filter"] = ["total": self[.qualityFilter], "by_reason": qualityReasons] as [String: Any]
-        return object
+    public var manifestNotExported: DatasetManifest.NotExported {
+        DatasetManifest.NotExported(
+            total: notExported, noUserId: self[.noUserID], noTrainingConsent: self[.noTrainingConsent],
+            waitingForWorkers: .init(total: waiting, ready: self[.ready], running: self[.running]),
+            failed: self[.failed], notProcessed: self[.notProcessed],
+            qualityFilter: .init(total: self[.qualityFilter], byReason: qualityReasons),
+            notBuilt: self[.notBuilt], outsideFilters: self[.outsideFilters], excludedByExport: self[.excludedByExport],
+            noExampleInFormat: self[.noExampleInFormat])
     }
 
     /// "interactions: 29 ingested, 8 exported, 21 not exported: 21 no training consent": the
@@ -102,14 +103,21 @@ public struct ExportAccounting: Sendable, Equatable {
         // those the quality filter stopped (`reason` NULL on the bucket rows).
         let rows = try conn.query(PGQuery(unsafeSQL: """
             WITH exported AS (SELECT DISTINCT k COLLATE "C" AS key FROM unnest($1::text[]) AS k),
+            batched AS (
+                -- the interactions of ingest's batch jobs, with their job's state
+                SELECT m.interaction_id, j.state FROM coachspool.jobs j
+                  JOIN coachspool.interaction_batches ib ON ib.id = j.source_id
+                 CROSS JOIN LATERAL unnest(ib.interaction_ids) AS m(interaction_id)
+                 WHERE j.kind = 'interaction_batch'
+            ),
             classified AS (
                 SELECT CASE
                          WHEN i.user_id IS NULL THEN 'no_user_id'
                          WHEN NOT EXISTS (SELECT 1 FROM coachspool.consents c
                                            WHERE c.user_id = i.user_id AND c.purpose = 'training' AND c.granted) THEN 'no_training_consent'
-                         WHEN 'running' IN (ji.state, jc.state) THEN 'running'
-                         WHEN 'ready' IN (ji.state, jc.state) THEN 'ready'
-                         WHEN 'dead' IN (ji.state, jc.state) THEN 'failed'
+                         WHEN 'running' IN (ji.state, bj.state, jc.state) THEN 'running'
+                         WHEN 'ready' IN (ji.state, bj.state, jc.state) THEN 'ready'
+                         WHEN 'dead' IN (ji.state, bj.state, jc.state) THEN 'failed'
                          WHEN v.accepted IS NULL THEN 'not_processed'
                          WHEN NOT v.accepted THEN 'quality_filter'
                          WHEN e.key IS NOT NULL THEN 'exported'
@@ -126,6 +134,7 @@ public struct ExportAccounting: Sendable, Equatable {
                   LEFT JOIN coachspool.conversations cv ON cv.key = coachspool.conversation_key(i.session_id, i.idempotency_key)
                   LEFT JOIN coachspool.conversation_builds b ON b.conversation_id = cv.id AND b.version = $2
                   LEFT JOIN coachspool.jobs ji ON ji.kind = 'interaction' AND ji.source_id = i.id
+                  LEFT JOIN batched bj ON bj.interaction_id = i.id
                   LEFT JOIN coachspool.jobs jc ON jc.kind = 'conversation' AND jc.source_id = cv.id
                   LEFT JOIN LATERAL (SELECT q.accepted, q.reasons FROM coachspool.quality_verdicts q
                                       WHERE q.interaction_id = i.id ORDER BY q.processed_at DESC LIMIT 1) v ON true

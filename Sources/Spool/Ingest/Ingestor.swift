@@ -25,8 +25,8 @@ public struct IngestSummary: Sendable, Equatable {
 }
 
 /// Stores batches of validated records: binary `COPY` into a temporary staging table, then
-/// insert-if-absent into the source tables and enqueue of their jobs, in one transaction per
-/// batch. A crash loses at most the batches in flight (nothing of them is stored), and a rerun
+/// insert-if-absent into the source tables and enqueue of their jobs (one `interaction_batch`
+/// job per `InteractionBatch.maximumSize` new interactions), in one transaction per batch. A crash loses at most the batches in flight (nothing of them is stored), and a rerun
 /// of the same input stores only what is missing.
 public final class Ingestor {
     private let connection: PGConnection
@@ -84,8 +84,16 @@ public final class Ingestor {
                         SELECT i.id, s.rating, s.helpful
                           FROM inserted i JOIN pg_temp.ingest_staging s ON s.key = i.idempotency_key
                          WHERE s.rating IS NOT NULL OR s.helpful IS NOT NULL
+                    ), batches AS (
+                        -- one job per InteractionBatch.maximumSize interactions, not one per interaction
+                        INSERT INTO coachspool.interaction_batches (interaction_ids)
+                        SELECT array_agg(id ORDER BY id) FROM (
+                            SELECT id, (row_number() OVER (ORDER BY id) - 1) / \(InteractionBatch.maximumSize) AS part FROM inserted) p
+                         GROUP BY part ORDER BY part
+                        RETURNING id
                     ), queued AS (
-                        INSERT INTO coachspool.jobs (kind, source_id) SELECT \(JobKind.interaction.rawValue), id FROM inserted
+                        INSERT INTO coachspool.jobs (kind, source_id)
+                        SELECT \(JobKind.interactionBatch.rawValue), id FROM batches ORDER BY id
                     )
                     SELECT count(*) FROM inserted
                     """).scalar(Int.self)

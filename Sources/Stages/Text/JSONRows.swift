@@ -42,89 +42,64 @@ extension ChatMessage: JSONRow {
     }
 }
 
-extension ConversationStage.Build: JSONRow {
-    public func write(to json: inout JSONWriter) {
-        json.object { json in
-            json.field("conversation_id", conversation_id)
-            json.field("input_hash", input_hash)
-            json.field("interactions", interactions)
-            json.field("mode", mode)
-            json.field("language", language)
-            json.field("first_at", first_at)
-            json.field("last_at", last_at)
-        }
+extension ConversationStage.Build: DerivedRow {
+    public static var columns: [DerivedColumn<Self>] {
+        [
+            .bigint("conversation_id") { $0.conversation_id }, .text("input_hash") { $0.input_hash },
+            .integer("interactions") { $0.interactions }, .text("mode") { $0.mode }, .text("language") { $0.language },
+            .bigint("first_at") { $0.first_at }, .bigint("last_at") { $0.last_at },
+        ]
     }
 }
 
-extension ConversationStage.Example: JSONRow {
-    public func write(to json: inout JSONWriter) {
-        json.object { json in
-            json.field("conversation_id", conversation_id)
-            json.field("messages", messages)
-            json.field("turns", turns)
-            json.field("trained_turns", trained_turns)
-            json.field("tokens", tokens)
-            json.field("content_hash", content_hash)
-        }
+extension ConversationStage.Example: DerivedRow {
+    public static var columns: [DerivedColumn<Self>] {
+        [
+            .bigint("conversation_id") { $0.conversation_id }, .messages("messages") { $0.messages },
+            .integer("turns") { $0.turns }, .integer("trained_turns") { $0.trained_turns }, .integer("tokens") { $0.tokens },
+            .text("content_hash") { $0.content_hash },
+        ]
     }
 }
 
-extension ConversationStage.Pair: JSONRow {
-    public func write(to json: inout JSONWriter) {
-        json.object { json in
-            json.field("conversation_id", conversation_id)
-            json.field("turn_index", turn_index)
-            json.field("input", input)
-            json.field("preferred", preferred)
-            json.field("non_preferred", non_preferred)
-            json.field("preferred_interaction", preferred_interaction)
-            json.field("non_preferred_interaction", non_preferred_interaction)
-            json.field("tokens", tokens)
-            json.field("content_hash", content_hash)
-        }
+extension ConversationStage.Pair: DerivedRow {
+    public static var columns: [DerivedColumn<Self>] {
+        [
+            .bigint("conversation_id") { $0.conversation_id }, .integer("turn_index") { $0.turn_index },
+            .messages("input") { $0.input }, .text("preferred") { $0.preferred }, .text("non_preferred") { $0.non_preferred },
+            .bigint("preferred_interaction") { $0.preferred_interaction },
+            .bigint("non_preferred_interaction") { $0.non_preferred_interaction }, .integer("tokens") { $0.tokens },
+            .text("content_hash") { $0.content_hash },
+        ]
     }
 }
 
-extension ConversationStage.Feedback: JSONRow {
-    public func write(to json: inout JSONWriter) {
-        json.object { json in
-            json.field("conversation_id", conversation_id)
-            json.field("interaction_id", interaction_id)
-            json.field("prompt", prompt)
-            json.field("completion", completion)
-            json.field("label", label)
-            json.field("tokens", tokens)
-            json.field("content_hash", content_hash)
-        }
+extension ConversationStage.Feedback: DerivedRow {
+    public static var columns: [DerivedColumn<Self>] {
+        [
+            .bigint("conversation_id") { $0.conversation_id }, .bigint("interaction_id") { $0.interaction_id },
+            .messages("prompt") { $0.prompt }, .text("completion") { $0.completion }, .boolean("label") { $0.label },
+            .integer("tokens") { $0.tokens }, .text("content_hash") { $0.content_hash },
+        ]
     }
 }
 
-extension InteractionStage.Verdict: JSONRow {
-    public func write(to json: inout JSONWriter) {
-        json.object { json in
-            json.field("interaction_id", interaction_id)
-            json.field("accepted", accepted)
-            json.field("reasons") { json in json.array(reasons) { json, reason in json.string(reason) } }
-            json.field("rating", rating)
-        }
+extension InteractionStage.Verdict: DerivedRow {
+    public static var columns: [DerivedColumn<Self>] {
+        [
+            .bigint("interaction_id") { $0.interaction_id }, .boolean("accepted") { $0.accepted },
+            .textArray("reasons") { $0.reasons }, .smallint("rating") { $0.rating },
+        ]
     }
 }
 
-extension InteractionStage.Texts: JSONRow {
-    public func write(to json: inout JSONWriter) {
-        json.object { json in
-            json.field("interaction_id", interaction_id)
-            json.field("user_input", user_input)
-            json.field("ai_response", ai_response)
-            json.field("opening", opening)
-            json.field("entity_counts") { json in
-                json.object { json in
-                    for (type, count) in entity_counts.sorted(by: { $0.key < $1.key }) { json.field(type, count) }
-                }
-            }
-            json.field("entities", entities)
-            json.field("user_input_tokens", user_input_tokens)
-            json.field("ai_response_tokens", ai_response_tokens)
-        }
+extension InteractionStage.Texts: DerivedRow {
+    public static var columns: [DerivedColumn<Self>] {
+        [
+            .bigint("interaction_id") { $0.interaction_id }, .text("user_input") { $0.user_input },
+            .text("ai_response") { $0.ai_response }, .text("opening") { $0.opening },
+            .counts("entity_counts") { $0.entity_counts }, .integer("entities") { $0.entities },
+            .integer("user_input_tokens") { $0.user_input_tokens }, .integer("ai_response_tokens") { $0.ai_response_tokens },
+        ]
     }
 }
