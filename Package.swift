@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings",
+                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "MetricsEndpoint",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

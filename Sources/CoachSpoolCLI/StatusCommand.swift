@@ -26,7 +26,7 @@ struct StatusCommand: AsyncParsableCommand {
         let age = q.oldestReadySeconds.map { String(format: "%.1fs", $0) } ?? "-"
         print("interactions  \(status.interactions)")
         print("jobs          ready \(q.ready)  running \(q.running)  retrying \(q.retrying)  dead \(q.dead)  oldest ready \(age)")
-        print("workers       \(status.workers.count) live, \(status.goneWorkers.count) gone (pruned now)")
+        print("workers       \(status.workers.count) live, \(status.goneWorkers.count) gone (listed for a day)")
         for w in status.workers {
             print("  \(w.id)  concurrency \(w.concurrency)  last heartbeat \(String(format: "%.1f", w.secondsSinceHeartbeat))s ago")
         }

@@ -140,7 +140,7 @@ struct WorkCommand: AsyncParsableCommand {
     /// retry mends (a wrong password, an unknown database) is thrown at once.
     static func whenWritable<T: Sendable>(logger: Logger, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         var outage = OutageLog()
-        var backoff = 0.2
+        var backoff = Backoff()
         while true {
             do {
                 let value = try await Blocking.run(body)
@@ -150,9 +150,8 @@ struct WorkCommand: AsyncParsableCommand {
                 guard error.isWorthReconnecting else { throw error }
                 outage.failed(error, "waiting for a writable database before starting (not ready meanwhile)", logger: logger)
             }
-            let pause = backoff
+            let pause = backoff.next()
             try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(pause)) }
-            backoff = min(backoff * 2, 5)
         }
     }
 

@@ -5,6 +5,7 @@ import Hummingbird
 import LibPQ
 import Logging
 import Metrics
+import MetricsEndpoint
 import Prometheus
 import ServiceLifecycle
 import Spool
@@ -63,19 +64,7 @@ public struct APIServer: Sendable {
         router.add(middleware: RequestLog(logger: logger))
         router.add(middleware: BearerAuth(tokens: configuration.tokens))
         let pool = self.pool
-        router.on(RouterPath(APIRoute.ready.routerPath), method: .get) { _, _ -> Response in
-            let ready = await pool.isReachable()
-            return Response(
-                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "no database connection\n")))
-        }
-        if let registry {
-            router.on(RouterPath(APIRoute.metrics.routerPath), method: .get) { _, _ -> Response in
-                Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: { var text: [UInt8] = []; registry.emit(into: &text); return text }())))
-            }
-        }
+        MetricsEndpoint.addRoutes(to: router, registry: registry) { await pool.isReachable() }
         let handlers: [(APIRoute, @Sendable (Request) async throws -> Response)] = [
             (.embeddings, embeddings), (.search, search), (.rag, rag), (.recall, recall),
             (.interactions, logInteraction), (.feedback, logFeedback), (.consent, setConsent),

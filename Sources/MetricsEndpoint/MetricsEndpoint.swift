@@ -4,10 +4,14 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-/// A worker's HTTP endpoint for operators: `/metrics` in Prometheus's text format (everything the
-/// process recorded through swift-metrics) and `/ready` (200 while the worker holds a database
-/// connection, 503 otherwise: a readiness probe).
+/// The operators' endpoints of every long-running command: `/metrics` in Prometheus's text format
+/// (everything the process recorded through swift-metrics) and `/ready` (200 while the process
+/// can reach its database, 503 otherwise: a readiness probe). `work` serves them alone
+/// (`service`); `serve` adds them to its API router (`addRoutes`): one definition for both.
 public enum MetricsEndpoint {
+    public static let metricsPath = "/metrics"
+    public static let readyPath = "/ready"
+
     /// Batches take milliseconds (interactions) to many seconds (embedding a batch of long
     /// documents); the default buckets of swift-prometheus stop too early for the latter.
     static let durationBuckets: [Duration] = [
@@ -26,14 +30,18 @@ public enum MetricsEndpoint {
         return registry
     }
 
-    /// The HTTP server, as a service for the process's ServiceGroup. `onListening` gets the
-    /// bound port (useful with port 0).
-    public static func service(
-        host: String, port: Int, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool,
-        logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
-    ) -> some Service {
-        let router = Router()
-        router.get("metrics") { _, _ -> Response in
+    /// `/ready` (from `isReady`) and, with a registry, `/metrics` on `router`.
+    public static func addRoutes<Context: RequestContext>(
+        to router: Router<Context>, registry: PrometheusCollectorRegistry?, isReady: @escaping @Sendable () async -> Bool
+    ) {
+        router.on(RouterPath(readyPath), method: .get) { _, _ -> Response in
+            let ready = await isReady()
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "no database connection\n")))
+        }
+        guard let registry else { return }
+        router.on(RouterPath(metricsPath), method: .get) { _, _ -> Response in
             var text: [UInt8] = []
             text.reserveCapacity(16 << 10)
             registry.emit(into: &text)
@@ -41,12 +49,16 @@ public enum MetricsEndpoint {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
-        router.get("ready") { _, _ -> Response in
-            let ready = isReady()
-            return Response(
-                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "no database connection\n")))
-        }
+    }
+
+    /// The endpoints as a server of their own (`work`), a service for the process's ServiceGroup.
+    /// `onListening` gets the bound port (useful with port 0).
+    public static func service(
+        host: String, port: Int, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool,
+        logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) -> some Service {
+        let router = Router()
+        addRoutes(to: router, registry: registry, isReady: isReady)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // no line per scrape
         return Application(

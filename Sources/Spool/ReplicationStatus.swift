@@ -15,7 +15,12 @@ public struct ReplicationStatus: Sendable, Encodable {
         public var replayLagBytes: Int?
     }
 
-    public var role: String
+    /// What the server is: `"primary"` or `"standby"` in JSON.
+    public enum Role: String, Sendable, Encodable {
+        case primary, standby
+    }
+
+    public var role: Role
     public var server: String?
     /// On a standby: whether its WAL receiver streams from a primary right now.
     public var receiving: Bool?
@@ -23,7 +28,7 @@ public struct ReplicationStatus: Sendable, Encodable {
     public var replayLagBytes: Int?
     public var standbys: [Standby]
 
-    public var isStandby: Bool { role == "standby" }
+    public var isStandby: Bool { role == .standby }
 
     public static func read(_ conn: PGConnection) throws -> ReplicationStatus {
         let node = try conn.query("""
@@ -40,7 +45,7 @@ public struct ReplicationStatus: Sendable, Encodable {
                         syncState: try $0.decode(String?.self, at: 2), replayLagSeconds: try $0.decode(Double?.self, at: 3),
                         replayLagBytes: try $0.decode(Int?.self, at: 4))
             }
-            return ReplicationStatus(role: "primary", server: server, standbys: standbys)
+            return ReplicationStatus(role: .primary, server: server, standbys: standbys)
         }
         let lag = try conn.query("""
             SELECT coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false),
@@ -49,7 +54,7 @@ public struct ReplicationStatus: Sendable, Encodable {
                    pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint
             """)[0]
         return ReplicationStatus(
-            role: "standby", server: server, receiving: try lag.decode(Bool.self, at: 0),
+            role: .standby, server: server, receiving: try lag.decode(Bool.self, at: 0),
             replayLagSeconds: try lag.decode(Double?.self, at: 1), replayLagBytes: try lag.decode(Int?.self, at: 2), standbys: [])
     }
 }

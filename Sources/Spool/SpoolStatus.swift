@@ -42,7 +42,8 @@ public struct SpoolStatus: Sendable, Encodable {
     public var queue: Queue
     /// Heartbeat younger than the worker's lease.
     public var workers: [LiveWorker]
-    /// Stopped, or heartbeat older than the lease (killed, cut off): shown once, then pruned.
+    /// Stopped, or heartbeat older than the lease (killed, cut off): listed for
+    /// `WorkerRegistry.goneRetentionSeconds`, then pruned by a live worker.
     public var goneWorkers: [WorkerRegistry.Gone]
     public var interactions: Int
     public var verdicts: [Verdicts]
@@ -52,9 +53,8 @@ public struct SpoolStatus: Sendable, Encodable {
     /// The node that answered (a standby when the read URL prefers one) and its lag.
     public var replication: ReplicationStatus
 
-    /// Reads the status; with `pruning`, deletes the gone workers' rows after reading them (not on
-    /// a standby, which cannot write: the next status on the primary does).
-    public static func read(_ conn: PGConnection, pruning: Bool = true) throws -> SpoolStatus {
+    /// Reads the status. Read only: it writes nothing, so it runs as any role and on a standby.
+    public static func read(_ conn: PGConnection) throws -> SpoolStatus {
         let replication = try ReplicationStatus.read(conn)
         let q = try conn.query("""
             SELECT ready, running, retrying, dead, extract(epoch FROM oldest_ready_age)::float8
@@ -97,7 +97,7 @@ public struct SpoolStatus: Sendable, Encodable {
             documents[label, default: DocumentLanguage(language: label, documents: 0, detected: 0)].documents += try row.decode(Int.self, at: 1)
             documents[label]!.detected += try row.decode(Int.self, at: 2)
         }
-        let goneWorkers = try WorkerRegistry.gone(conn, pruning: pruning && !replication.isStandby)
+        let goneWorkers = try WorkerRegistry.gone(conn)
         return SpoolStatus(
             queue: queue, workers: workers, goneWorkers: goneWorkers, interactions: interactions, verdicts: verdicts, texts: texts,
             documents: documents.values.sorted { ($1.documents, $0.language) < ($0.documents, $1.language) }, replication: replication)

@@ -27,8 +27,8 @@ public enum WorkerRegistry {
             """)
     }
 
-    /// Records a heartbeat; registers again when the row is gone (pruned by `status` while
-    /// this worker was paused or cut off longer than its lease).
+    /// Records a heartbeat; registers again when the row is gone (pruned by another worker's
+    /// reaper while this one was paused or cut off for longer than `goneRetentionSeconds`).
     public static func heartbeat(_ conn: PGConnection, _ worker: Registration) throws {
         let updated = try conn.query(
             "UPDATE coachspool.workers SET last_heartbeat = now(), stopped_at = NULL WHERE id = \(worker.id)").affectedRows
@@ -46,22 +46,27 @@ public enum WorkerRegistry {
         public var stopped: Bool
     }
 
-    /// The gone workers; with `pruning`, their rows are deleted as they are read (a role that may
-    /// not delete, such as a read-only monitor, just reads them).
-    public static func gone(_ conn: PGConnection, pruning: Bool) throws -> [Gone] {
-        if pruning {
-            do {
-                return try decode(conn.query("""
-                    DELETE FROM coachspool.workers w USING coachspool.gone_workers g WHERE w.id = g.id
-                    RETURNING g.id, extract(epoch FROM g.since_heartbeat)::float8, g.stopped_at IS NOT NULL
-                    """))
-            } catch let error as PGError where error.sqlState == PGError.SQLState.insufficientPrivilege {
-                // a role that may not delete (a read-only monitor): it reads them below
-            }
-        }
-        return try decode(conn.query("""
+    /// The gone workers (read only: `status` changes nothing, whatever its role).
+    public static func gone(_ conn: PGConnection) throws -> [Gone] {
+        try decode(conn.query("""
             SELECT id, extract(epoch FROM since_heartbeat)::float8, stopped_at IS NOT NULL FROM coachspool.gone_workers
             """))
+    }
+
+    /// How long a gone worker stays listed (in `status` and `gone_workers`) before a live
+    /// worker's reaper deletes its row: long enough to be seen after a crash at night.
+    public static let goneRetentionSeconds = 24.0 * 3600
+
+    /// Deletes the rows of workers gone for longer than `goneRetentionSeconds` (stopped, or
+    /// without a heartbeat for that long past their lease); returns how many. Every worker's side
+    /// channel runs it with its reaper (a small table: a cheap statement).
+    @discardableResult
+    public static func pruneGone(_ conn: PGConnection) throws -> Int {
+        try conn.query("""
+            DELETE FROM coachspool.workers
+             WHERE coalesce(stopped_at, last_heartbeat + make_interval(secs => lease_seconds))
+                   < now() - make_interval(secs => \(goneRetentionSeconds))
+            """).affectedRows
     }
 
     private static func decode(_ rows: PGRows) throws -> [Gone] {

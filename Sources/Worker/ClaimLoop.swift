@@ -41,13 +41,13 @@ final class ClaimLoop: Sendable {
     /// The thread body; returns on stop, or in drain mode once the queue is empty.
     func run() {
         var connection: PGConnection?
-        var backoff = 0.2
+        var backoff = Backoff()
         var outage = OutageLog()
         while !signal.isStopped {
             do {
                 let conn = try connection.flatMap { $0.isHealthy ? $0 : nil } ?? connect()
                 connection = conn
-                backoff = 0.2
+                backoff.reset()
                 let jobs = try JobQueue.claim(
                     conn, owner: configuration.workerID, limit: configuration.batchSize,
                     leaseSeconds: configuration.leaseSeconds, kinds: kinds)
@@ -79,8 +79,7 @@ final class ClaimLoop: Sendable {
                 }
                 outage.failed(error, "claim loop error; retrying", logger: logger)
                 connection = nil
-                signal.wait(seconds: backoff)
-                backoff = min(backoff * 2, 5)
+                signal.wait(seconds: backoff.next())
             }
         }
     }
@@ -98,15 +97,21 @@ final class ClaimLoop: Sendable {
             let started = ContinuousClock.now
             var outcome: BatchOutcome
             var outage = OutageLog()
+            var backoff = Backoff()
             while true {
                 do {
                     outcome = try handler.process(batch, owner: configuration.workerID, on: conn)
                     break
-                } catch let error as PGError where error.isConnectionProblem && Date() < deadline {
+                } catch let error as PGError where error.isWorthReconnecting && Date() < deadline {
                     outage.failed(error, "lost the database mid-batch; reconnecting", logger: logger)
-                    signal.wait(seconds: 0.5)
+                    signal.wait(seconds: backoff.next())
                     if signal.isStopped { throw error }
-                    conn = (try? connect()) ?? conn
+                    do {
+                        conn = try connect()
+                    } catch {
+                        // Still away: the next try of the batch fails the same way and waits longer.
+                        outage.failed(error, "lost the database mid-batch; reconnecting", logger: logger)
+                    }
                 } catch let error as PGError where error.isConnectionProblem || (error.code == .cancelled && signal.isStopped) {
                     throw error
                 } catch {

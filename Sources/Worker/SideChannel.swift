@@ -57,7 +57,7 @@ final class SideChannel: Sendable {
         var nextReap = Date()
         var nextQueueDepth = Date()
         var nextStallCheck = Date()
-        var backoff = 0.2
+        var backoff = Backoff()
         var outage = OutageLog()
         defer { setConnected(false) }
         while !signal.isStopped {
@@ -70,7 +70,7 @@ final class SideChannel: Sendable {
                     connection = conn
                     setConnected(true)
                     outage.recovered("side channel reconnected", logger: logger)
-                    backoff = 0.2
+                    backoff.reset()
                     nextHeartbeat = Date()
                     signal.wake()  // notifications may have been missed while disconnected
                 }
@@ -88,6 +88,7 @@ final class SideChannel: Sendable {
                 }
                 if now >= nextReap {
                     let reaped = try JobQueue.reapExpiredLeases(conn)
+                    try WorkerRegistry.pruneGone(conn)
                     logger.trace("reaper ran", metadata: [LogKey.jobsCount: "\(reaped.count)"])
                     if !reaped.isEmpty {
                         record(reaped)
@@ -111,8 +112,7 @@ final class SideChannel: Sendable {
                 outage.failed(error, "side channel lost the database; reconnecting", logger: logger)
                 connection = nil
                 setConnected(false)
-                signal.wait(seconds: backoff)
-                backoff = min(backoff * 2, 5)
+                signal.wait(seconds: backoff.next())
             }
         }
         if let connection, connection.isHealthy {

@@ -18,7 +18,7 @@ extension DatabaseTests {
             return try JSONDecoder().decode(Status.self, from: Data(result.out.utf8))
         }
 
-        @Test func killedWorkersAreShownAsGoneOnceThenPruned() async throws {
+        @Test func killedWorkersAreShownAsGoneThenPrunedByALiveWorker() async throws {
             try await TestDatabase.with { db in
                 let killed = try CoachSpoolProcess(["work", "--lease", "2", "--no-embeddings"], database: db)
                 let stopped = try CoachSpoolProcess(["work", "--lease", "2", "--no-embeddings"], database: db)
@@ -39,9 +39,22 @@ extension DatabaseTests {
                 #expect(after.workers.isEmpty, "a killed worker is not live once its lease has passed")
                 #expect(after.goneWorkers.count == 2)
                 #expect(after.goneWorkers.filter(\.stopped).count == 1, "one stopped, one vanished")
-                let again = try await status(db)
-                #expect(again.workers.isEmpty && again.goneWorkers.isEmpty, "gone workers are pruned after being shown")
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.workers", as: Int.self) == 0)
+                // status writes nothing: asked again, it shows the same.
+                #expect(try await status(db).goneWorkers.count == 2)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.workers", as: Int.self) == 2)
+
+                // A day later a live worker's reaper deletes their rows.
+                try db.execute("""
+                    UPDATE coachspool.workers SET last_heartbeat = now() - interval '25 hours',
+                           stopped_at = CASE WHEN stopped_at IS NOT NULL THEN now() - interval '25 hours' END
+                    """)
+                let live = try CoachSpoolProcess(["work", "--lease", "2", "--no-embeddings"], database: db)
+                defer { live.signal(SIGKILL) }
+                #expect(try await eventually { try db.scalar("SELECT count(*) FROM coachspool.workers", as: Int.self) == 1 })
+                let pruned = try await status(db)
+                #expect(pruned.workers.count == 1 && pruned.goneWorkers.isEmpty)
+                live.signal(SIGTERM)
+                #expect(await live.wait() == 0)
             }
         }
 
@@ -54,6 +67,7 @@ extension DatabaseTests {
                 worker.signal(SIGSTOP)
                 try await Task.sleep(for: .seconds(2.5))
                 #expect(try await status(db).goneWorkers.count == 1)
+                try db.execute("DELETE FROM coachspool.workers")  // as a live worker's reaper does a day later
                 worker.signal(SIGCONT)
                 #expect(try await eventually { try db.scalar("SELECT count(*) FROM coachspool.live_workers", as: Int.self) == 1 })
                 worker.signal(SIGTERM)

@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Logging
@@ -30,7 +31,7 @@ public final class ReconnectingConnection {
     public func run<T>(_ body: (PGConnection) throws -> T) throws -> T {
         let clock = ContinuousClock()
         let started = clock.now
-        var backoff = 0.2
+        var backoff = Backoff()
         while true {
             do {
                 let conn = try connection ?? open()
@@ -41,8 +42,7 @@ public final class ReconnectingConnection {
                 connection = nil
                 guard error.isWorthReconnecting, clock.now - started < patience else { throw error }
                 outage.failed(error, "the database is away; retrying on a new connection", logger: logger)
-                Thread.sleep(forTimeInterval: backoff)
-                backoff = min(backoff * 2, 5)
+                Thread.sleep(forTimeInterval: backoff.next())
             }
         }
     }
