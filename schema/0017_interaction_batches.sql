@@ -25,3 +25,10 @@ ALTER TABLE coachspool.jobs VALIDATE CONSTRAINT jobs_kind_declared;
 -- 500,000 fewer jobs in a 1 M backfill. `touched_at` was kept current by that queueing (an
 -- update per conversation per batch) and read by nothing: it goes.
 ALTER TABLE coachspool.conversations DROP COLUMN touched_at;
+
+-- A claim looks for ready jobs in two branches (JobQueue.claim): single jobs, and jobs of many
+-- items. One index each, so that neither walks past the other's rows: with 10,000 batch jobs
+-- waiting, a claim of single jobs through one index skipped all of them, every time.
+DROP INDEX coachspool.jobs_ready;
+CREATE INDEX jobs_ready ON coachspool.jobs (run_at, id) WHERE state = 'ready' AND kind <> 'interaction_batch';
+CREATE INDEX jobs_ready_batches ON coachspool.jobs (run_at, id) WHERE state = 'ready' AND kind = 'interaction_batch';

@@ -30,6 +30,7 @@ public enum JobQueue {
                  AS (
                     SELECT id FROM coachspool.jobs
                      WHERE state = 'ready' AND run_at <= now() AND kind = ANY(\(group.map(\.rawValue))::text[])
+                       AND \(unsafeSQL: readyIndexPredicate(manyItems: items > 1))
                      ORDER BY run_at, id
                      LIMIT \(max(1, limit / items))
                      FOR UPDATE SKIP LOCKED)
@@ -52,6 +53,14 @@ public enum JobQueue {
                 id: try row.decode(Int64.self, at: 0), kind: kind,
                 sourceID: try row.decode(Int64.self, at: 2), attempt: try row.decode(Int32.self, at: 3))
         }
+    }
+
+    /// The predicate of the ready index a claim branch reads (schema/0017: `jobs_ready` for
+    /// single jobs, `jobs_ready_batches` for the many-item kind), stated in the query so that the
+    /// planner picks that index: a branch never walks past the other branch's rows.
+    static func readyIndexPredicate(manyItems: Bool) -> String {
+        precondition(JobKind.interactionBatch.itemsPerJob > 1, "the partial indexes of schema/0017 name interaction_batch")
+        return manyItems ? "kind = 'interaction_batch'" : "kind <> 'interaction_batch'"
     }
 
     /// Extends the leases of the jobs in hand (only those still ours). Returns how many leases
@@ -241,8 +250,12 @@ public enum JobQueue {
         let row = try conn.query("""
             SELECT NOT EXISTS (SELECT 1 FROM coachspool.jobs
                                 WHERE state IN ('ready', 'running') AND kind = ANY(\(kindNames)::text[])),
-                   extract(epoch FROM (SELECT min(run_at) FROM coachspool.jobs
-                                        WHERE state = 'ready' AND kind = ANY(\(kindNames)::text[])) - now())::float8
+                   extract(epoch FROM least(
+                       (SELECT min(run_at) FROM coachspool.jobs
+                         WHERE state = 'ready' AND kind = ANY(\(kindNames)::text[]) AND \(unsafeSQL: readyIndexPredicate(manyItems: false))),
+                       (SELECT min(run_at) FROM coachspool.jobs
+                         WHERE state = 'ready' AND kind = ANY(\(kindNames)::text[]) AND \(unsafeSQL: readyIndexPredicate(manyItems: true)))
+                   ) - now())::float8
             """)[0]
         return Idle(drained: try row.decode(Bool.self, at: 0), nextRetryIn: try row.decode(Double?.self, at: 1))
     }

@@ -15,18 +15,23 @@ public enum StageGraph {
         public var queuedBy: [String]
         /// The tables its completion writes.
         public var writes: [String]
+        /// The job kinds its completion may queue (`memory:N`: one per space). `StageGraphTests`
+        /// runs the pipeline and holds every completion to this list.
+        public var enqueues: [String] = []
     }
 
     public static let stages: [Stage] = [
         Stage(
             kind: "interaction", source: "interactions",
             queuedBy: ["log_interaction()", "log_feedback()", "interaction_batch completion (a member that failed)"],
-            writes: ["quality_verdicts", "interaction_texts", "conversations", conversationRows, "jobs (memory:N, retrieval consent)"]),
+            writes: ["quality_verdicts", "interaction_texts", "conversations", conversationRows, "jobs (memory:N, retrieval consent)"],
+            enqueues: ["memory:N"]),
         Stage(
             kind: "interaction_batch", source: "interaction_batches",
             queuedBy: ["ingest"],
             writes: ["quality_verdicts", "interaction_texts", "conversations", conversationRows, "jobs (memory:N, retrieval consent)",
-                     "jobs (interaction, a member that failed)", "interaction_batches (deleted)"]),
+                     "jobs (interaction, a member that failed)", "interaction_batches (deleted)"],
+            enqueues: ["interaction", "memory:N"]),
         Stage(
             kind: "conversation", source: "conversations",
             queuedBy: ["set_consent() (consent trigger)", "erase_user()", "worker start (built under another examples version)"],

@@ -27,6 +27,75 @@ extension DatabaseTests {
             }
         }
 
+        /// What each completion really queues, against the graph's `enqueues`: a trigger logs every
+        /// job inserted or deleted with its transaction, the pipeline runs (ingest with a member
+        /// that fails, documents, retrieval consent, a producer call, a consent change), and each
+        /// transaction that retired jobs of one kind may have queued only what that kind declares.
+        @Test func everyCompletionQueuesOnlyWhatTheGraphDeclares() async throws {
+            try await TestDatabase.with { db in
+                try db.connect().execute(unsafeSQL: """
+                    CREATE TABLE public.job_log (txid bigint, op text, kind text);
+                    CREATE FUNCTION public.log_job() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        INSERT INTO public.job_log VALUES (txid_current(), TG_OP, CASE WHEN TG_OP = 'DELETE' THEN OLD.kind ELSE NEW.kind END);
+                        RETURN NULL;
+                    END $$;
+                    CREATE TRIGGER job_log AFTER INSERT OR DELETE ON coachspool.jobs FOR EACH ROW EXECUTE FUNCTION public.log_job();
+                    """)
+                let file = temporaryFile("graph-sessions.jsonl")
+                let failing = #"{"session_id": "g-fail", "timestamp": "2025-10-01T11:00:00Z", "mode": "personal", "user_id": "u-yes", "conversation": [{"role": "user", "content": "Ring 08-123 456+46 70 123 45 67"}, {"role": "assistant", "content": "Gärna."}, {"role": "user", "content": "Hur länge ska långpasset vara?"}, {"role": "assistant", "content": "Börja med en timme och öka med tio minuter i veckan.", "feedback": {"rating": 5}}]}"#
+                try (MemoryTests.sessions.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+                #expect(try await CoachSpoolProcess.run(["ingest", "--format", "sessions", file.path], database: db).status == 0)
+                try await HybridSearchTests.prepare(db)  // documents, an active space, the workers
+                // Then, with a worker already running (a starting worker queues the memory of
+                // consenting users itself, through register_space): a consent change, a batch with a
+                // member the redactor cannot vouch for and an exchange of a user with retrieval
+                // consent, and a producer's call.
+                let worker = try CoachSpoolProcess(["work", "--retry-base", "0.05", "--log-level", "info"], database: db)
+                defer { worker.signal(SIGKILL) }
+                #expect(await eventually(timeout: 60) { worker.stderr.contains("worker started") })
+                #expect(try await CoachSpoolProcess.run(["consent", "grant", "u-yes", "--purpose", "training"], database: db).status == 0)
+                try (failing + "\n").write(to: file, atomically: true, encoding: .utf8)
+                #expect(try await CoachSpoolProcess.run(["ingest", "--format", "sessions", file.path], database: db).status == 0)
+                _ = try db.scalar("""
+                    SELECT coachspool.log_interaction(p_user_input => 'Hur sover jag bättre?', p_ai_response => 'Gå och lägg dig samma tid varje kväll.',
+                                                      p_user_id => 'u-yes', p_rating => 5)
+                    """, as: Int64.self)
+                #expect(try await eventually(timeout: 60) {
+                    try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE state <> 'dead'", as: Int.self) == 0
+                        && db.scalar("SELECT count(*) FROM coachspool.jobs WHERE state = 'dead'", as: Int.self) == 1
+                })
+                worker.signal(SIGTERM)
+                #expect(await worker.wait() == 0)
+
+                let perSpace = { (kind: String) in kind.replacing(/:[0-9]+$/, with: ":N") }
+                let rows = try db.connect().query("""
+                    SELECT d.kind, array_agg(DISTINCT i.kind) FILTER (WHERE i.kind IS NOT NULL)
+                      FROM (SELECT DISTINCT txid, kind FROM public.job_log WHERE op = 'DELETE') d
+                      LEFT JOIN public.job_log i ON i.txid = d.txid AND i.op = 'INSERT'
+                     WHERE (SELECT count(DISTINCT kind) FROM public.job_log x WHERE x.txid = d.txid AND x.op = 'DELETE') = 1
+                     GROUP BY d.kind
+                    """)
+                var completed: Set<String> = []
+                var queued: [String: Set<String>] = [:]
+                for row in rows {
+                    let kind = perSpace(try row.decode(String.self, at: 0))
+                    completed.insert(kind)
+                    let inserted = (try row.decode(String?.self, at: 1)).map { text in
+                        text.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").map { perSpace(String($0)) }
+                    } ?? []
+                    queued[kind, default: []].formUnion(inserted)
+                }
+                #expect(completed.isSuperset(of: ["interaction_batch", "interaction", "conversation", "embed:N", "memory:N"]), "\(completed)")
+                for stage in StageGraph.stages where completed.contains(stage.kind) {
+                    let extra = queued[stage.kind, default: []].subtracting(stage.enqueues)
+                    #expect(extra.isEmpty, "\(stage.kind) queued \(extra.sorted()), which StageGraph does not declare")
+                }
+                #expect(queued["interaction_batch"] == ["interaction", "memory:N"], "a failed member and a memory: \(queued)")
+                #expect(queued["interaction"] == ["memory:N"], "the producer's exchange's memory: \(queued)")
+            }
+        }
+
         /// A database migrated with the schema as it was before functions had files of their own
         /// (0001–0008) is brought to the current definitions by a plain `migrate`.
         @Test func anExistingDatabaseGetsTheCurrentFunctionDefinitions() async throws {

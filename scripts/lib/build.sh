@@ -36,12 +36,14 @@ use_database() {
 # bench_setup: what every end-to-end benchmark needs: build tools, the tokenizer, the release
 # binary and a database server. Sets COACHSPOOL, COACHSPOOL_MODELS, COACHSPOOL_SCHEMA_DIR and
 # SERVER_URL (the server's URL; each benchmark works in a database of its own on it).
-# COACHSPOOL=/path/to/binary skips the build: how two commits' binaries are compared in one run.
+# COACHSPOOL=/path/to/binary skips the build, and COACHSPOOL_SCHEMA_DIR=… gives that binary its
+# own commit's schema: how two commits' binaries are compared in one run.
 bench_setup() {
   ensure_build_deps
   ensure_packages time
   COACHSPOOL_MODELS=$(dirname "$("$REPO/scripts/fetch-tokenizer.sh" | tail -n 1)")
-  export COACHSPOOL_MODELS COACHSPOOL_SCHEMA_DIR="$REPO/schema"
+  COACHSPOOL_SCHEMA_DIR=${COACHSPOOL_SCHEMA_DIR:-$REPO/schema}
+  export COACHSPOOL_MODELS COACHSPOOL_SCHEMA_DIR
   if [ -n "${COACHSPOOL:-}" ]; then export COACHSPOOL; else build_release; fi
   use_database
   SERVER_URL=$DATABASE_URL
