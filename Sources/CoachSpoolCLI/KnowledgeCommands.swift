@@ -172,21 +172,8 @@ struct SearchCommand: AsyncParsableCommand {
                 $0.field("question") { $0.string(retrieval.question) }
                 $0.field("space") { $0.integer(space.id) }
                 $0.field("mode") { $0.string(retrieval.mode.rawValue) }
-                $0.field("results") {
-                    $0.array(hits.enumerated()) { out, item in
-                        let (rank, hit) = item
-                        out.object {
-                            $0.field("rank") { $0.integer(rank + 1) }
-                            $0.field("score") { $0.double(hit.score) }
-                            $0.field("title") { $0.string(hit.title) }
-                            $0.field("source") { out in if let source = hit.source { out.string(source) } else { out.null() } }
-                            $0.field("document_id") { $0.integer(hit.documentID) }
-                            $0.field("chunk_id") { $0.integer(hit.chunkID) }
-                            $0.field("text") { $0.string(hit.text) }
-                        }
-                    }
-                }
-                $0.field("conversations") { MemoryOutput.write(conversations, into: &$0) }
+                $0.field("results") { RetrievalJSON.write(hits, into: &$0) }
+                $0.field("conversations") { RetrievalJSON.write(conversations, into: &$0) }
                 if let spaceChunks { $0.field("space_chunks") { $0.integer(spaceChunks) } }
             }
             out.newline()
@@ -250,7 +237,7 @@ struct RecallCommand: AsyncParsableCommand {
             out.object {
                 $0.field("user_sha256") { $0.string(Erasure.digest(of: user)) }
                 $0.field("space") { $0.integer(space.id) }
-                $0.field("results") { MemoryOutput.write(hits, into: &$0) }
+                $0.field("results") { RetrievalJSON.write(hits, into: &$0) }
             }
             out.newline()
             try out.flush(to: STDOUT_FILENO)
@@ -261,7 +248,7 @@ struct RecallCommand: AsyncParsableCommand {
     }
 }
 
-/// How memory hits are printed and written as JSON.
+/// How memory hits are printed (their JSON: `RetrievalJSON`).
 enum MemoryOutput {
     static func print(_ hits: [Memory.Hit]) {
         for (rank, hit) in hits.enumerated() {
@@ -270,19 +257,6 @@ enum MemoryOutput {
         }
     }
 
-    static func write(_ hits: [Memory.Hit], into json: inout JSONWriter) {
-        json.array(hits.enumerated()) { out, item in
-            let (rank, hit) = item
-            out.object {
-                $0.field("rank") { $0.integer(rank + 1) }
-                $0.field("score") { $0.double(hit.score) }
-                $0.field("interaction_id") { $0.integer(hit.interactionID) }
-                $0.field("occurred_at") { $0.string(hit.occurredAt) }
-                $0.field("rating") { out in if let rating = hit.rating { out.integer(rating) } else { out.null() } }
-                $0.field("text") { $0.string(hit.text) }
-            }
-        }
-    }
 }
 
 struct RagCommand: AsyncParsableCommand {

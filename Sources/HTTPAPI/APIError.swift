@@ -166,6 +166,13 @@ struct JSONBody {
 }
 
 /// A JSON answer.
+/// A response whose body was written with `JSONWriter` (the retrieval answers).
+func jsonResponse(writing body: (inout JSONWriter) -> Void, status: HTTPResponse.Status = .ok) -> Response {
+    var json = JSONWriter()
+    json.object(body)
+    return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.bytes)))
+}
+
 func jsonResponse(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
     let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

@@ -101,13 +101,18 @@ extension APIServer {
     func search(_ request: Request) async throws -> Response {
         let body = try await JSONBody(request)
         let found = try await retrieve(body, text: try body.string("query", limit: InputLimits.query))
-        var answer: [String: Any] = ["object": "list", "space": Int(found.space)]
-        if found.source != .conversations { answer.merge(["mode": found.mode.rawValue, "data": Self.rows(found.chunks)]) { $1 } }
-        if found.source != .knowledge {
-            answer["conversations"] = Self.memoryRows(found.memories)
-            if found.source == .conversations { answer["data"] = Self.memoryRows(found.memories) }
+        return jsonResponse { json in
+            json.field("object") { $0.string("list") }
+            json.field("space") { $0.integer(found.space) }
+            switch found.source {
+            case .knowledge, .all:
+                json.field("mode") { $0.string(found.mode.rawValue) }
+                json.field("data") { RetrievalJSON.write(found.chunks, into: &$0) }
+            case .conversations:
+                json.field("data") { RetrievalJSON.write(found.memories, into: &$0) }
+            }
+            if found.source != .knowledge { json.field("conversations") { RetrievalJSON.write(found.memories, into: &$0) } }
         }
-        return jsonResponse(answer)
     }
 
     /// `POST /v1/rag`: `question` and the search fields; the seed's prompt with its sources, and
@@ -124,14 +129,17 @@ extension APIServer {
         let language = Language.resolve(tag: try body.optionalString("language", limit: InputLimits.language)) { question }
         let passages = RagContext.passages(found.chunks.map(\.retrieved) + found.memories.map(\.retrieved))
         let prompt = RagPrompt.make(question: question, language: language, passages: passages)
-        var answer: Any = NSNull()
+        var answer: String?
         if let chat { answer = try await Blocking.run { try chat.complete(prompt) } }
-        var result: [String: Any] = [
-            "mode": found.mode.rawValue, "language": language.rawValue, "prompt": prompt, "sources": Self.rows(found.chunks),
-            "passages": Self.passageRows(passages, chunks: found.chunks), "answer": answer,
-        ]
-        if found.source != .knowledge { result["conversations"] = Self.memoryRows(found.memories) }
-        return jsonResponse(result)
+        return jsonResponse { json in
+            json.field("mode") { $0.string(found.mode.rawValue) }
+            json.field("language") { $0.string(language.rawValue) }
+            json.field("prompt") { $0.string(prompt) }
+            json.field("sources") { RetrievalJSON.write(found.chunks, into: &$0) }
+            json.field("passages") { Self.writePassages(passages, chunks: found.chunks, into: &$0) }
+            json.field("answer") { out in if let answer { out.string(answer) } else { out.null() } }
+            if found.source != .knowledge { json.field("conversations") { RetrievalJSON.write(found.memories, into: &$0) } }
+        }
     }
 
     /// `POST /v1/interactions`: the fields of `coachspool.log_interaction` without their `p_`
@@ -202,7 +210,11 @@ extension APIServer {
         let space = try await resolve(try Self.space(body))
         let vector = try await self.vector(text, in: space)
         let hits = try await pool.withConnection { try Memory.recall($0, user: user, vector: vector, k: k, space: space.id) }
-        return jsonResponse(["object": "list", "space": Int(space.id), "data": Self.memoryRows(hits)])
+        return jsonResponse { json in
+            json.field("object") { $0.string("list") }
+            json.field("space") { $0.integer(space.id) }
+            json.field("data") { RetrievalJSON.write(hits, into: &$0) }
+        }
     }
 
     // MARK: - retrieval
@@ -267,36 +279,22 @@ extension APIServer {
             source: try body.optionalString("document_source", limit: InputLimits.documentID))
     }
 
-    private static func memoryRows(_ hits: [Memory.Hit]) -> [[String: Any]] {
-        hits.enumerated().map { rank, hit in
-            [
-                "rank": rank + 1, "score": hit.score, "interaction_id": hit.interactionID, "occurred_at": hit.occurredAt,
-                "rating": hit.rating ?? NSNull(), "text": hit.text,
-            ]
-        }
-    }
-
     /// The prompt's passages by number: a document's (with the chunks merged into it) or a memory's.
-    private static func passageRows(_ passages: [RagPassage], chunks: [SearchHit]) -> [[String: Any]] {
-        passages.enumerated().map { number, passage in
-            switch passage.source {
-            case .document(let id, let title, let source):
-                [
-                    "number": number + 1, "document_id": id, "title": title, "source": source ?? NSNull(),
-                    "chunk_ids": passage.members.map { chunks[$0].chunkID },
-                ]
-            case .memory(let interaction):
-                ["number": number + 1, "interaction_id": interaction]
+    private static func writePassages(_ passages: [RagPassage], chunks: [SearchHit], into json: inout JSONWriter) {
+        json.array(passages.enumerated()) { out, item in
+            let (number, passage) = item
+            out.object {
+                $0.field("number") { $0.integer(number + 1) }
+                switch passage.source {
+                case .document(let id, let title, let source):
+                    $0.field("document_id") { $0.integer(id) }
+                    $0.field("title") { $0.string(title) }
+                    $0.field("source") { out in if let source { out.string(source) } else { out.null() } }
+                    $0.field("chunk_ids") { $0.array(passage.members) { $0.integer(chunks[$1].chunkID) } }
+                case .memory(let interaction):
+                    $0.field("interaction_id") { $0.integer(interaction) }
+                }
             }
-        }
-    }
-
-    private static func rows(_ hits: [SearchHit]) -> [[String: Any]] {
-        hits.enumerated().map { rank, hit in
-            [
-                "rank": rank + 1, "score": hit.score, "title": hit.title, "source": hit.source ?? NSNull(),
-                "document_id": hit.documentID, "chunk_id": hit.chunkID, "text": hit.text,
-            ]
         }
     }
 }
