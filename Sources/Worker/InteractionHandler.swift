@@ -128,7 +128,8 @@ struct InteractionHandler: JobHandler {
                     SELECT 'memory:' || s.id, i.id
                       FROM members
                       JOIN coachspool.interactions i ON i.id = members.interaction_id AND members.prepared
-                      JOIN coachspool.consents k ON k.user_id = i.user_id AND k.purpose = 'retrieval' AND k.granted
+                     CROSS JOIN LATERAL (SELECT 1 FROM coachspool.consents k  -- a probe per row, never a hash of all users
+                                          WHERE k.user_id = i.user_id AND k.purpose = 'retrieval' AND k.granted LIMIT 1) k
                      CROSS JOIN coachspool.embedding_spaces s
                      ORDER BY 1, 2
                     ON CONFLICT (kind, source_id) DO UPDATE SET rerun = true WHERE jobs.state = 'running'
