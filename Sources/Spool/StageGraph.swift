@@ -42,7 +42,7 @@ public enum StageGraph {
             writes: ["chunks (space N)", "documents.detected_language"]),
         Stage(
             kind: "memory:N", source: "interactions",
-            queuedBy: ["interaction completion (user with retrieval consent)", "set_consent() (retrieval granted)", "register_space()"],
+            queuedBy: ["interaction stages' completion (user with retrieval consent)", "set_consent() (retrieval granted)", "register_space()"],
             writes: ["memories (space N)"]),
         Stage(kind: "noop", source: "-", queuedBy: ["scripts/bench-spool.sh"], writes: []),
     ]

@@ -42,7 +42,7 @@ public struct WorkerConfiguration: Sendable {
     public var quality = QualityFilter()
     /// Redaction and token counting (needs the cl100k ranks file, hence no default).
     public var text: TextPreparation
-    /// System prompts of the fine-tuning examples (`conversation` jobs).
+    /// System prompts of the fine-tuning examples (`ConversationRebuild`).
     public var prompts = SystemPrompts()
     /// Builds the examples; its version covers the prompts and the quality and text versions.
     public var examples: ExampleBuilder {
