@@ -59,8 +59,7 @@ public enum JobQueue {
     /// single jobs, `jobs_ready_batches` for the many-item kind), stated in the query so that the
     /// planner picks that index: a branch never walks past the other branch's rows.
     static func readyIndexPredicate(manyItems: Bool) -> String {
-        precondition(JobKind.interactionBatch.itemsPerJob > 1, "the partial indexes of schema/0017 name interaction_batch")
-        return manyItems ? "kind = 'interaction_batch'" : "kind <> 'interaction_batch'"
+        manyItems ? "kind = 'interaction_batch'" : "kind <> 'interaction_batch'"
     }
 
     /// Extends the leases of the jobs in hand (only those still ours). Returns how many leases

@@ -42,7 +42,6 @@ import Testing
         #expect(T.json(rows) == JSONWriter.rows(rows), sourceLocation: sourceLocation)
         let names = T.columns.map(\.name)
         #expect(Set(names).count == names.count, "a column declared twice", sourceLocation: sourceLocation)
-        #expect(T.recordType == T.columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", "), sourceLocation: sourceLocation)
         let keys = Set(rows.flatMap { row -> [String] in
             guard case .object(let object) = try! JSONDecoder().decode(Value.self, from: JSONEncoder().encode(row)) else { return [] }
             return Array(object.keys)

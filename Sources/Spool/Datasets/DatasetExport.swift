@@ -221,24 +221,25 @@ public struct DatasetExport: Sendable {
         }
         let statistics = summary.tokenStatistics
         let usd = Double(trainTokens) * Double(cost.epochs) * cost.pricePer1KTokens / 1000
+        let tokens = DatasetManifest.Tokens(
+            total: summary.totalTokens, limit: validator.maxTokens,
+            overLimit: summary.excluded[ChatFormatValidator.Reason.overTokenLimit.rawValue] ?? 0,
+            counting: "cl100k_base, OpenAI cookbook formula",
+            min: statistics?.min, median: statistics?.median, p95: statistics?.p95, max: statistics?.max)
+        let costEstimate = DatasetManifest.CostEstimate(
+            trainingTokens: trainTokens, epochs: cost.epochs, usdPer1kTokens: cost.pricePer1KTokens,
+            billedTokens: trainTokens * cost.epochs, usd: (usd * 100).rounded() / 100)
+        let timeRange = DatasetManifest.TimeRange(
+            first: summary.firstAt.map { Self.iso(micros: $0) }, last: summary.lastAt.map { Self.iso(micros: $0) })
+        let filters = DatasetManifest.Filters(mode: filter.mode?.rawValue, since: filter.since.map(Self.iso))
+        let splitSettings = DatasetManifest.Split(by: "conversation", validationFraction: split.validationFraction, seed: split.seed)
+        let excluded = DatasetManifest.ReasonCounts(total: summary.totalExcluded, byReason: summary.excluded)
+        let interactions = DatasetManifest.Interactions(ingested: accounting.ingested, exported: accounting.exported)
         return DatasetManifest(
-            format: format.rawValue, pipelineVersion: filter.version,
-            filters: .init(mode: filter.mode?.rawValue, since: filter.since.map(Self.iso)),
-            split: .init(by: "conversation", validationFraction: split.validationFraction, seed: split.seed),
-            files: files, examples: summary.totalExamples, conversations: summary.conversations.values.reduce(0, +),
-            examplesByMode: summary.examplesByMode,
-            excluded: .init(total: summary.totalExcluded, byReason: summary.excluded),
-            interactions: .init(ingested: accounting.ingested, exported: accounting.exported),
-            notExported: accounting.manifestNotExported,
-            tokens: .init(
-                total: summary.totalTokens, limit: validator.maxTokens,
-                overLimit: summary.excluded[ChatFormatValidator.Reason.overTokenLimit.rawValue] ?? 0,
-                counting: "cl100k_base, OpenAI cookbook formula",
-                min: statistics?.min, median: statistics?.median, p95: statistics?.p95, max: statistics?.max),
-            costEstimate: .init(
-                trainingTokens: trainTokens, epochs: cost.epochs, usdPer1kTokens: cost.pricePer1KTokens,
-                billedTokens: trainTokens * cost.epochs, usd: (usd * 100).rounded() / 100),
-            dataTimeRange: .init(first: summary.firstAt.map { Self.iso(micros: $0) }, last: summary.lastAt.map { Self.iso(micros: $0) }))
+            format: format.rawValue, pipelineVersion: filter.version, filters: filters, split: splitSettings, files: files,
+            examples: summary.totalExamples, conversations: summary.conversations.values.reduce(0, +),
+            examplesByMode: summary.examplesByMode, excluded: excluded, interactions: interactions,
+            notExported: accounting.manifestNotExported, tokens: tokens, costEstimate: costEstimate, dataTimeRange: timeRange)
     }
 
     /// LLaMA-Factory's dataset registry entries for the two files.

@@ -154,6 +154,25 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         return data
     }
 
+    public static let fileName = "manifest.json"
+
+    /// Which key was wrong, without quoting the file.
+    private static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?:
+            return "missing \((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case .dataCorrupted?:
+            return "not JSON"
+        default:
+            return "unreadable"
+        }
+    }
+}
+
+// In an extension, so that the struct keeps its memberwise initializer (what export builds it with).
+extension DatasetManifest {
     /// Reads the manifest in `directory`; an error names the file.
     public init(directory: URL) throws {
         let file = directory.appendingPathComponent(Self.fileName)
@@ -170,42 +189,5 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         } catch {
             throw CoachSpoolError(.unusable, "is not an export manifest (\(Self.describe(error)))", file: file)
         }
-    }
-
-    public static let fileName = "manifest.json"
-
-    /// Which key was wrong, without quoting the file.
-    private static func describe(_ error: any Error) -> String {
-        switch error as? DecodingError {
-        case .keyNotFound(let key, let context)?:
-            return "missing \((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))"
-        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
-            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case .dataCorrupted?:
-            return "not JSON"
-        default:
-            return "unreadable"
-        }
-    }
-
-    public init(
-        format: String, pipelineVersion: String, filters: Filters, split: Split, files: [String: File], examples: Int,
-        conversations: Int, examplesByMode: [String: Int], excluded: ReasonCounts, interactions: Interactions?,
-        notExported: NotExported?, tokens: Tokens, costEstimate: CostEstimate, dataTimeRange: TimeRange
-    ) {
-        self.format = format
-        self.pipelineVersion = pipelineVersion
-        self.filters = filters
-        self.split = split
-        self.files = files
-        self.examples = examples
-        self.conversations = conversations
-        self.examplesByMode = examplesByMode
-        self.excluded = excluded
-        self.interactions = interactions
-        self.notExported = notExported
-        self.tokens = tokens
-        self.costEstimate = costEstimate
-        self.dataTimeRange = dataTimeRange
     }
 }

@@ -26,7 +26,8 @@ public struct IngestSummary: Sendable, Equatable {
 
 /// Stores batches of validated records: binary `COPY` into a temporary staging table, then
 /// insert-if-absent into the source tables and enqueue of their jobs (one `interaction_batch`
-/// job per `InteractionBatch.maximumSize` new interactions), in one transaction per batch. A crash loses at most the batches in flight (nothing of them is stored), and a rerun
+/// job per `InteractionBatch.maximumSize` new interactions), in one transaction per batch. A
+/// crash loses at most the batches in flight (nothing of them is stored), and a rerun
 /// of the same input stores only what is missing.
 public final class Ingestor {
     private let connection: PGConnection
