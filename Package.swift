@@ -60,14 +60,68 @@ let package = Package(
             dependencies: ["CoachSpoolCore", "CCPUInfo", "CEncoderKernels"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
-        // The product on the database: schema migrations, ingest, the job queue and its stage
-        // graph, status, the knowledge base and embedder construction, exports, consent, erasure.
+        // The queue runtime, apart from the product's stages: jobs, leases and fencing, the claim
+        // loops, the completer, heartbeats and the reaper, LISTEN wake-ups, graceful shutdown. It
+        // knows no job kind: a worker claims the kinds of the handlers it is given.
+        .target(
+            name: "Queue",
+            dependencies: [
+                "CoachSpoolCore", "LibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The product on the database: schema migrations, the stage graph and its job kinds,
+        // ingest of interactions, status, replication.
         .target(
             name: "Spool",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Stages", "Tokenizers", "Embeddings",
+                "CoachSpoolCore", "LibPQ", "Queue", "Stages", "Tokenizers", "Embeddings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Knowledge and retrieval: documents and their ingest, embedding spaces and their
+        // indexes, the one retrieval service (search, RAG context, memory recall) that the CLI
+        // and HTTP both call, and retrieval evaluation.
+        .target(
+            name: "Knowledge",
+            dependencies: [
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Stages", "Tokenizers", "Embeddings",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Fine-tuning datasets: exports and their manifests and accounting, rebuild queueing,
+        // the records of exports and training runs.
+        .target(
+            name: "Datasets",
+            dependencies: [
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Stages", "Tokenizers",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Consent per purpose and erasure everywhere (spool, knowledge, datasets and their records).
+        .target(
+            name: "Privacy",
+            dependencies: [
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Stages",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The product's stages, one folder each (job kind, load query, pure function, rows,
+        // handler), and the worker process that runs them on the queue runtime.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Stages", "Tokenizers", "Embeddings",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Training: an export, TRL + PEFT in the trainer's Python environment as a child process,
@@ -75,19 +129,9 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: [
-                "CoachSpoolCore", "Embeddings", "LibPQ", "Spool", "Stages", "Tokenizers",
+                "CoachSpoolCore", "Embeddings", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Stages", "Tokenizers",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
-        // The worker runtime: claim loops, heartbeats, LISTEN wake-ups, graceful shutdown.
-        .target(
-            name: "Worker",
-            dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The worker's HTTP endpoint: Prometheus metrics and a readiness probe (Hummingbird).
@@ -105,7 +149,8 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "MetricsEndpoint",
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Stages", "Tokenizers", "Embeddings",
+                "MetricsEndpoint",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +170,8 @@ let package = Package(
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "BuildInfo", "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "Training", "HTTPAPI",
+                "BuildInfo", "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Pipeline", "Stages",
+                "Tokenizers", "Embeddings", "Training", "HTTPAPI",
                 "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,12 +180,15 @@ let package = Package(
         ),
         .executableTarget(name: "coachspool", dependencies: ["CoachSpoolCLI"]),
         // Benchmarks of the pure stages (scripts/bench-text.sh runs it beside the Python peers).
-        .executableTarget(name: "coachspool-bench", dependencies: ["CoachSpoolCore", "Stages", "Tokenizers", "Embeddings", "LibPQ", "Spool"]),
-        .testTarget(name: "StagesTests", dependencies: ["CoachSpoolCore", "Stages", "Tokenizers", "Embeddings"]),
+        .executableTarget(
+            name: "coachspool-bench",
+            dependencies: ["CoachSpoolCore", "Stages", "Tokenizers", "Embeddings", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets"]),
+        .testTarget(name: "StagesTests", dependencies: ["CoachSpoolCore", "Stages", "Tokenizers", "Embeddings", "Pipeline"]),
         .testTarget(
             name: "SpoolTests",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Spool", "Stages", "Tokenizers", "Embeddings", "Worker", "HTTPAPI",
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Pipeline", "Stages", "Tokenizers",
+                "Embeddings", "HTTPAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoachSpoolCore
 import Foundation
+import Privacy
 import Spool
 
 struct ConsentCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Embeddings
 import Foundation
+import Knowledge
 import Spool
 
 /// Which embedder a command uses, and how it is built. The OpenAI-compatible endpoint, model

@@ -2,6 +2,7 @@ import ArgumentParser
 import CoachSpoolCore
 import Foundation
 import Logging
+import Privacy
 import Spool
 
 struct EraseCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
-import CoachSpoolCore
 import ArgumentParser
+import CoachSpoolCore
+import Datasets
 import Foundation
 import LibPQ
 import Spool

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoachSpoolCore
 import Foundation
+import Knowledge
 import Spool
 import Stages
 

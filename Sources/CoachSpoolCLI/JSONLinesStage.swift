@@ -1,10 +1,10 @@
 import ArgumentParser
 import CoachSpoolCore
 import Foundation
+import Glibc
 import Stages
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// The I/O of the stage commands (`tokens`, `chunk`, `redact`): JSON Lines `{"text": …}` on

@@ -1,6 +1,7 @@
-import CoachSpoolCore
 import ArgumentParser
+import CoachSpoolCore
 import Foundation
+import Queue
 import Spool
 
 struct JobsCommand: AsyncParsableCommand {

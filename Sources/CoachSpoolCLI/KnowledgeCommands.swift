@@ -1,8 +1,10 @@
-import CoachSpoolCore
 import ArgumentParser
+import CoachSpoolCore
 import Embeddings
 import Foundation
+import Knowledge
 import LibPQ
+import Privacy
 import Spool
 import Stages
 

@@ -3,6 +3,7 @@ import CoachSpoolCore
 import Embeddings
 import Foundation
 import HTTPAPI
+import Knowledge
 import MetricsEndpoint
 import ServiceLifecycle
 import Spool

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Embeddings
 import Foundation
+import Knowledge
 import Spool
 import Stages
 import Tokenizers

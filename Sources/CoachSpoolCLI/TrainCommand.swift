@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Knowledge
 import Spool
 import Stages
 import Training

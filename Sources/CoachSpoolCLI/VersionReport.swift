@@ -1,6 +1,6 @@
 import BuildInfo
+import Pipeline
 import Stages
-import Worker
 
 /// What `coachspool --version` prints: the release, the commit it was built from, the newest
 /// migration it ships, and the versions a worker with the default settings stamps on what it

@@ -1,14 +1,17 @@
 import ArgumentParser
 import CoachSpoolCore
+import Datasets
 import Embeddings
 import Foundation
+import Knowledge
 import LibPQ
 import Logging
 import MetricsEndpoint
+import Pipeline
+import Queue
 import ServiceLifecycle
 import Spool
 import Stages
-import Worker
 
 struct WorkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,7 +81,7 @@ struct WorkCommand: AsyncParsableCommand {
     var indexBuildWorkers = SpaceIndexSettings().parallelWorkers
 
     @Option(help: "Knowledge index: seconds between checks whether the space's index is due.")
-    var indexCheckInterval = WorkerConfiguration.Defaults.indexCheckSeconds
+    var indexCheckInterval = SpaceIndexSettings.defaultCheckSeconds
 
     @Option(help: "Serve Prometheus metrics on http://HOST:PORT/metrics and a readiness probe on /ready (off when not given; 0 picks a free port).")
     var metricsPort: Int?
@@ -185,7 +188,7 @@ struct WorkCommand: AsyncParsableCommand {
         config.spaceIndex.deferThreshold = indexDeferThreshold
         config.spaceIndex.buildMemory = indexBuildMemory
         config.spaceIndex.parallelWorkers = indexBuildWorkers
-        config.indexCheckSeconds = indexCheckInterval
+        config.spaceIndex.checkSeconds = indexCheckInterval
         // Read before the worker exists: /ready answers 503 while it waits for the database.
         let statistics = WorkerStatistics()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []

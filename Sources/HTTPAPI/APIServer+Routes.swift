@@ -2,7 +2,9 @@ import CoachSpoolCore
 import Embeddings
 import Foundation
 import Hummingbird
+import Knowledge
 import LibPQ
+import Privacy
 import Spool
 import Stages
 

@@ -1,4 +1,5 @@
 import LibPQ
+import Queue
 import Stages
 
 /// What `coachspool status` shows; the same numbers as the admin views.

@@ -1,3 +1,4 @@
+
 /// Every stage of the pipeline in one place: the job kind, the row a job points at, what queues
 /// it, and what it writes. `JobKind` accepts exactly these kinds, and the `jobs_kind_declared`
 /// CHECK on `coachspool.jobs.kind` (schema/0009_stage_graph.sql) mirrors them; a test keeps the
@@ -55,4 +56,14 @@ public enum StageGraph {
     static let fixedKinds: Set<String> = Set(stages.map(\.kind).filter { !$0.hasSuffix(":N") })
     /// `embed:`, `memory:`: one kind per embedding space.
     static let perSpacePrefixes: [String] = stages.map(\.kind).filter { $0.hasSuffix(":N") }.map { String($0.dropLast()) }
+
+    /// Whether `name` is a declared kind: a fixed one, or a per-space one for a space id > 0.
+    public static func declares(_ name: String) -> Bool {
+        if fixedKinds.contains(name) { return true }
+        for prefix in perSpacePrefixes where name.hasPrefix(prefix) {
+            guard let space = Int32(name.dropFirst(prefix.count)), space > 0 else { return false }
+            return String(space) == name.dropFirst(prefix.count)
+        }
+        return false
+    }
 }

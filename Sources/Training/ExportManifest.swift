@@ -1,5 +1,6 @@
 import CoachSpoolCore
 import Crypto
+import Datasets
 import Foundation
 import Spool
 import Stages

@@ -1,4 +1,5 @@
 import CoachSpoolCore
+import Datasets
 import Foundation
 import LibPQ
 import Logging

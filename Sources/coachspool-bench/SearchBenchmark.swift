@@ -1,9 +1,10 @@
 import CoachSpoolCore
-import Stages
 import Embeddings
 import Foundation
+import Knowledge
 import LibPQ
 import Spool
+import Stages
 
 /// `coachspool-bench search`: a first backfill of `vectors` chunks embedded with the hashing
 /// embedder (synthetic coaching-like texts) made searchable both ways — inserted into a live

@@ -1,12 +1,13 @@
 import Foundation
 import LibPQ
 import Logging
+import Pipeline
+import Queue
 import Spool
 import Stages
 import Synchronization
 import Testing
 import Tokenizers
-import Worker
 
 /// The worker runtime driven with a handler of the test's own: it knows no stage, claims the
 /// kinds of the handlers it is given, and retires, retries or buries what they say.
@@ -23,18 +24,18 @@ final class RecordingHandler: JobHandler {
 
     var sightings: [Int64: Int] { seen.withLock { $0 } }
 
-    func process(_ jobs: [ClaimedJob], owner: String, on conn: PGConnection) throws -> BatchOutcome {
+    func process(_ jobs: [ClaimedJob], owner: String, on conn: PGConnection) throws -> StageOutcome {
         seen.withLock { for job in jobs { $0[job.sourceID, default: 0] += 1 } }
-        let good = jobs.filter { !failing.contains($0.sourceID) }
-        // A derived row per job, written by the completion statement only for jobs still ours.
-        let done = try JobQueue.complete(conn, owner: owner, jobs: good, writing: """
-            marks AS (
-                INSERT INTO claim_loop_marks (source_id, worker)
-                SELECT source_id, \(owner) FROM ours
-            )
-            """)
-        return BatchOutcome(
-            retired: done.jobs, failures: jobs.filter { failing.contains($0.sourceID) }.map { ($0, "source \($0.sourceID) is bad") })
+        // A derived row per job, written by the runtime's completion statement only for the jobs
+        // that did not fail and are still ours.
+        return StageOutcome(
+            failures: jobs.filter { failing.contains($0.sourceID) }.map { ($0, "source \($0.sourceID) is bad") },
+            writes: .statement("""
+                marks AS (
+                    INSERT INTO claim_loop_marks (source_id, worker)
+                    SELECT source_id, \(owner) FROM ours
+                )
+                """))
     }
 }
 

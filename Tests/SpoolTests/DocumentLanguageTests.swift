@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Spool
 import Stages
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Privacy
 import Spool
 import Testing
 

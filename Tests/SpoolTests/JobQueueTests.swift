@@ -1,11 +1,18 @@
 import LibPQ
+@testable import Queue
 import Spool
 import Testing
-@testable import Worker
 
 extension DatabaseTests {
     /// The lease rules, statement by statement, against the real schema.
     @Suite struct JobQueueTests {
+        /// A claim of every declared kind, as a worker with the standard handlers makes it.
+        func claim(_ conn: PGConnection, owner: String, limit: Int, leaseSeconds: Double) throws -> [ClaimedJob] {
+            try JobQueue.claim(
+                conn, owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: JobKind.fixedKinds,
+                itemsPerJob: JobKind.declaredItemsPerJob)
+        }
+
         func seed(_ db: TestDatabase, count: Int = 1) throws -> [Int64] {
             let conn = try db.connect()
             return try (0..<count).map { i in
@@ -20,12 +27,12 @@ extension DatabaseTests {
             try await TestDatabase.with { db in
                 _ = try seed(db)
                 let conn = try db.connect()
-                let a = try JobQueue.claim(conn, owner: "A", limit: 10, leaseSeconds: 30)
+                let a = try claim(conn, owner: "A", limit: 10, leaseSeconds: 30)
                 #expect(a.count == 1 && a[0].attempt == 1)
-                #expect(try JobQueue.claim(conn, owner: "B", limit: 10, leaseSeconds: 30).isEmpty, "a leased job is not claimable")
+                #expect(try claim(conn, owner: "B", limit: 10, leaseSeconds: 30).isEmpty, "a leased job is not claimable")
                 try conn.query("UPDATE coachspool.jobs SET lease_expires_at = now() - interval '1 second'")
                 #expect(try JobQueue.reapExpiredLeases(conn) == [.init(kind: "interaction", dead: false)])
-                let b = try JobQueue.claim(conn, owner: "B", limit: 10, leaseSeconds: 30)
+                let b = try claim(conn, owner: "B", limit: 10, leaseSeconds: 30)
                 #expect(b.map(\.id) == a.map(\.id))
                 #expect(b[0].attempt == 2)
                 #expect(try JobQueue.heartbeat(conn, owner: "A", jobs: a, leaseSeconds: 30) == 0)
@@ -41,10 +48,10 @@ extension DatabaseTests {
             try await TestDatabase.with { db in
                 _ = try seed(db)
                 let conn = try db.connect()
-                let first = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                let first = try claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
                 try conn.query("UPDATE coachspool.jobs SET lease_expires_at = now() - interval '1 second'")
                 try JobQueue.reapExpiredLeases(conn)
-                let second = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                let second = try claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
                 #expect(try JobQueue.complete(conn, owner: "A", jobs: first).jobs.isEmpty, "the attempt is the fencing token")
                 #expect(try JobQueue.complete(conn, owner: "A", jobs: second).jobs.count == 1)
             }
@@ -54,7 +61,7 @@ extension DatabaseTests {
             try await TestDatabase.with { db in
                 let id = try seed(db)[0]
                 let conn = try db.connect()
-                let held = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                let held = try claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
                 try conn.query("SELECT coachspool.log_feedback(\(id), 1, false)")
                 #expect(try conn.query("SELECT rerun FROM coachspool.jobs").scalar(Bool.self))
                 #expect(try JobQueue.complete(conn, owner: "A", jobs: held).jobs == [held[0].id])
@@ -73,21 +80,21 @@ extension DatabaseTests {
                 _ = try seed(db)
                 let conn = try db.connect()
                 try conn.query("UPDATE coachspool.jobs SET max_attempts = 2")
-                let first = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                let first = try claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
                 #expect(try JobQueue.fail(conn, owner: "A", failures: [(first[0], "boom", 3600)]) == .init(retrying: 1))
                 #expect(try conn.query("SELECT state FROM coachspool.jobs").scalar(String.self) == "ready")
-                #expect(try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30).isEmpty, "backing off")
-                let idle = try JobQueue.idleState(conn)
+                #expect(try claim(conn, owner: "A", limit: 1, leaseSeconds: 30).isEmpty, "backing off")
+                let idle = try JobQueue.idleState(conn, kinds: JobKind.fixedKinds)
                 #expect(!idle.drained)
                 #expect((idle.nextRetryIn ?? 0) > 3500)
                 try conn.query("UPDATE coachspool.jobs SET run_at = now()")
-                let second = try JobQueue.claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
+                let second = try claim(conn, owner: "A", limit: 1, leaseSeconds: 30)
                 #expect(try JobQueue.fail(conn, owner: "A", failures: [(second[0], "boom again", 1)]) == .init(dead: 1))
                 let row = try conn.query("SELECT state, attempt, last_error FROM coachspool.jobs")[0]
                 #expect(try row.decode(String.self, at: 0) == "dead")
                 #expect(try row.decode(Int.self, at: 1) == 2)
                 #expect(try row.decode(String.self, at: 2) == "boom again")
-                #expect(try JobQueue.idleState(conn).drained, "dead jobs do not keep a drain waiting")
+                #expect(try JobQueue.idleState(conn, kinds: JobKind.fixedKinds).drained, "dead jobs do not keep a drain waiting")
             }
         }
 

@@ -1,5 +1,6 @@
 import CoachSpoolCore
 import Foundation
+import Knowledge
 import LibPQ
 import Logging
 import Spool

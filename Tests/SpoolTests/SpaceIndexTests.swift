@@ -1,4 +1,5 @@
 import Foundation
+import Knowledge
 import LibPQ
 import Spool
 import Testing

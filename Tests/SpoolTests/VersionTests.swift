@@ -1,8 +1,8 @@
 import Foundation
+import Pipeline
 import Spool
 import Stages
 import Testing
-import Worker
 
 /// `coachspool --version`: the release, the commit it was built from (stamped at build time),
 /// the newest migration it ships, and the pipeline versions of a worker with default settings.

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-
+@testable import Pipeline
 @testable import Stages
+import Testing
 
 /// `JSONWriter`'s rows must carry what `JSONEncoder` wrote for them (the server parses either):
 /// the same keys, the same left-out optionals, the same values, for awkward text too.

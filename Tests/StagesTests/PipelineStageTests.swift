@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Stages
 import Testing
 import Tokenizers

@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Logging
+import Queue
 import Stages
 
 /// Counts of one ingest run.

@@ -2,6 +2,7 @@ import CoachSpoolCore
 import Foundation
 import LibPQ
 import Logging
+import Queue
 
 /// A producer's connection, replaced when the database goes away.
 ///

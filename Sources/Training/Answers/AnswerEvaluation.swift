@@ -1,6 +1,7 @@
 import CoachSpoolCore
 import Embeddings
 import Foundation
+import Knowledge
 import LibPQ
 import Spool
 import Stages

@@ -1,5 +1,6 @@
 import CoachSpoolCore
 import Foundation
+import Spool
 import Stages
 
 /// The trainer side of `eval answers`: `scripts/train/eval_answers.py` in the trainer's

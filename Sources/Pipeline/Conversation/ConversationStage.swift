@@ -1,0 +1,167 @@
+import Stages
+import Crypto
+import Tokenizers
+
+/// What a worker does with a conversation (`conversation` jobs), as a pure function: order its
+/// usable turns, fingerprint them, and build the rows of `conversation_builds`, `examples`,
+/// `preference_pairs` and `feedback_examples` (`ExampleBuilder` does the building, the
+/// cl100k counter the token counts).
+public struct ConversationStage: Sendable {
+    public let builder: ExampleBuilder
+    public let counter: ChatTokenCounter
+
+    public init(builder: ExampleBuilder, counter: ChatTokenCounter) {
+        self.builder = builder
+        self.counter = counter
+    }
+
+    /// One usable interaction of the conversation (prepared, verdict of the current version,
+    /// from a user who consented to training).
+    public struct Turn: Sendable, Equatable {
+        public var turn: ConversationTurn
+        /// False when the interaction came without a turn index.
+        public var hasTurnIndex: Bool
+        public var mode: Mode
+        public var language: String?
+
+        public init(turn: ConversationTurn, hasTurnIndex: Bool, mode: Mode, language: String?) {
+            self.turn = turn
+            self.hasTurnIndex = hasTurnIndex
+            self.mode = mode
+            self.language = language
+        }
+    }
+
+    /// Everything derived from one conversation. Times are microseconds since the epoch.
+    public struct Rows: Sendable, Equatable {
+        public var build: Build
+        public var example: Example?
+        public var pairs: [Pair] = []
+        public var feedback: [Feedback] = []
+    }
+
+    public struct Build: Sendable, Equatable, Encodable {
+        public var conversation_id: Int64
+        /// SHA-256 of the version and every input, hex: equal means nothing to rebuild.
+        public var input_hash: String
+        public var interactions: Int
+        public var mode: String?
+        public var language: String?
+        public var first_at: Int64?
+        public var last_at: Int64?
+    }
+
+    public struct Example: Sendable, Equatable, Encodable {
+        public var conversation_id: Int64
+        public var messages: [ChatMessage]
+        public var turns: Int
+        public var trained_turns: Int
+        public var tokens: Int
+        public var content_hash: String
+    }
+
+    public struct Pair: Sendable, Equatable, Encodable {
+        public var conversation_id: Int64
+        public var turn_index: Int
+        public var input: [ChatMessage]
+        public var preferred: String
+        public var non_preferred: String
+        public var preferred_interaction: Int64
+        public var non_preferred_interaction: Int64
+        public var tokens: Int
+        public var content_hash: String
+    }
+
+    public struct Feedback: Sendable, Equatable, Encodable {
+        public var conversation_id: Int64
+        public var interaction_id: Int64
+        public var prompt: [ChatMessage]
+        public var completion: String
+        public var label: Bool
+        public var tokens: Int
+        public var content_hash: String
+    }
+
+    /// The fingerprint of a conversation's inputs at this builder's version (hex).
+    public func fingerprint(_ turns: [Turn]) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(builder.version.utf8))
+        for item in Self.ordered(turns).sorted(by: { $0.turn.interactionID < $1.turn.interactionID }) {
+            let t = item.turn
+            var fields = [
+                "\(t.interactionID)", "\(t.turnIndex)", "\(t.occurredAt)", t.userInput, t.aiResponse, "\(t.accepted)",
+                "\(t.rating ?? 0)", "\(t.helpful.map { "\($0)" } ?? "-")", item.mode.rawValue, item.language ?? "",
+            ]
+            // Only when there is one: fingerprints of conversations without a greeting stay as they were.
+            if let opening = t.opening { fields.append(opening) }
+            hasher.update(data: Array(("\u{1E}" + fields.joined(separator: "\u{1F}")).utf8))
+        }
+        return hasher.finalize().hexString
+    }
+
+    /// The rows of conversation `id` built from its usable turns (in any order). A conversation
+    /// with none (consent revoked) gets a build row and nothing else.
+    public func run(id: Int64, turns: [Turn], fingerprint: String? = nil) -> Rows {
+        let conversation = Self.ordered(turns)
+        let times = conversation.map(\.turn.occurredAt)
+        var rows = Rows(build: Build(
+            conversation_id: id, input_hash: fingerprint ?? self.fingerprint(turns), interactions: conversation.count,
+            mode: conversation.first?.mode.rawValue, language: conversation.lazy.compactMap(\.language).first,
+            first_at: times.min(), last_at: times.max()))
+        guard let mode = conversation.first?.mode else { return rows }
+        let output = builder.build(mode: mode, language: Self.language(conversation), turns: conversation.map(\.turn))
+        var memo: [String: Int] = [:]
+        func tokens(_ messages: [ChatMessage]) -> Int { counter.count(Self.counted(messages), memo: &memo) }
+        if let messages = output.messages {
+            rows.example = Example(
+                conversation_id: id, messages: messages,
+                turns: messages.count { $0.role == .assistant } - (output.opening == nil ? 0 : 1),
+                trained_turns: messages.count { $0.weight == 1 },
+                tokens: tokens(messages),
+                content_hash: ContentFingerprint.of(messages).hexString)
+        }
+        for pair in output.preferences {
+            let preferred = ChatMessage(role: .assistant, content: pair.preferred)
+            let other = ChatMessage(role: .assistant, content: pair.nonPreferred)
+            rows.pairs.append(Pair(
+                conversation_id: id, turn_index: pair.turnIndex, input: pair.input,
+                preferred: pair.preferred, non_preferred: pair.nonPreferred,
+                preferred_interaction: pair.interactionIDs[0], non_preferred_interaction: pair.interactionIDs[1],
+                tokens: tokens(pair.input + [preferred]) + tokens([other]),
+                content_hash: ContentFingerprint.of(pair.input + [preferred, other]).hexString))
+        }
+        for example in output.binaryFeedback {
+            let completion = ChatMessage(role: .assistant, content: example.completion, weight: example.label ? 1 : 0)
+            rows.feedback.append(Feedback(
+                conversation_id: id, interaction_id: example.interactionID,
+                prompt: example.prompt, completion: example.completion, label: example.label,
+                tokens: tokens(example.prompt + [completion]),
+                content_hash: ContentFingerprint.of(example.prompt + [completion]).hexString))
+        }
+        return rows
+    }
+
+    /// The language of the conversation's prompt (`Language.resolve`): its first tag, else the
+    /// language of its own redacted texts (the first 20 exchanges: the detector reads 2,000 words
+    /// at most), else Swedish.
+    static func language(_ conversation: [Turn]) -> Language {
+        Language.resolve(tag: conversation.lazy.compactMap(\.language).first) {
+            conversation.prefix(20).map { $0.turn.userInput + "\n" + $0.turn.aiResponse }.joined(separator: "\n")
+        }
+    }
+
+    private static func counted(_ messages: [ChatMessage]) -> [ChatTokenCounter.Message] {
+        messages.map { ChatTokenCounter.Message(role: $0.role.rawValue, content: $0.content) }
+    }
+
+    /// In conversation order. Without turn indexes on every interaction, regenerations cannot
+    /// be told apart from new turns: then each interaction is its own turn, in time order.
+    static func ordered(_ turns: [Turn]) -> [Turn] {
+        guard turns.contains(where: { !$0.hasTurnIndex }) else {
+            return turns.sorted { ConversationTurn.inConversationOrder($0.turn, $1.turn) }
+        }
+        var byTime = turns.sorted { ($0.turn.occurredAt, $0.turn.interactionID) < ($1.turn.occurredAt, $1.turn.interactionID) }
+        for position in byTime.indices { byTime[position].turn.turnIndex = position }
+        return byTime
+    }
+}
