@@ -103,16 +103,6 @@ struct RetrievalOptions: ParsableArguments {
         SearchQuery(text: question, k: k, space: space, mode: mode, language: language, source: documentSource)
     }
 
-    /// What was found in one space: knowledge chunks and, when asked for, well-rated answers
-    /// from the conversation memory (the question is embedded once for both).
-    struct Found: Sendable {
-        var space: EmbeddingSpace
-        var hits: [SearchHit] = []
-        var conversations: [Memory.Hit] = []
-        /// The space's chunks, counted only when a knowledge search found none.
-        var spaceChunks: Int?
-    }
-
     /// Why a knowledge search found nothing: the space is still empty, or nothing matched under
     /// the settings and filters given (listed, so that the one at fault can be dropped).
     func nothingFound(in space: Int32, chunks: Int) -> String {
@@ -126,27 +116,32 @@ struct RetrievalOptions: ParsableArguments {
         return message
     }
 
-    func retrieve(knowledge: Bool = true, conversations: Bool = false) async throws -> Found {
-        let (query, read) = (self.query, self.read)
-        return try await Blocking.run {
-            let conn = try read.connect(application: "coachspool-search")
-            let retriever = try Retriever(conn, space: query.space, modes: conversations ? [query.mode, .vector] : [query.mode])
-            if let embedder = retriever.embedder { KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search")) }
-            let vector = retriever.embedder == nil ? nil : try retriever.vector(query.text)
-            var found = Found(space: retriever.space)
-            if knowledge {
-                found.hits = try retriever.search(query, vector: query.mode == .text ? nil : vector, on: conn)
-                if found.hits.isEmpty { found.spaceChunks = try KnowledgeBase.chunkCount(conn, space: retriever.space.id) }
-            }
-            if conversations, let vector {
-                found.conversations = try Memory.search(conn, vector: vector, k: query.k, space: retriever.space.id)
-            }
-            return found
+    func retrieve(from source: RetrievalSource = .knowledge) async throws -> Retrieved {
+        try await RetrievalService(CommandLineRetrieval(read: read)).retrieve(query, from: source)
+    }
+}
+
+/// Retrieval from the command line: a connection per step (`--read-url` or the database), the
+/// space's own embedder, loaded once per command.
+struct CommandLineRetrieval: RetrievalBackend {
+    let read: ReadOptions
+
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        let read = self.read
+        return try await Blocking.run { try body(try read.connect(application: "coachspool-search")) }
+    }
+
+    func vector(_ text: String, in space: EmbeddingSpace) async throws -> [Float] {
+        try await Blocking.run {
+            let embedder = try EmbedderFactory.make(space: space)
+            KernelLog.announce(embedder, logger: LoggingSetup.logger("coachspool.search"))
+            return try embedder.embed([text])[0].vector
         }
     }
 }
 
 extension SearchMode: ExpressibleByArgument {}
+extension RetrievalSource: ExpressibleByArgument {}
 
 struct SearchCommand: AsyncParsableCommand {
 
@@ -155,19 +150,17 @@ struct SearchCommand: AsyncParsableCommand {
         commandName: "search",
         abstract: "What best answers a question: knowledge chunks (vector, full-text or hybrid ranking) and/or well-rated answers from the conversation memory.")
 
-    enum Source: String, ExpressibleByArgument, CaseIterable { case knowledge, conversations, all }
-
     @OptionGroup var retrieval: RetrievalOptions
 
     @Option(help: "knowledge (documents), conversations (well-rated exchanges of users with retrieval consent, by vector similarity) or all (both lists).")
-    var source: Source = .knowledge
+    var source: RetrievalSource = .knowledge
 
     @Flag(help: "One JSON object: {question, space, mode, results: [{rank, score, title, source, document_id, chunk_id, text}], conversations: [{rank, score, interaction_id, occurred_at, rating, text}]}; with no knowledge results also space_chunks, the space's chunk count (0: nothing to search yet; more: nothing matched).")
     var json = false
 
     func run() async throws {
-        let found = try await retrieval.retrieve(knowledge: source != .conversations, conversations: source != .knowledge)
-        let (space, hits, conversations, spaceChunks) = (found.space, found.hits, found.conversations, found.spaceChunks)
+        let found = try await retrieval.retrieve(from: source)
+        let (space, hits, conversations, spaceChunks) = (found.space, found.chunks, found.memories, found.spaceChunks)
         if json {
             var out = JSONWriter()
             out.object {
@@ -228,12 +221,8 @@ struct RecallCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (question, user, k, spaceID, read) = (question, user, k, space, read)
-        let (space, hits) = try await Blocking.run { () -> (EmbeddingSpace, [Memory.Hit]) in
-            let conn = try read.connect(application: "coachspool-recall")
-            let retriever = try Retriever(conn, space: spaceID, modes: [.vector])
-            return (retriever.space, try Memory.recall(conn, user: user, vector: retriever.vector(question), k: k, space: retriever.space.id))
-        }
+        let (space, hits) = try await RetrievalService(CommandLineRetrieval(read: read))
+            .recall(user: user, text: question, k: k, space: self.space)
         if json {
             var out = JSONWriter()
             out.object {
@@ -278,7 +267,7 @@ struct RagCommand: AsyncParsableCommand {
     func run() async throws {
         let chat = try ChatClient.fromEnvironment()
         let found = try await retrieval.retrieve()
-        let hits = found.hits
+        let hits = found.chunks
         let passages = RagContext.passages(hits.map(\.retrieved))
         let prompt = RagPrompt.make(question: retrieval.question, language: retrieval.questionLanguage, passages: passages)
         print(prompt)

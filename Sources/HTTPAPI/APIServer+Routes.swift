@@ -105,7 +105,7 @@ extension APIServer {
         let found = try await retrieve(body, text: try body.string("query", limit: InputLimits.query))
         return jsonResponse { json in
             json.field("object") { $0.string("list") }
-            json.field("space") { $0.integer(found.space) }
+            json.field("space") { $0.integer(found.space.id) }
             switch found.source {
             case .knowledge, .all:
                 json.field("mode") { $0.string(found.mode.rawValue) }
@@ -114,6 +114,7 @@ extension APIServer {
                 json.field("data") { RetrievalJSON.write(found.memories, into: &$0) }
             }
             if found.source != .knowledge { json.field("conversations") { RetrievalJSON.write(found.memories, into: &$0) } }
+            if let spaceChunks = found.spaceChunks { json.field("space_chunks") { $0.integer(spaceChunks) } }
         }
     }
 
@@ -209,9 +210,7 @@ extension APIServer {
         let user = try body.string("user_id", limit: InputLimits.identifier)
         let text = try body.string("query", limit: InputLimits.query)
         let k = try body.optionalInt("k", in: 1...100) ?? 3
-        let space = try await resolve(try Self.space(body))
-        let vector = try await self.vector(text, in: space)
-        let hits = try await pool.withConnection { try Memory.recall($0, user: user, vector: vector, k: k, space: space.id) }
+        let (space, hits) = try await retrieval.recall(user: user, text: text, k: k, space: try Self.space(body))
         return jsonResponse { json in
             json.field("object") { $0.string("list") }
             json.field("space") { $0.integer(space.id) }
@@ -221,47 +220,14 @@ extension APIServer {
 
     // MARK: - retrieval
 
-    /// The space a request names, or the active one.
-    private func resolve(_ requested: Int32?) async throws -> EmbeddingSpace {
-        try await pool.withConnection { try KnowledgeBase.space($0, id: requested) }
+    /// The one retrieval service (`Knowledge`), on this server's pool and batching embedder.
+    private var retrieval: RetrievalService<ServerRetrieval> {
+        RetrievalService(ServerRetrieval(pool: pool, batcher: batcher, embedder: embedder))
     }
 
-    /// `text`'s vector in `space`: embedded here, so the space must be the served embedder's.
-    private func vector(_ text: String, in space: EmbeddingSpace) async throws -> [Float] {
-        let identity = embedder.identity
-        guard space.embedder == identity.kind, space.model == identity.model, space.dimensions == identity.dimensions else {
-            throw APIError(status: .conflict, message: "embedding space \(space.id) is \(space.embedder):\(space.model); this server embeds with \(identity): serve with that space's embedder, or use mode text", param: "space", code: nil)
-        }
-        return try await batcher.embed([text], tokens: embedder.tokenCounts([text]))[0].vector
-    }
-
-    /// What `/v1/search` and `/v1/rag` retrieve for a request's search fields and `source`: the
-    /// question is embedded once, for the vector modes and the memory alike.
-    private func retrieve(_ body: JSONBody, text: String) async throws -> (
-        source: RetrievalSource, space: Int32, mode: SearchMode, chunks: [SearchHit], memories: [Memory.Hit]
-    ) {
-        let source = try Self.source(body)
-        var query = try searchQuery(body, text: text)
-        let space = try await resolve(query.space)
-        let vector = query.mode != .text || source != .knowledge ? try await self.vector(text, in: space) : nil
-        query.space = space.id
-        var chunks: [SearchHit] = []
-        var memories: [Memory.Hit] = []
-        if source != .conversations {
-            let knowledgeVector = query.mode == .text ? nil : vector
-            chunks = try await pool.withConnection { [query] in try KnowledgeBase.search($0, query, vector: knowledgeVector) }
-        }
-        if source != .knowledge, let vector {
-            let k = query.k
-            memories = try await pool.withConnection { try Memory.search($0, vector: vector, k: k, space: space.id) }
-        }
-        return (source, space.id, query.mode, chunks, memories)
-    }
-
-    /// What `/v1/search` and `/v1/rag` draw on: the knowledge base (the default), the
-    /// conversation memory, or both.
-    enum RetrievalSource: String, CaseIterable {
-        case knowledge, conversations, all
+    /// What `/v1/search` and `/v1/rag` retrieve for a request's search fields and `source`.
+    private func retrieve(_ body: JSONBody, text: String) async throws -> Retrieved {
+        try await retrieval.retrieve(try searchQuery(body, text: text), from: try Self.source(body))
     }
 
     private static func source(_ body: JSONBody) throws -> RetrievalSource {
@@ -298,5 +264,25 @@ extension APIServer {
                 }
             }
         }
+    }
+}
+
+/// Retrieval on `serve`'s pool, embedding with the served embedder through the batcher: a space
+/// of another embedder is refused (409) rather than searched with the wrong vectors.
+struct ServerRetrieval: RetrievalBackend {
+    let pool: ConnectionPool
+    let batcher: EmbeddingBatcher
+    let embedder: any Embedder
+
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await pool.withConnection(body)
+    }
+
+    func vector(_ text: String, in space: EmbeddingSpace) async throws -> [Float] {
+        let identity = embedder.identity
+        guard space.embedder == identity.kind, space.model == identity.model, space.dimensions == identity.dimensions else {
+            throw APIError(status: .conflict, message: "embedding space \(space.id) is \(space.embedder):\(space.model); this server embeds with \(identity): serve with that space's embedder, or use mode text", param: "space", code: nil)
+        }
+        return try await batcher.embed([text], tokens: embedder.tokenCounts([text]))[0].vector
     }
 }
