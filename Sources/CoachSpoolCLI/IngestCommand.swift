@@ -146,7 +146,7 @@ struct IngestCommand: AsyncParsableCommand {
             size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         }
         defer { if file != "-" { try? handle.close() } }
-        var reader = LineReader(handle: handle)
+        var reader = LineReader(handle: handle, maxLineBytes: InputLimits.lineBytes)
         let progress = Progress(file: file, totalBytes: size)
         let summary = try pipeline.run(
             reader: &reader, origin: file == "-" ? "<stdin>" : file,

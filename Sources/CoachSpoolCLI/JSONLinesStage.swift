@@ -30,14 +30,11 @@ enum JSONLinesStage {
         batchSize: Int, process: ([String]) throws -> [Result], write: (Result, inout JSONWriter) throws -> Void
     ) throws {
         var writer = JSONWriter()
-        var pending: [UInt8] = []
-        var lineNumber = 0
         var badLines = 0
         var lines: [Line] = []
         var texts: [String] = []
         let decoder = JSONDecoder()
-        var block = [UInt8](repeating: 0, count: 1 << 20)
-        var finished = false
+        var reader = LineReader(handle: .standardInput, maxLineBytes: InputLimits.lineBytes, blockSize: 1 << 20)
 
         func flush() throws {
             let results = try process(texts)
@@ -56,42 +53,29 @@ enum JSONLinesStage {
             try writer.flush(to: STDOUT_FILENO)
         }
 
-        while !finished {
-            let count = block.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CoachSpoolError(.io, "cannot read stdin: \(String(cString: strerror(errno)))")
-            }
-            if count == 0 {
-                finished = true
-                if pending.isEmpty { break }
-                pending.append(UInt8(ascii: "\n"))  // a last line without a newline
-            } else {
-                pending.append(contentsOf: block[0..<count])
-            }
-            var start = 0
-            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                lineNumber += 1
-                var line = pending[start..<newline]
-                if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
-                start = newline + 1
-                do {
-                    let text = try decoder.decode(Input.self, from: Data(line)).text
-                    lines.append(.text)
-                    texts.append(text)
-                } catch {
-                    let message = "line \(lineNumber): expected a JSON object with a \"text\" string (\(describe(error)))"
-                    badLines += 1
-                    printError(message)
-                    lines.append(.bad(message))
-                }
-                if texts.count >= batchSize { try flush() }
-            }
-            pending.removeSubrange(0..<start)
-            try flush()
+        func bad(_ message: String) {
+            badLines += 1
+            printError(message)
+            lines.append(.bad(message))
         }
+
+        while let line = try reader.next() {
+            if line.isOverLong {
+                bad("line \(line.number): longer than \(InputLimits.lineBytes) bytes")
+            } else {
+                do {
+                    texts.append(try decoder.decode(Input.self, from: Data(line.bytes)).text)
+                    lines.append(.text)
+                } catch {
+                    bad("line \(line.number): expected a JSON object with a \"text\" string (\(describe(error)))")
+                }
+            }
+            // A full batch, or no more input ready: answer what is in hand before waiting.
+            if texts.count >= batchSize || !reader.hasBufferedLine { try flush() }
+        }
+        try flush()
         if badLines > 0 {
-            printError("\(badLines) of \(lineNumber) lines were bad; see the \"error\" objects in the output")
+            printError("\(badLines) of \(reader.lineNumber) lines were bad; see the \"error\" objects in the output")
             throw ExitCode(badInputExitCode)
         }
     }

@@ -125,7 +125,9 @@ public struct TrainingJob: Sendable {
         if let export {
             let directory = export.standardizedFileURL
             func keys(_ name: String) -> [String]? {
-                (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))?.split(separator: "\n").map(String.init)
+                (try? Data(contentsOf: directory.appendingPathComponent(name))).map { data in
+                    LineReader.lines(of: data).filter { !$0.isBlank }.map(\.text)
+                }
             }
             guard let train = keys(DatasetExport.trainConversationsFile) else {
                 throw CoachSpoolError(.unusable, "is missing: train on a folder written by `coachspool export` (it records the run's lineage)",

@@ -72,11 +72,8 @@ public struct LabelledQuestions: Sendable, Equatable {
         }
     }
 
-    /// Non-blank lines with their 1-based numbers.
+    /// Non-blank lines with their 1-based numbers (`LineReader`'s rules: `\r\n` ends, a BOM).
     private static func lines(_ data: Data) -> [(Int, String)] {
-        String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap {
-            let line = $0.element.hasSuffix("\r") ? String($0.element.dropLast()) : String($0.element)
-            return line.trimmingCharacters(in: .whitespaces).isEmpty ? nil : ($0.offset + 1, line)
-        }
+        LineReader.lines(of: data).filter { !$0.isBlank }.map { ($0.number, $0.text) }
     }
 }
