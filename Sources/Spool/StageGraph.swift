@@ -19,6 +19,14 @@ public enum StageGraph {
         /// The job kinds its completion may queue (`memory:N`: one per space). `StageGraphTests`
         /// runs the pipeline and holds every completion to this list.
         public var enqueues: [String] = []
+
+        public init(kind: String, source: String, queuedBy: [String], writes: [String], enqueues: [String] = []) {
+            self.kind = kind
+            self.source = source
+            self.queuedBy = queuedBy
+            self.writes = writes
+            self.enqueues = enqueues
+        }
     }
 
     public static let stages: [Stage] = [
