@@ -22,7 +22,9 @@ extension JobKind {
 
     /// Embed an interaction into the conversation memory of a space (`source_id` =
     /// interactions.id), when its user granted retrieval consent and it passed the quality filter.
-    public static func memory(space: Int32) -> JobKind { JobKind("memory:\(space)") }
+    public static func memory(space: Int32) -> JobKind { JobKind(memoryPrefix + "\(space)") }
+    /// `memory:` and a space id: the kinds a completion builds in SQL (`prefix || space.id`).
+    public static let memoryPrefix = "memory:"
 
     /// The kinds that do not depend on a worker's configuration (those of `StageGraph` that are
     /// not per space).

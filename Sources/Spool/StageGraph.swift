@@ -4,7 +4,7 @@
 /// CHECK on `coachspool.jobs.kind` (schema/0009_stage_graph.sql) mirrors them; a test keeps the
 /// two in step. docs/architecture.md draws it.
 ///
-/// Adding a stage: a pure function in `Stages`, a `JobHandler` (load → stage → complete), a line
+/// Adding a stage (docs/architecture.md): a folder in `Sources/Pipeline/` (pure function, rows, handler), a line
 /// here, and a migration that widens the CHECK (and creates the tables the stage writes).
 public enum StageGraph {
     public struct Stage: Sendable, Equatable {

@@ -144,7 +144,7 @@ extension DatabaseTests {
             let old = temporaryFile("schema-\(version)")
             try FileManager.default.createDirectory(at: old, withIntermediateDirectories: true)
             for name in try FileManager.default.contentsOfDirectory(atPath: schema.path)
-            where name.hasSuffix(".sql") && Int(name.prefix(4))! <= version {
+            where name.hasSuffix(".sql") && (Int(name.prefix(4)).map { $0 <= version } ?? false) {
                 try FileManager.default.copyItem(at: schema.appendingPathComponent(name), to: old.appendingPathComponent(name))
             }
             if version >= 9 {

@@ -122,22 +122,24 @@ struct InteractionHandler: JobHandler {
                     INSERT INTO coachspool.conversations AS c (key, session_id, interaction_id)
                     SELECT key, session_id, interaction_id FROM touched ORDER BY key
                     ON CONFLICT (key) DO NOTHING
-                ), memory_jobs AS (
-                    -- the conversation memory of users with retrieval consent, in every space (the
-                    -- memory stage keeps accepted exchanges and forgets the others)
+                ), queued AS (
+                    -- one insert, the enqueue-or-rerun rule of schema/functions/enqueue.sql set-based
+                    -- (rows in key order, so that concurrent completions never deadlock):
                     INSERT INTO coachspool.jobs (kind, source_id)
-                    SELECT 'memory:' || s.id, i.id
-                      FROM members
-                      JOIN coachspool.interactions i ON i.id = members.interaction_id AND members.prepared
-                     CROSS JOIN LATERAL (SELECT 1 FROM coachspool.consents k  -- a probe per row, never a hash of all users
-                                          WHERE k.user_id = i.user_id AND k.purpose = 'retrieval' AND k.granted LIMIT 1) k
-                     CROSS JOIN coachspool.embedding_spaces s
+                    SELECT kind, source_id FROM (
+                        -- the conversation memory of users with retrieval consent, in every space
+                        -- (the memory stage keeps accepted exchanges and forgets the others)
+                        SELECT \(JobKind.memoryPrefix)::text || s.id AS kind, i.id AS source_id
+                          FROM members
+                          JOIN coachspool.interactions i ON i.id = members.interaction_id AND members.prepared
+                         CROSS JOIN LATERAL (SELECT 1 FROM coachspool.consents k  -- a probe per row, never a hash of all users
+                                              WHERE k.user_id = i.user_id AND k.purpose = 'retrieval' AND k.granted LIMIT 1) k
+                         CROSS JOIN coachspool.embedding_spaces s
+                        UNION ALL
+                        -- a batch member whose stage failed goes on as a job of its own
+                        SELECT \(JobKind.interaction.rawValue)::text, interaction_id FROM members WHERE NOT prepared
+                    ) q
                      ORDER BY 1, 2
-                    ON CONFLICT (kind, source_id) DO UPDATE SET rerun = true WHERE jobs.state = 'running'
-                ), failed_members AS (
-                    -- a batch member whose stage failed goes on as a job of its own
-                    INSERT INTO coachspool.jobs (kind, source_id)
-                    SELECT \(JobKind.interaction.rawValue), interaction_id FROM members WHERE NOT prepared ORDER BY 1
                     ON CONFLICT (kind, source_id) DO UPDATE SET rerun = true WHERE jobs.state = 'running'
                 ), batches_done AS (
                     DELETE FROM coachspool.interaction_batches
