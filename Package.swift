@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "Spool",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Queue", "Stages", "Tokenizers", "Embeddings",
+                "CoachSpoolCore", "LibPQ", "Queue", "Stages", "Tokenizers",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,9 +88,8 @@ let package = Package(
         .target(
             name: "Knowledge",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Stages", "Tokenizers", "Embeddings",
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Stages", "Embeddings",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fine-tuning datasets: exports and their manifests and accounting, rebuild queueing,
@@ -98,18 +97,17 @@ let package = Package(
         .target(
             name: "Datasets",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Stages", "Tokenizers",
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Stages",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Consent per purpose and erasure everywhere (spool, knowledge, datasets and their records).
+        // Consent per purpose and erasure everywhere (its SQL reaches every table; it names the
+        // export and run records it flags).
         .target(
             name: "Privacy",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Stages",
+                "CoachSpoolCore", "LibPQ", "Spool", "Datasets", "Stages",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The product's stages, one folder each (job kind, load query, pure function, rows,

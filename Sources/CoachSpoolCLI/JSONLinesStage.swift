@@ -71,7 +71,7 @@ enum JSONLinesStage {
                 }
             }
             // A full batch, or no more input ready: answer what is in hand before waiting.
-            if texts.count >= batchSize || !reader.hasBufferedLine { try flush() }
+            if texts.count >= batchSize || !reader.hasBufferedLine() { try flush() }
         }
         try flush()
         if badLines > 0 {

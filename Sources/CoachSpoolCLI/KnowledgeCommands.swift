@@ -7,6 +7,7 @@ import LibPQ
 import Privacy
 import Spool
 import Stages
+import Synchronization
 
 struct SpacesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -121,14 +122,24 @@ struct RetrievalOptions: ParsableArguments {
     }
 }
 
-/// Retrieval from the command line: a connection per step (`--read-url` or the database), the
-/// space's own embedder, loaded once per command.
-struct CommandLineRetrieval: RetrievalBackend {
+/// Retrieval from the command line: one connection for the command (`--read-url` or the
+/// database), opened at its first step; the space's own embedder.
+final class CommandLineRetrieval: RetrievalBackend {
     let read: ReadOptions
+    private let connection = Mutex<PGConnection?>(nil)
+
+    init(read: ReadOptions) {
+        self.read = read
+    }
 
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        let read = self.read
-        return try await Blocking.run { try body(try read.connect(application: "coachspool-search")) }
+        try await Blocking.run { [self] in
+            try connection.withLock { held in
+                let conn = try held ?? read.connect(application: "coachspool-search")
+                held = conn
+                return try body(conn)
+            }
+        }
     }
 
     func vector(_ text: String, in space: EmbeddingSpace) async throws -> [Float] {

@@ -37,7 +37,11 @@ public struct LineReader {
     public let maxLineBytes: Int
     private let blockSize: Int
     private var buffer: [UInt8] = []
+    /// What one read(2) fills, allocated once.
+    private var block: [UInt8] = []
     private var start = 0
+    /// The index of the first newline at or after `start`, once searched for (nil: not known).
+    private var knownNewline: Int?
     private var finished = false
     private var atStart = true
     /// Skipping the rest of an over-long line.
@@ -72,14 +76,21 @@ public struct LineReader {
     }
 
     /// Whether a line can be returned without reading: the next `next()` will not wait for input.
-    public var hasBufferedLine: Bool {
-        finished || skipping || buffer[start...].contains(UInt8(ascii: "\n"))
+    /// (The newline it finds is the one `next()` then uses: the bytes are searched once.)
+    public mutating func hasBufferedLine() -> Bool {
+        finished || skipping || nextNewline() != nil
+    }
+
+    private mutating func nextNewline() -> Int? {
+        if let known = knownNewline, known >= start { return known }
+        knownNewline = buffer[start...].firstIndex(of: UInt8(ascii: "\n"))
+        return knownNewline
     }
 
     /// The next line (without its end) and its number, or nil at the end.
     public mutating func next() throws -> Line? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = nextNewline() {
                 if skipping {
                     skipping = false
                     start = newline + 1
@@ -136,19 +147,16 @@ public struct LineReader {
             buffer.removeSubrange(0..<start)
             start = 0
         }
-        let held = buffer.count
-        buffer.reserveCapacity(held + blockSize)
-        buffer.append(contentsOf: repeatElement(0, count: blockSize))
+        knownNewline = nil
+        if block.isEmpty { block = [UInt8](repeating: 0, count: blockSize) }
         var count: Int
         repeat {
-            count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + held, blockSize) }
+            count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, blockSize) }
         } while count < 0 && errno == EINTR
         guard count >= 0 else {
-            let reason = String(cString: strerror(errno))
-            buffer.removeSubrange(held...)
-            throw CoachSpoolError(.io, "cannot read the input: \(reason)")
+            throw CoachSpoolError(.io, "cannot read the input: \(String(cString: strerror(errno)))")
         }
-        buffer.removeSubrange((held + count)...)
+        buffer.append(contentsOf: block[0..<count])
         if count == 0 { finished = true }
         bytesRead += count
     }

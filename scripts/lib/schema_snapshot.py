@@ -14,6 +14,12 @@ for path in sorted((schema_dir / "functions").glob("*.sql")):
         defines.setdefault(name, path.name)
     own_triggers.update(re.findall(r"CREATE OR REPLACE TRIGGER ([a-z_]+) ", text))
 
+# The roles' creation, as 0007 states it (roles are the cluster's, so pg_dump of a schema has none).
+roles_match = re.search(r"^DO \$\$\n.*?CREATE ROLE.*?^\$\$;\n", (schema_dir / "0007_roles.sql").read_text(), re.S | re.M)
+if roles_match is None:
+    sys.exit("schema/0007_roles.sql: no DO block creating the roles")
+roles = roles_match.group(0).rstrip("\n")
+
 header = re.compile(r"\n--\n-- Name: ([^;]*); Type: ([^;]*); Schema: ([^;]*); Owner: [^\n]*\n--\n")
 pieces = header.split(dump)
 bookkeeping = {"schema_migrations", "schema_functions", "schema_privileges"}
@@ -55,19 +61,7 @@ out = [f"-- coachspool schema as of {newest}",
        "",
        "-- Least-privilege roles (schema/0007_roles.sql says what each may do). Roles belong to the",
        "-- cluster: creating them tolerates their existing already.",
-       "DO $$",
-       "DECLARE",
-       "    v_role text;",
-       "BEGIN",
-       "    FOREACH v_role IN ARRAY ARRAY['coachspool_producer', 'coachspool_worker', 'coachspool_admin'] LOOP",
-       "        BEGIN",
-       "            EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);",
-       "        EXCEPTION WHEN duplicate_object OR unique_violation THEN",
-       "            NULL;",
-       "        END;",
-       "    END LOOP;",
-       "END",
-       "$$;",
+       roles,
        ""]
 for rank, title in enumerate(titles):
     out.append(f"-- {'=' * 94}\n-- {title}\n-- {'=' * 94}\n")
