@@ -16,7 +16,17 @@ import Stages
 enum JSONLinesStage {
     static let badInputExitCode: Int32 = 3
 
-    private struct Input: Decodable { var text: String }
+    /// A line of input: at least `{"text": "..."}`; a command may read more fields.
+    protocol Record: Decodable {
+        var text: String { get }
+        /// Checks the fields' limits after decoding: a message naming the field, or nil.
+        func problem() -> String?
+    }
+
+    private struct TextRecord: Record {
+        var text: String
+        func problem() -> String? { nil }
+    }
 
     /// Calls `transform` with the text of every line and writes what it appends to the output
     /// buffer, followed by a newline.
@@ -24,15 +34,26 @@ enum JSONLinesStage {
         try runBatched(batchSize: 1, process: { $0 }, write: { text, out in try transform(text, &out) })
     }
 
+    /// Like `run`, with the whole decoded line.
+    static func run<Line: Record>(reading: Line.Type, _ transform: (Line, inout JSONWriter) throws -> Void) throws {
+        try runBatched(reading: Line.self, batchSize: 1, process: { $0 }, write: { line, out in try transform(line, &out) })
+    }
+
     /// Like `run`, but hands `process` the texts of up to `batchSize` good lines at a time (fewer
     /// when no more input is ready yet), and writes each of its results with `write`, in order.
     static func runBatched<Result>(
         batchSize: Int, process: ([String]) throws -> [Result], write: (Result, inout JSONWriter) throws -> Void
     ) throws {
+        try runBatched(reading: TextRecord.self, batchSize: batchSize, process: { try process($0.map(\.text)) }, write: write)
+    }
+
+    static func runBatched<Input: Record, Result>(
+        reading: Input.Type, batchSize: Int, process: ([Input]) throws -> [Result], write: (Result, inout JSONWriter) throws -> Void
+    ) throws {
         var writer = JSONWriter()
         var badLines = 0
         var lines: [Line] = []
-        var texts: [String] = []
+        var texts: [Input] = []
         let decoder = JSONDecoder()
         var reader = LineReader(handle: .standardInput, maxLineBytes: InputLimits.lineBytes, blockSize: 1 << 20)
 
@@ -64,8 +85,13 @@ enum JSONLinesStage {
                 bad("line \(line.number): longer than \(InputLimits.lineBytes) bytes")
             } else {
                 do {
-                    texts.append(try decoder.decode(Input.self, from: Data(line.bytes)).text)
-                    lines.append(.text)
+                    let input = try decoder.decode(Input.self, from: Data(line.bytes))
+                    if let problem = input.problem() {
+                        bad("line \(line.number): \(problem)")
+                    } else {
+                        texts.append(input)
+                        lines.append(.text)
+                    }
                 } catch {
                     bad("line \(line.number): expected a JSON object with a \"text\" string (\(describe(error)))")
                 }
@@ -88,9 +114,10 @@ enum JSONLinesStage {
     /// What was wrong with a line, without quoting its content (it may be personal data).
     private static func describe(_ error: Error) -> String {
         switch error {
-        case DecodingError.keyNotFound: "no \"text\" field"
-        case DecodingError.typeMismatch: "\"text\" is not a string, or the line is not an object"
-        case DecodingError.valueNotFound: "\"text\" is null"
+        case DecodingError.keyNotFound(let key, _): "no \"\(key.stringValue)\" field"
+        case DecodingError.typeMismatch(_, let context):
+            context.codingPath.last.map { "\"\($0.stringValue)\" is not a string" } ?? "the line is not an object"
+        case DecodingError.valueNotFound(_, let context): "\"\(context.codingPath.last?.stringValue ?? "text")\" is null"
         default: "not valid JSON"
         }
     }

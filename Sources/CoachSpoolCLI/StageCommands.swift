@@ -78,28 +78,65 @@ struct RedactCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "redact",
-        abstract: "Replaces personal identifiers and secrets in each line's text with <TYPE>.",
+        abstract: "Replaces personal identifiers, secrets, people's names and street addresses in each line's text.",
         discussion: """
-            Types: \(PIIType.allCases.map(\.rawValue).joined(separator: ", ")). Writes \
-            {"text": "...", "entities": [{"type": T, "start": s, "end": e}]} per line, offsets in \
-            Unicode scalars of the input (Python string indices).
+            Types: \(PIIType.allCases.map(\.rawValue).joined(separator: ", ")). Identifiers become \
+            <TYPE>; people and addresses numbered pseudonyms, <PERSON_1>, <ADDRESS_1>. Reads \
+            {"text": "..."} or {"text": "...", "conversation": "KEY"}: lines of one conversation \
+            (in order; up to \(Self.conversationsKept) conversations at a time) share their \
+            pseudonyms, so a person keeps one number across turns; the mapping lives in memory \
+            only. Writes {"text": "...", "entities": [{"type": T, "start": s, "end": e}]} per \
+            line (people and addresses also "label": N), offsets in Unicode scalars of the input \
+            (Python string indices).
             """)
 
     @Flag(help: "JSON Lines in and out (the default and only format).")
     var jsonl = false
 
+    @Option(help: "How people and addresses are replaced: placeholder (<PERSON_1>) or surrogate (invented names of the same language and guessed gender, invented addresses).")
+    var pseudonyms = Pseudonyms.Style.standard
+
+    /// The conversations whose pseudonyms are kept: the oldest is forgotten beyond this.
+    static let conversationsKept = 10_000
+    /// The longest conversation key, in bytes.
+    static let conversationKeyBytes = 256
+
+    struct Line: JSONLinesStage.Record {
+        var text: String
+        var conversation: String?
+
+        func problem() -> String? {
+            guard let conversation, conversation.utf8.count > RedactCommand.conversationKeyBytes else { return nil }
+            return "conversation: longer than \(RedactCommand.conversationKeyBytes) bytes"
+        }
+    }
+
     func run() throws {
         let redactor = Redactor()
-        try JSONLinesStage.run { text, out in
-            let result = redactor.redact(text)
+        var conversations: [String: Pseudonyms] = [:]
+        var order: [String] = []
+        try JSONLinesStage.run(reading: Line.self) { line, out in
+            var pseudonyms = Pseudonyms()
+            if let key = line.conversation {
+                if let known = conversations[key] {
+                    pseudonyms = known
+                } else {
+                    pseudonyms = Pseudonyms(conversationKey: key)
+                    order.append(key)
+                    if order.count > Self.conversationsKept { conversations[order.removeFirst()] = nil }
+                }
+            }
+            let result = redactor.redact(line.text, pseudonyms: &pseudonyms)
+            if let key = line.conversation { conversations[key] = pseudonyms }
             out.object {
-                $0.field("text") { $0.string(result.text) }
+                $0.field("text") { $0.string(result.rendered(self.pseudonyms, with: pseudonyms)) }
                 $0.field("entities") {
                     $0.array(result.entities) { out, entity in
                         out.object {
                             $0.field("type") { $0.string(entity.type.rawValue) }
                             $0.field("start") { $0.integer(entity.start) }
                             $0.field("end") { $0.integer(entity.end) }
+                            if let label = entity.label { $0.field("label") { $0.integer(label) } }
                         }
                     }
                 }
@@ -107,6 +144,8 @@ struct RedactCommand: ParsableCommand {
         }
     }
 }
+
+extension Pseudonyms.Style: ExpressibleByArgument {}
 
 struct EmbedCommand: ParsableCommand {
 

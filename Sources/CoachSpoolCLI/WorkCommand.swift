@@ -57,6 +57,9 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Fine-tuning examples: a JSON file of system prompts, {\"personal\": \"…\", \"university\": \"…\"} for every language or {\"sv\": {\"personal\": \"…\", \"university\": \"…\"}, \"en\": {…}} per language, replacing the defaults (the seed's Swedish prompts, English equivalents); a change is a new examples version, and the worker queues the conversations built under another version.")
     var systemPrompts: String?
 
+    @Option(help: "Fine-tuning examples: how people and street addresses appear, numbered per conversation: placeholder (<PERSON_1>, <ADDRESS_1>) or surrogate (invented names of the same language and guessed gender, invented addresses); a change is a new examples version.")
+    var pseudonyms = Pseudonyms.Style.standard
+
     @OptionGroup(title: "Knowledge documents") var embedding: EmbedderOptions
 
     @Flag(help: "Do not chunk and embed knowledge documents (this worker only prepares interactions).")
@@ -174,6 +177,7 @@ struct WorkCommand: AsyncParsableCommand {
         config.retry.baseSeconds = retryBase
         config.quality = QualityFilter(
             minRating: minRating, minUserInputLength: minInputLength, minResponseLength: minResponseLength)
+        config.pseudonyms = pseudonyms
         if let path = systemPrompts {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CoachSpoolError(.io, "--system-prompts: cannot read the file", file: path)
@@ -202,10 +206,18 @@ struct WorkCommand: AsyncParsableCommand {
         let startup = WorkerStartup { [config] in
             var config = config
             config.knowledge = try await knowledgeWork(logger: logger)
-            // A new examples version (prompts, rules) rebuilds what an earlier one built.
+            // New text rules (a redaction version) redo the stored texts, and a new examples
+            // version (prompts, rules) rebuilds what an earlier one built.
             let version = config.examples.version
-            let queued = try await Self.whenWritable(logger: logger) {
-                try ConversationBuilds.queueRebuilds(try openConnection(application: "coachspool-worker"), version: version)
+            let textVersion = config.text.version
+            let (redone, queued) = try await Self.whenWritable(logger: logger) {
+                let conn = try openConnection(application: "coachspool-worker")
+                return (try StaleTexts.queue(conn, textVersion: textVersion), try ConversationBuilds.queueRebuilds(conn, version: version))
+            }
+            if redone > 0 {
+                logger.info("queued the interactions whose texts were made by other rules", metadata: [
+                    LogKey.jobsCount: "\(redone)", LogKey.textVersion: "\(textVersion)",
+                ])
             }
             if queued > 0 {
                 logger.info("queued the conversations built under another examples version", metadata: [

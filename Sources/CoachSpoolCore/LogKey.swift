@@ -46,4 +46,5 @@ public enum LogKey {
     public static let durationMilliseconds = "duration.ms"
     /// The examples version a worker builds (`ExampleBuilder.version`).
     public static let examplesVersion = "examples.version"
+    public static let textVersion = "text.version"
 }

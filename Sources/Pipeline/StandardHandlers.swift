@@ -9,7 +9,8 @@ extension WorkerConfiguration {
     /// `coachspool work` process runs. `embed:N` only when the worker embeds for space N.
     public var standardHandlers: [any JobHandler] {
         let rebuild = ConversationRebuild(
-            stage: ConversationStage(builder: examples, counter: ChatTokenCounter(encoding: text.encoding)),
+            stage: ConversationStage(
+                builder: examples, counter: ChatTokenCounter(encoding: text.encoding), text: text, pseudonyms: pseudonyms),
             qualityVersion: quality.pipelineVersion, textVersion: text.version)
         let interactions = InteractionStage(filter: quality, text: text)
         var handlers: [any JobHandler] = [

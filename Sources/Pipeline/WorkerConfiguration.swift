@@ -18,16 +18,20 @@ public struct WorkerConfiguration: Sendable {
     public var text: TextPreparation
     /// System prompts of the fine-tuning examples (`ConversationRebuild`).
     public var prompts = SystemPrompts()
-    /// Builds the examples; its version covers the prompts and the quality and text versions.
+    /// How people and addresses appear in the examples: `<PERSON_1>` or invented names.
+    public var pseudonyms = Pseudonyms.Style.standard
+    /// Builds the examples; its version covers the prompts, the quality and text versions and
+    /// the pseudonyms' style.
     public var examples: ExampleBuilder {
-        Self.examples(prompts: prompts, quality: quality, textVersion: text.version)
+        Self.examples(prompts: prompts, quality: quality, textVersion: text.version, pseudonyms: pseudonyms)
     }
 
     /// The builder for these settings; with the defaults, what `coachspool --version` reports.
     public static func examples(
-        prompts: SystemPrompts = SystemPrompts(), quality: QualityFilter = QualityFilter(), textVersion: String = TextPreparation.version()
+        prompts: SystemPrompts = SystemPrompts(), quality: QualityFilter = QualityFilter(), textVersion: String = TextPreparation.version(),
+        pseudonyms: Pseudonyms.Style = .standard
     ) -> ExampleBuilder {
-        ExampleBuilder(prompts: prompts, sourceVersions: [quality.pipelineVersion, textVersion])
+        ExampleBuilder(prompts: prompts, sourceVersions: [quality.pipelineVersion, textVersion, "pseudonyms:" + pseudonyms.rawValue])
     }
     /// Chunking and embedding of knowledge documents for one registered space (`embed:N` jobs);
     /// `nil`: this worker does not embed.

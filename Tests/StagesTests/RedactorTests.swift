@@ -24,18 +24,25 @@ import Testing
         return String(view)
     }
 
+    /// Every identifier is found with its type and exact span. People's names in these texts
+    /// ("Jag heter Sara") are found too: their corpus is `NameRedactionTests`'; here the
+    /// identifiers must come out as they did before names were redacted. (A postcode next to a
+    /// town, once a negative here, is an address since issue 29.)
     @Test func positivesAreFoundWithTheirTypeAndExactSpan() {
         let redactor = Redactor()
         let positives = Self.corpus.filter { !$0.expect.isEmpty }
         #expect(positives.count >= 50)
         for example in positives {
             let result = redactor.redact(example.text)
-            let found = result.entities.map { "\($0.type.rawValue) \(value(of: $0, in: example.text))" }
+            let found = result.entities.filter { $0.type != .person }.map { "\($0.type.rawValue) \(value(of: $0, in: example.text))" }
             let expected = example.expect.map { "\($0.type.rawValue) \($0.value)" }
             #expect(found == expected, "\(example.text)")
             var redacted = example.text
-            for value in example.expect { redacted = redacted.replacingOccurrences(of: value.value, with: value.type.placeholder) }
-            #expect(result.text == redacted)
+            for value in example.expect {
+                redacted = redacted.replacingOccurrences(of: value.value, with: value.type.placeholder(label: value.type.isNumbered ? 1 : nil))
+            }
+            let identifiersOnly = Redactor(types: Set(PIIType.allCases).subtracting([.person]))
+            #expect(identifiersOnly.redact(example.text).text == redacted)
         }
     }
 

@@ -73,6 +73,7 @@ struct ConversationRebuild: Sendable {
             SELECT c.id AS conversation_id, i.id AS interaction_id, i.turn_index,
                    (extract(epoch FROM i.occurred_at) * 1000000)::bigint AS occurred_at, i.mode, i.language,
                    t.user_input, t.ai_response, t.opening, v.accepted, v.rating,
+                   i.user_input AS original_user_input, i.ai_response AS original_ai_response, i.opening AS original_opening,
                    (SELECT f.helpful FROM coachspool.feedback f
                      WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1) AS helpful
               FROM coachspool.conversations c
@@ -105,7 +106,11 @@ struct ConversationRebuild: Sendable {
                     userInput: try row.decode(String.self, named: "user_input"), aiResponse: try row.decode(String.self, named: "ai_response"),
                     accepted: try row.decode(Bool.self, named: "accepted"), rating: try row.decode(Int?.self, named: "rating"),
                     helpful: try row.decode(Bool?.self, named: "helpful"), opening: try row.decode(String?.self, named: "opening")),
-                hasTurnIndex: index != nil, mode: mode, language: try row.decode(String?.self, named: "language")))
+                hasTurnIndex: index != nil, mode: mode, language: try row.decode(String?.self, named: "language"),
+                original: stage.text == nil ? nil : ConversationStage.Original(
+                    userInput: try row.decode(String.self, named: "original_user_input"),
+                    aiResponse: try row.decode(String.self, named: "original_ai_response"),
+                    opening: try row.decode(String?.self, named: "original_opening"))))
         }
         return turns
     }

@@ -6,13 +6,24 @@ import Tokenizers
 /// usable turns, fingerprint them, and build the rows of `conversation_builds`, `examples`,
 /// `preference_pairs` and `feedback_examples` (`ExampleBuilder` does the building, the
 /// cl100k counter the token counts).
+///
+/// People and addresses are numbered per conversation: the turns' original texts are redacted
+/// again, in conversation order, with one set of pseudonyms (`TextPreparation.redactConversation`),
+/// so that "Jonas" is `<PERSON_1>` in every turn of a conversation, or the same invented name
+/// with `Pseudonyms.Style.surrogate`. The stored per-interaction texts (numbered per exchange)
+/// are what the fingerprint reads, and the fallback when a text cannot be vouched for.
 public struct ConversationStage: Sendable {
     public let builder: ExampleBuilder
     public let counter: ChatTokenCounter
+    /// Redacts the original texts again for conversation-wide pseudonyms; nil: the stored texts.
+    public let text: TextPreparation?
+    public let pseudonyms: Pseudonyms.Style
 
-    public init(builder: ExampleBuilder, counter: ChatTokenCounter) {
+    public init(builder: ExampleBuilder, counter: ChatTokenCounter, text: TextPreparation? = nil, pseudonyms: Pseudonyms.Style = .placeholder) {
         self.builder = builder
         self.counter = counter
+        self.text = text
+        self.pseudonyms = pseudonyms
     }
 
     /// One usable interaction of the conversation (prepared, verdict of the current version,
@@ -23,12 +34,28 @@ public struct ConversationStage: Sendable {
         public var hasTurnIndex: Bool
         public var mode: Mode
         public var language: String?
+        /// The interaction's texts as the user and the coach wrote them, read only to number
+        /// people per conversation, never stored or returned.
+        public var original: Original?
 
-        public init(turn: ConversationTurn, hasTurnIndex: Bool, mode: Mode, language: String?) {
+        public init(turn: ConversationTurn, hasTurnIndex: Bool, mode: Mode, language: String?, original: Original? = nil) {
             self.turn = turn
             self.hasTurnIndex = hasTurnIndex
             self.mode = mode
             self.language = language
+            self.original = original
+        }
+    }
+
+    public struct Original: Sendable, Equatable {
+        public var userInput: String
+        public var aiResponse: String
+        public var opening: String?
+
+        public init(userInput: String, aiResponse: String, opening: String?) {
+            self.userInput = userInput
+            self.aiResponse = aiResponse
+            self.opening = opening
         }
     }
 
@@ -102,14 +129,16 @@ public struct ConversationStage: Sendable {
     /// The rows of conversation `id` built from its usable turns (in any order). A conversation
     /// with none (consent revoked) gets a build row and nothing else.
     public func run(id: Int64, turns: [Turn], fingerprint: String? = nil) -> Rows {
-        let conversation = Self.ordered(turns)
+        var conversation = Self.ordered(turns)
         let times = conversation.map(\.turn.occurredAt)
         var rows = Rows(build: Build(
             conversation_id: id, input_hash: fingerprint ?? self.fingerprint(turns), interactions: conversation.count,
             mode: conversation.first?.mode.rawValue, language: conversation.lazy.compactMap(\.language).first,
             first_at: times.min(), last_at: times.max()))
         guard let mode = conversation.first?.mode else { return rows }
-        let output = builder.build(mode: mode, language: Self.language(conversation), turns: conversation.map(\.turn))
+        let language = Self.language(conversation)
+        numberPeopleAcrossTurns(&conversation, id: id, language: language)
+        let output = builder.build(mode: mode, language: language, turns: conversation.map(\.turn))
         var memo: [String: Int] = [:]
         func tokens(_ messages: [ChatMessage]) -> Int { counter.count(Self.counted(messages), memo: &memo) }
         if let messages = output.messages {
@@ -139,6 +168,28 @@ public struct ConversationStage: Sendable {
                 content_hash: ContentFingerprint.of(example.prompt + [completion]).hexString))
         }
         return rows
+    }
+
+    /// Replaces the turns' texts with their originals redacted in conversation order with one set
+    /// of pseudonyms; leaves them as stored when an original is missing or cannot be vouched for.
+    private func numberPeopleAcrossTurns(_ conversation: inout [Turn], id: Int64, language: Language) {
+        guard let text, conversation.allSatisfy({ $0.original != nil }) else { return }
+        var texts: [String] = []
+        texts.reserveCapacity(conversation.count * 2 + 1)
+        for item in conversation {
+            let original = item.original!
+            if let opening = original.opening, item.turn.opening != nil { texts.append(opening) }
+            texts.append(original.userInput)
+            texts.append(original.aiResponse)
+        }
+        guard let redacted = text.redactConversation(texts, seed: UInt64(bitPattern: id), language: language, style: pseudonyms)
+        else { return }
+        var next = redacted.makeIterator()
+        for k in conversation.indices {
+            if conversation[k].original!.opening != nil, conversation[k].turn.opening != nil { conversation[k].turn.opening = next.next()! }
+            conversation[k].turn.userInput = next.next()!
+            conversation[k].turn.aiResponse = next.next()!
+        }
     }
 
     /// The language of the conversation's prompt (`Language.resolve`): its first tag, else the

@@ -1,9 +1,11 @@
-/// Finds personal identifiers and secrets in text and replaces each with `<TYPE>`.
+/// Finds personal identifiers, secrets, people's names and street addresses in text and replaces
+/// each with `<TYPE>` (people and addresses with numbered pseudonyms: `<PERSON_1>`).
 ///
 /// A single pass over the UTF-8 bytes looks for the few bytes a finding can start or hinge on
 /// (digits, `+`, `(`, `@`, `:`, `=`, capitals, hex letters); the detectors then validate with
 /// checksums, dates and context, because a redactor that eats ordinary numbers (dates, prices,
-/// versions, order numbers) destroys training data. Pure and `Sendable`.
+/// versions, order numbers) destroys training data. Names and addresses are found over the
+/// text's words (`WordTokenizer`, `PersonDetector`, `AddressDetector`). Pure and `Sendable`.
 public struct Redactor: Sendable {
     public var types: Set<PIIType>
 
@@ -13,16 +15,41 @@ public struct Redactor: Sendable {
 
     /// Identifies the rules and the enabled types, for pipeline versions: a change re-redacts.
     /// v2: the phone notations of other European directories (slashes, dots, `+44(0)…`).
+    /// v3: people's names and street addresses, numbered per text or conversation.
     public var configuration: String {
-        "redact-v2:" + types.sorted().map(\.rawValue).joined(separator: ",")
+        "redact-v3:" + types.sorted().map(\.rawValue).joined(separator: ",")
     }
 
+    /// `text` redacted on its own: people and addresses are numbered from 1 in this text.
     public func redact(_ text: String) -> Redaction {
+        var pseudonyms = Pseudonyms()
+        return redact(text, pseudonyms: &pseudonyms)
+    }
+
+    /// `text` redacted as one text of a conversation: the people and addresses of earlier texts
+    /// (redacted with the same `pseudonyms`, in order) keep their numbers.
+    public func redact(_ text: String, pseudonyms: inout Pseudonyms) -> Redaction {
         var text = text
         return text.withUTF8 { bytes in
-            let findings = Self.resolve(findings(in: ByteScanner(bytes: bytes)))
-            return Self.apply(findings, to: bytes)
+            let scanner = ByteScanner(bytes: bytes)
+            var found = findings(in: scanner)
+            if types.contains(.person) || types.contains(.address) { found += wordFindings(in: scanner) }
+            return Self.apply(Self.resolve(found), to: bytes, pseudonyms: &pseudonyms)
         }
+    }
+
+    /// Names and addresses, over the text's words.
+    func wordFindings(in s: ByteScanner) -> [Finding] {
+        let lexicon = NameLexicon.shared
+        let tokens = WordTokenizer.tokens(s.bytes, lexicon: lexicon)
+        var found: [Finding] = []
+        if types.contains(.address) {
+            found += AddressDetector(lexicon: lexicon).find(tokens, s.bytes).map { Finding(type: .address, range: $0) }
+        }
+        if types.contains(.person) {
+            found += PersonDetector(lexicon: lexicon).find(tokens, s.bytes).map { Finding(type: .person, range: $0) }
+        }
+        return found
     }
 
     func findings(in s: ByteScanner) -> [Finding] {
@@ -98,13 +125,14 @@ public struct Redactor: Sendable {
     }
 
     /// The redacted text, and the findings' positions converted to Unicode scalar offsets.
-    static func apply(_ findings: [Finding], to bytes: UnsafeBufferPointer<UInt8>) -> Redaction {
+    static func apply(_ findings: [Finding], to bytes: UnsafeBufferPointer<UInt8>, pseudonyms: inout Pseudonyms) -> Redaction {
         guard !findings.isEmpty else {
             return Redaction(text: String(decoding: bytes, as: UTF8.self), entities: [])
         }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var entities: [PIIEntity] = []
+        var pieces: [Redaction.Piece] = []
         var byteCursor = 0
         var scalarCursor = 0
         for finding in findings {
@@ -112,11 +140,48 @@ public struct Redactor: Sendable {
             output.append(contentsOf: bytes[byteCursor..<finding.range.lowerBound])
             let start = scalarCursor
             scalarCursor += UTF8Text.scalarCount(bytes, finding.range)
-            entities.append(PIIEntity(type: finding.type, start: start, end: scalarCursor))
-            output.append(contentsOf: finding.type.placeholder.utf8)
+            var label: Int?
+            var form = Pseudonyms.Form.given
+            switch finding.type {
+            case .person:
+                let words = nameWords(bytes, finding.range)
+                let flags = NameLexicon.shared.flags(of: words.first ?? "")
+                (label, form) = words.isEmpty ? (nil, .given) : pseudonyms.person(words, flags: flags)
+            case .address:
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[finding.range]), as: UTF8.self).lowercased()
+                let key = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" }).joined(separator: " ")
+                label = pseudonyms.address(key, swedish: isSwedishAddress(key))
+            default:
+                break
+            }
+            entities.append(PIIEntity(type: finding.type, start: start, end: scalarCursor, label: label))
+            let placeholder = finding.type.placeholder(label: label)
+            if finding.type.isNumbered, let label {
+                pieces.append(Redaction.Piece(range: output.count..<(output.count + placeholder.utf8.count), type: finding.type, label: label, form: form))
+            }
+            output.append(contentsOf: placeholder.utf8)
             byteCursor = finding.range.upperBound
         }
         output.append(contentsOf: bytes[byteCursor...])
-        return Redaction(text: String(decoding: output, as: UTF8.self), entities: entities)
+        var redaction = Redaction(text: String(decoding: output, as: UTF8.self), entities: entities)
+        redaction.pieces = pieces
+        return redaction
+    }
+
+    /// The words of a name, lowercased: "Anna-Karin Berg" → ["anna-karin", "berg"].
+    static func nameWords(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [String] {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self).lowercased()
+            .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "." })
+            .map { String($0.map { $0 == "\u{2019}" ? "'" : $0 }) }
+    }
+
+    /// An address is Swedish when its words end as Swedish streets do or it has a Swedish
+    /// postcode (`113 45`, `11345`); else it is written the English way.
+    private static func isSwedishAddress(_ key: String) -> Bool {
+        let words = key.split(separator: " ")
+        let endings = ["gatan", "gata", "vägen", "väg", "gränd", "torget", "torg", "backen", "stigen", "allé", "allén", "plan"]
+        return words.contains { word in endings.contains { word.hasSuffix($0) } }
+            || words.contains { $0.count == 5 && $0.allSatisfy(\.isNumber) }
+            || zip(words, words.dropFirst()).contains { $0.count == 3 && $1.count == 2 && ($0 + $1).allSatisfy(\.isNumber) }
     }
 }

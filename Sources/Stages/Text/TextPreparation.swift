@@ -33,10 +33,13 @@ public struct TextPreparation: Sendable {
 
     /// Redaction that cannot be vouched for is an error, never a pass-through: the redacted
     /// text is scanned again and must come back clean.
+    /// The three texts share their pseudonyms: a person is `<PERSON_1>` in the greeting, the
+    /// message and the answer.
     public func prepare(userInput: String, aiResponse: String, opening: String? = nil) throws(CoachSpoolError) -> Output {
-        let input = try redactedForSure(userInput)
-        let response = try redactedForSure(aiResponse)
-        let greeting = try opening.map { text throws(CoachSpoolError) in try redactedForSure(text) }
+        var pseudonyms = Pseudonyms()
+        let greeting = try opening.map { text throws(CoachSpoolError) in try redactedForSure(text, &pseudonyms) }
+        let input = try redactedForSure(userInput, &pseudonyms)
+        let response = try redactedForSure(aiResponse, &pseudonyms)
         return Output(
             userInput: input.text, aiResponse: response.text, opening: greeting?.text,
             entityCounts: [input.counts, response.counts, greeting?.counts ?? [:]].reduce(into: [:]) {
@@ -45,8 +48,24 @@ public struct TextPreparation: Sendable {
             userInputTokens: encoding.count(input.text), aiResponseTokens: encoding.count(response.text))
     }
 
-    private func redactedForSure(_ text: String) throws(CoachSpoolError) -> Redaction {
-        let redacted = redactor.redact(text)
+    /// The texts of one conversation, in conversation order, redacted with one set of
+    /// pseudonyms (`seed`: the conversation's id) and rendered in `style`: the same person has
+    /// the same pseudonym in every turn. Nil when a text cannot be vouched for.
+    public func redactConversation(
+        _ texts: [String], seed: UInt64, language: Language?, style: Pseudonyms.Style
+    ) -> [String]? {
+        var pseudonyms = Pseudonyms(seed: seed, language: language)
+        var redactions: [Redaction] = []
+        redactions.reserveCapacity(texts.count)
+        for text in texts {
+            guard let redaction = try? redactedForSure(text, &pseudonyms) else { return nil }
+            redactions.append(redaction)
+        }
+        return redactions.map { $0.rendered(style, with: pseudonyms) }
+    }
+
+    private func redactedForSure(_ text: String, _ pseudonyms: inout Pseudonyms) throws(CoachSpoolError) -> Redaction {
+        let redacted = redactor.redact(text, pseudonyms: &pseudonyms)
         guard redactor.redact(redacted.text).entities.isEmpty else {
             throw CoachSpoolError(.processing, "redaction is not idempotent for this text; refusing to store it")
         }

@@ -1,0 +1,212 @@
+/// What the name and address detectors know about words: given names (by language and gender),
+/// surnames, the names that are also ordinary words, proper nouns that are never people (places,
+/// companies, months, festivals), the common words of chat, and the cue words around names
+/// (titles, relations, introductions, greetings, verbs of speech) and addresses (street types).
+///
+/// Every word is looked up by a 64-bit hash of its lowercased UTF-8 bytes (`WordHash`), so that
+/// the scan allocates nothing per word. The lists are our own (see `SwedishLexicon.swift`,
+/// `EnglishLexicon.swift` and docs/benchmarks.md, "Names and addresses").
+struct NameLexicon: Sendable {
+    struct Flags: OptionSet, Sendable, Hashable {
+        let rawValue: UInt32
+        static let swedishGiven = Flags(rawValue: 1 << 0)
+        static let englishGiven = Flags(rawValue: 1 << 1)
+        static let female = Flags(rawValue: 1 << 2)
+        static let male = Flags(rawValue: 1 << 3)
+        static let surname = Flags(rawValue: 1 << 4)
+        /// A name that is also an ordinary word ("klara", "will"): a name only with a cue.
+        static let nameWord = Flags(rawValue: 1 << 5)
+        /// A proper noun that is not a person (a city, a company, a month).
+        static let notName = Flags(rawValue: 1 << 6)
+        static let commonWord = Flags(rawValue: 1 << 7)
+        static let title = Flags(rawValue: 1 << 8)
+        static let relation = Flags(rawValue: 1 << 9)
+        /// "heter", "named", "kallas": the next word is the name, in any case.
+        static let introduction = Flags(rawValue: 1 << 10)
+        /// "name" in "my name is", "namn" in "mitt namn är", "call"/"kalla" in "call me".
+        static let introductionLead = Flags(rawValue: 1 << 11)
+        static let greeting = Flags(rawValue: 1 << 12)
+        /// "sa", "tycker", "said", "texted": after a word, a sign that the word is someone.
+        static let speech = Flags(rawValue: 1 << 13)
+        static let coordinator = Flags(rawValue: 1 << 14)
+        /// "van", "von", "af", "de": between a given name and a surname.
+        static let particle = Flags(rawValue: 1 << 15)
+        /// "street", "rd", "avenue": ends an English street name.
+        static let streetType = Flags(rawValue: 1 << 16)
+        /// "stora", "sankt", "north": may start a street name.
+        static let streetPrefix = Flags(rawValue: 1 << 17)
+        /// "in", "since", "i", "sedan": before a month, makes "May" a month.
+        static let beforeMonth = Flags(rawValue: 1 << 18)
+        /// "jag är", "I'm": the next word may be a name, but only a known or capitalised one.
+        static let weakIntroduction = Flags(rawValue: 1 << 19)
+        /// "a", "the", "en", "ingen": no name follows.
+        static let determiner = Flags(rawValue: 1 << 20)
+        /// "told", "asked", "träffade": a person usually follows.
+        static let social = Flags(rawValue: 1 << 21)
+
+        static let given: Flags = [.swedishGiven, .englishGiven]
+        static let ambiguous: Flags = [.nameWord, .notName, .commonWord]
+    }
+
+    private let entries: [UInt64: Flags]
+    /// Names for surrogates: unambiguous given names and surnames, by language.
+    let surrogates: Surrogates
+
+    struct Surrogates: Sendable {
+        var swedishFemale: [String] = []
+        var swedishMale: [String] = []
+        var englishFemale: [String] = []
+        var englishMale: [String] = []
+        var swedishSurnames: [String] = []
+        var englishSurnames: [String] = []
+    }
+
+    static let shared = NameLexicon()
+
+    @inline(__always) func flags(_ hash: UInt64) -> Flags { entries[hash] ?? [] }
+
+    func flags(of word: String) -> Flags { flags(WordHash.of(word)) }
+
+    private init() {
+        var entries: [UInt64: Flags] = [:]
+        func add(_ list: String, _ flags: Flags) {
+            for line in list.split(separator: "\n") {
+                let word = line.trimmingCharacters(in: " ")
+                guard !word.isEmpty else { continue }
+                entries[WordHash.of(word), default: []].formUnion(flags)
+                // The words of a place or company of several words are not names on their own
+                // either ("new york" → "york"), unless they are names ("san jose" keeps "jose").
+                if flags.contains(.notName), word.contains(" ") {
+                    for part in word.split(separator: " ") {
+                        entries[WordHash.of(String(part)), default: []].formUnion(.commonWord)
+                    }
+                }
+            }
+        }
+        add(Self.swedishFemaleGiven, [.swedishGiven, .female])
+        add(Self.swedishMaleGiven, [.swedishGiven, .male])
+        add(Self.englishFemaleGiven, [.englishGiven, .female])
+        add(Self.englishMaleGiven, [.englishGiven, .male])
+        add(Self.swedishSurnames, .surname)
+        add(Self.englishSurnames, .surname)
+        add(Self.swedishNameWords, .nameWord)
+        add(Self.englishNameWords, .nameWord)
+        add(Self.swedishNotNames, .notName)
+        add(Self.englishNotNames, .notName)
+        add(Self.swedishCommonWords, .commonWord)
+        add(Self.englishCommonWords, .commonWord)
+        add(Self.cueTitles, .title)
+        add(Self.cueRelations, .relation)
+        add(Self.cueIntroductions, .introduction)
+        add(Self.cueIntroductionLeads, .introductionLead)
+        add(Self.cueWeakIntroductions, .weakIntroduction)
+        add(Self.cueGreetings, .greeting)
+        add(Self.cueSpeech, .speech)
+        add(Self.cueCoordinators, .coordinator)
+        add(Self.cueParticles, .particle)
+        add(Self.streetTypes, .streetType)
+        add(Self.streetPrefixes, .streetPrefix)
+        add(Self.monthLeads, .beforeMonth)
+        add(Self.determiners, .determiner)
+        add(Self.cueSocial, .social)
+        add(Self.placesThatAreNames, .notName)
+        add(Self.englishWordsThatAreNames, .nameWord)
+        add(Self.swedishWordsThatAreNames, .nameWord)
+        self.entries = entries
+
+        // Surrogates are names that can never be mistaken for words, in the lists' order.
+        func pick(_ list: String, _ required: Flags) -> [String] {
+            list.split(separator: "\n").map { $0.trimmingCharacters(in: " ") }.filter { word in
+                let f = entries[WordHash.of(word)] ?? []
+                return !word.isEmpty && !word.contains(" ") && f.isSuperset(of: required)
+                    && f.isDisjoint(with: Flags.ambiguous) && !(f.contains(.female) && f.contains(.male))
+            }.map(WordHash.capitalized)
+        }
+        var surrogates = Surrogates()
+        surrogates.swedishFemale = pick(Self.swedishFemaleGiven, [.swedishGiven, .female])
+        surrogates.swedishMale = pick(Self.swedishMaleGiven, [.swedishGiven, .male])
+        surrogates.englishFemale = pick(Self.englishFemaleGiven, [.englishGiven, .female])
+        surrogates.englishMale = pick(Self.englishMaleGiven, [.englishGiven, .male])
+        surrogates.swedishSurnames = pick(Self.swedishSurnames, .surname)
+        surrogates.englishSurnames = pick(Self.englishSurnames, .surname)
+        self.surrogates = surrogates
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: Character) -> String { String(self).trimmingCharacters(in: set) }
+}
+
+/// FNV-1a over the lowercased UTF-8 bytes of a word: ASCII letters, the Latin-1 capitals
+/// (`Å`, `Ä`, `Ö`, `É`, `Ü`: `C3 80`–`C3 9E` but `×`) and the Latin Extended-A pairs (`Č`/`č`,
+/// `Ł`/`ł`), and `’` read as `'`. Enough for the names of Swedish and English chat; other
+/// scripts hash as written.
+enum WordHash {
+    static let seed: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let prime: UInt64 = 0x100_0000_01b3
+
+    @inline(__always) static func mix(_ hash: UInt64, _ byte: UInt8) -> UInt64 { (hash ^ UInt64(byte)) &* prime }
+
+    /// The hash of `bytes[range]`, lowercased.
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
+        var hash = seed
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let b = bytes[i]
+            if b < 0x80 {
+                hash = mix(hash, ByteScanner.isUpper(b) ? b | 0x20 : b)
+            } else if b == 0xC3, i + 1 < range.upperBound {
+                let c = bytes[i + 1]
+                hash = mix(mix(hash, b), c >= 0x80 && c <= 0x9E && c != 0x97 ? c + 0x20 : c)
+                i += 1
+            } else if (b == 0xC4 || b == 0xC5), i + 1 < range.upperBound {
+                let c = bytes[i + 1]
+                let lower = lowercaseLatinExtendedA(UInt32(b & 0x1F) << 6 | UInt32(c & 0x3F))
+                hash = mix(mix(hash, 0xC0 | UInt8(lower >> 6)), 0x80 | UInt8(lower & 0x3F))
+                i += 1
+            } else if b == 0xE2, i + 2 < range.upperBound, bytes[i + 1] == 0x80, bytes[i + 2] == 0x99 {
+                hash = mix(hash, UInt8(ascii: "'"))
+                i += 2
+            } else {
+                hash = mix(hash, b)
+            }
+            i += 1
+        }
+        return hash
+    }
+
+    /// Latin Extended-A (U+0100–U+017F: `Č`, `Ł`, `Ś`, `Ž`): capitals and small letters alternate,
+    /// the capital first except in U+0139–U+0148 and U+0179–U+017E.
+    @inline(__always) static func lowercaseLatinExtendedA(_ codePoint: UInt32) -> UInt32 {
+        switch codePoint {
+        case 0x100...0x137, 0x14A...0x177: codePoint | 1
+        case 0x139...0x148, 0x179...0x17E: codePoint & 1 == 1 ? codePoint + 1 : codePoint
+        default: codePoint
+        }
+    }
+
+    static func of(_ word: String) -> UInt64 {
+        var word = word
+        return word.withUTF8 { of($0, 0..<$0.count) }
+    }
+
+    /// "anna-karin" → "Anna-Karin", "o'brien" → "O'Brien".
+    static func capitalized(_ word: String) -> String {
+        var result = ""
+        var startOfPart = true
+        for character in word {
+            result += startOfPart ? character.uppercased() : String(character)
+            startOfPart = character == "-" || character == "'" || character == " "
+        }
+        return result
+    }
+}

@@ -1,0 +1,145 @@
+/// The pseudonyms of one conversation: who is `<PERSON_1>` and which address is `<ADDRESS_1>`,
+/// kept in memory while its texts are redacted, in order, and then dropped. Never stored: a
+/// conversation redacted again gets the same numbers from the same texts.
+///
+/// People are matched by their name's words: "Jonas Berg" and a later "Jonas" or "Berg" are one
+/// person; "Anna Berg" is another person than "Jonas Berg". With `Style.surrogate` the numbers
+/// are rendered as invented names of the same language and guessed gender ("Jonas Berg" →
+/// "Erik Lund", "Jonas" → "Erik") and addresses as invented ones, chosen by `seed` and the
+/// number only, never by the real name, so that a surrogate tells nothing of who it hides.
+public struct Pseudonyms: Sendable {
+    public enum Style: String, Sendable, CaseIterable, Codable {
+        /// `<PERSON_1>`, `<ADDRESS_1>`
+        case placeholder
+        /// Invented names and addresses, the same for the same number.
+        case surrogate
+
+        /// What `redact` and `work` use unless told otherwise.
+        public static let standard = Style.placeholder
+    }
+
+    struct Person: Sendable {
+        /// The name's words, lowercased ("jonas", "berg").
+        var parts: [String]
+        var flags: NameLexicon.Flags
+    }
+
+    /// How a mention names its person: the rendering of a surrogate follows it.
+    enum Form: Sendable, Equatable { case given, surname, full }
+
+    private(set) var people: [Person] = []
+    private var addresses: [String: Int] = [:]
+    private var addressKinds: [Int: Bool] = [:]  // label → Swedish
+    /// Picks surrogates; a conversation id, or 0.
+    public var seed: UInt64
+    /// For names in both or neither language's lists.
+    public var language: Language?
+
+    public init(seed: UInt64 = 0, language: Language? = nil) {
+        self.seed = seed
+        self.language = language
+    }
+
+    /// The pseudonyms of the conversation called `conversationKey` (surrogates seeded by it).
+    public init(conversationKey: String, language: Language? = nil) {
+        self.init(seed: WordHash.of(conversationKey), language: language)
+    }
+
+    /// The number of the person named `words` (lowercased, in order), and how it is named.
+    mutating func person(_ words: [String], flags: NameLexicon.Flags) -> (label: Int, form: Form) {
+        let first = words[0]
+        if words.count > 1 {
+            // A full name: the same full name, or a person known by this given name alone.
+            if let k = people.firstIndex(where: { $0.parts == words }) { return (k + 1, .full) }
+            if let k = people.firstIndex(where: { $0.parts == [first] }) {
+                people[k].parts = words
+                return (k + 1, .full)
+            }
+        } else {
+            if let k = people.firstIndex(where: { $0.parts.first == first }) { return (k + 1, .given) }
+            if let k = people.firstIndex(where: { $0.parts.count > 1 && $0.parts.last == first }) { return (k + 1, .surname) }
+        }
+        people.append(Person(parts: words, flags: flags))
+        return (people.count, words.count > 1 ? .full : (flags.isDisjoint(with: .given) && flags.contains(.surname) ? .surname : .given))
+    }
+
+    /// The number of `address` (its text, lowercased, spaces collapsed).
+    mutating func address(_ key: String, swedish: Bool) -> Int {
+        if let label = addresses[key] { return label }
+        let label = addresses.count + 1
+        addresses[key] = label
+        addressKinds[label] = swedish
+        return label
+    }
+
+    // MARK: - Surrogates
+
+    /// The invented name for person `label` named in `form`.
+    func surrogate(person label: Int, form: Form) -> String {
+        let person = people[label - 1]
+        let lexicon = NameLexicon.shared.surrogates
+        let swedish: Bool
+        if person.flags.contains(.swedishGiven) != person.flags.contains(.englishGiven) {
+            swedish = person.flags.contains(.swedishGiven)
+        } else {
+            swedish = (language ?? .sv) == .sv
+        }
+        let female: Bool
+        if person.flags.contains(.female) != person.flags.contains(.male) {
+            female = person.flags.contains(.female)
+        } else {
+            female = label % 2 == 1
+        }
+        let given = swedish ? (female ? lexicon.swedishFemale : lexicon.swedishMale) : (female ? lexicon.englishFemale : lexicon.englishMale)
+        let surnames = swedish ? lexicon.swedishSurnames : lexicon.englishSurnames
+        switch form {
+        case .given: return pick(given, label, salt: 1)
+        case .surname: return pick(surnames, label, salt: 2)
+        case .full: return pick(given, label, salt: 1) + " " + pick(surnames, label, salt: 2)
+        }
+    }
+
+    /// One of `names` for `label`: the same every time, never a real name of this conversation,
+    /// and different for different people (within the list's size).
+    private func pick(_ names: [String], _ label: Int, salt: UInt64) -> String {
+        guard !names.isEmpty else { return "X" }
+        let real = Set(people.flatMap(\.parts))
+        var taken = Set<String>()
+        var chosen = ""
+        // The people before `label` choose first: their choices are this one's exclusions.
+        for k in 1...label {
+            var generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k) &* 31 &+ salt)
+            chosen = names[Int(generator.next() % UInt64(names.count))]
+            for _ in 0..<64 {
+                let candidate = names[Int(generator.next() % UInt64(names.count))]
+                let lower = candidate.lowercased()
+                if !real.contains(lower), !taken.contains(lower) {
+                    chosen = candidate
+                    break
+                }
+            }
+            taken.insert(chosen.lowercased())
+        }
+        return chosen
+    }
+
+    private static let swedishStreets = [
+        "Lönnvägen", "Syrénvägen", "Ekbacken", "Björkgatan", "Hasselstigen", "Rönnvägen", "Tallgatan", "Granbacken",
+        "Liljegatan", "Klövervägen", "Vallmostigen", "Aspgränd",
+    ]
+    private static let swedishTowns = ["Ekby", "Lillstad", "Norrvik", "Sjöhamra", "Åsmark", "Bergsjö"]
+    private static let englishStreets = ["Maple", "Willow", "Chestnut", "Hawthorn", "Juniper", "Linden", "Alder", "Rowan"]
+    private static let englishTypes = ["Street", "Road", "Lane", "Avenue", "Close", "Way"]
+
+    /// An invented address for `label`, Swedish or English as the real one was.
+    func surrogate(address label: Int) -> String {
+        var generator = SplitMix64(seed: seed &+ UInt64(label) &* 0x2545_F491_4F6C_DD1D)
+        func any<T>(_ list: [T]) -> T { list[Int(generator.next() % UInt64(list.count))] }
+        let number = 1 + Int(generator.next() % 60)
+        if addressKinds[label] ?? true {
+            let postcode = 100 + Int(generator.next() % 880)
+            return "\(any(Self.swedishStreets)) \(number), \(postcode) \(10 + Int(generator.next() % 90)) \(any(Self.swedishTowns))"
+        }
+        return "\(number) \(any(Self.englishStreets)) \(any(Self.englishTypes))"
+    }
+}
