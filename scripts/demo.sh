@@ -193,6 +193,22 @@ step "every export is recorded with its conversations; erasing a person afterwar
 "$REPO/scripts/postgres.sh" psql -c "SELECT id, format, train_examples, validation_examples, conversations, contains_erased_data FROM coachspool.export_overview ORDER BY id"
 
 
+step "names and street addresses: redacted, one pseudonym per person across a conversation's turns (redact-v3)"
+"$COACHSPOOL" ingest --format sessions "$SAMPLES/names-session.jsonl"
+"$COACHSPOOL" work --drain --no-embeddings --log-level warning
+echo "the examples row of that conversation (user-9 consented to training):"
+"$REPO/scripts/postgres.sh" psql -c "SELECT m.ord AS n, m.msg->>'role' AS role, left(m.msg->>'content', 110) AS content
+  FROM coachspool.examples e JOIN coachspool.conversations c ON c.id = e.conversation_id
+  CROSS JOIN LATERAL jsonb_array_elements(e.messages) WITH ORDINALITY AS m(msg, ord)
+  WHERE c.key = 's:sess_names' AND m.msg->>'role' <> 'system' ORDER BY m.ord"
+echo "the same as a command, two lines of one conversation; then with --pseudonyms surrogate (invented names, never stored):"
+mkdir -p "$STATE_DIR/demo"
+printf '%s\n' \
+  '{"text": "Min kollega Jonas Berg och hans chef Anna tjatar. Jag bor på Storgatan 12.", "conversation": "demo"}' \
+  '{"text": "jonas ringde igen, och Anna säger att my roommate Chloe kan hjälpa till.", "conversation": "demo"}' \
+  | tee "$STATE_DIR/demo/names.jsonl" | "$COACHSPOOL" redact --jsonl
+"$COACHSPOOL" redact --jsonl --pseudonyms surrogate < "$STATE_DIR/demo/names.jsonl"
+
 step "no message is dropped: a session that opens with the coach's greeting and has two user messages in a row"
 "$COACHSPOOL" ingest --format sessions "$SAMPLES/greeting-session.jsonl"
 "$COACHSPOOL" work --drain --no-embeddings --log-level warning

@@ -66,4 +66,43 @@ import Testing
         #expect(entities.first?["start"] as? Int == 5 && entities.first?["end"] as? Int == 18)
         #expect(objects[1]["text"] as? String == "inget här, bara 112 och 2024-05-14")
     }
+
+    /// Lines of one conversation share their pseudonyms; surrogates replace them on request; the
+    /// conversation key has a limit and a type, named when broken.
+    @Test func redactKeepsOnePseudonymPerPersonAcrossAConversationsLines() async throws {
+        let lines = [
+            #"{"text": "Min kollega Jonas Berg och chefen Anna.", "conversation": "c-1"}"#,
+            #"{"text": "Hej Anna, ring Linnea.", "conversation": "c-2"}"#,
+            #"{"text": "jonas ringde, och Berg vill ha svar av Anna.", "conversation": "c-1"}"#,
+            #"{"text": "Jonas igen", "conversation": "\#(String(repeating: "k", count: 257))"}"#,
+            #"{"text": "Jonas igen", "conversation": 7}"#,
+        ].joined(separator: "\n") + "\n"
+        let file = temporaryFile("conversation-lines.jsonl")
+        try Data(lines.utf8).write(to: file)
+        let result = try await CoachSpoolProcess.run(["redact", "--jsonl"], database: nil, stdin: file)
+        #expect(result.status == 3, "\(result.err)")
+        let objects = try outputObjects(result.out)
+        #expect(objects.count == 5)
+        #expect(objects[0]["text"] as? String == "Min kollega <PERSON_1> och chefen <PERSON_2>.")
+        #expect(objects[1]["text"] as? String == "Hej <PERSON_1>, ring <PERSON_2>.")
+        #expect(objects[2]["text"] as? String == "<PERSON_1> ringde, och <PERSON_1> vill ha svar av <PERSON_2>.")
+        #expect((objects[2]["entities"] as! [[String: Any]]).map { $0["label"] as? Int } == [1, 1, 2])
+        #expect(objects[3]["error"] as? String == "line 4: conversation: longer than 256 bytes")
+        #expect(objects[4]["error"] as? String == #"line 5: expected a JSON object with a "text" string ("conversation" is not a string)"#)
+        #expect(!result.err.contains("Jonas") && !result.out.contains("Jonas"), "no name is echoed")
+
+        let invented = try await CoachSpoolProcess.run(
+            ["redact", "--jsonl", "--pseudonyms", "surrogate"], database: nil, stdin: file)
+        let surrogates = try outputObjects(invented.out)
+        let first = surrogates[0]["text"] as! String
+        let third = surrogates[2]["text"] as! String
+        for real in ["Jonas", "Berg", "Anna", "<PERSON"] {
+            #expect(!first.contains(real) && !third.contains(real), "\(first) / \(third)")
+        }
+        // "Min kollega X Y och chefen Z." → "x ringde, och Y vill ha svar av Z."
+        let words = first.split(separator: " ").map(String.init)
+        #expect(third.hasPrefix(words[2] + " ringde") || third.lowercased().hasPrefix(words[2].lowercased() + " ringde"), "\(first) / \(third)")
+        #expect(third.contains("och \(words[3]) vill") && third.contains("av \(words[6].dropLast())."), "\(first) / \(third)")
+    }
 }
+

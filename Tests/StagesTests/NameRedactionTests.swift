@@ -14,8 +14,8 @@ import Testing
         var expect: [Expected]
     }
 
-    static func corpus(_ language: String) -> [Case] {
-        let url = Fixtures.repository.appendingPathComponent("Tests/Fixtures/names/\(language).jsonl")
+    static func corpus(_ name: String) -> [Case] {
+        let url = Fixtures.repository.appendingPathComponent("Tests/Fixtures/names/\(name).jsonl")
         let data = try! Data(contentsOf: url)
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map {
             try! JSONDecoder().decode(Case.self, from: Data($0.utf8))
@@ -83,13 +83,28 @@ import Testing
 
     static func isAlphanumeric(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || s.properties.numericType != nil }
 
-    @Test(arguments: [("sv", PIIType.person, 0.90, 0.90), ("en", .person, 0.90, 0.90), ("sv", .address, 0.90, 0.90), ("en", .address, 0.90, 0.90)])
-    func recallAndPrecisionHoldTheirFloors(language: String, type: PIIType, recall: Double, precision: Double) {
-        let cases = Self.corpus(language)
-        #expect(cases.filter { $0.expect.contains { $0.type == .person } }.count >= 300)
-        #expect(cases.filter(\.expect.isEmpty).count >= 300)
+    /// The corpora we wrote and tuned with (`sv`, `en`: at least 300 texts with names and 300
+    /// negatives each) hold the targets; the held-out ones hold what the redactor reached
+    /// on them (`heldout-*` was read once to tune after its first measurement; `final-*` was
+    /// measured before any tuning on it and then once more after general rules, see
+    /// docs/benchmarks.md). Floors, not exact figures: a rule that helps one corpus and costs
+    /// another shows here.
+    @Test(arguments: [
+        ("sv", PIIType.person, 0.95, 0.97), ("en", .person, 0.90, 0.98),
+        ("sv", .address, 0.99, 0.99), ("en", .address, 0.98, 0.99),
+        ("heldout-sv", .person, 0.97, 0.95), ("heldout-en", .person, 0.90, 0.99),
+        ("heldout-sv", .address, 0.95, 0.99), ("heldout-en", .address, 0.99, 0.99),
+        ("final-sv", .person, 0.94, 0.94), ("final-en", .person, 0.83, 0.95),
+        ("final-sv", .address, 0.95, 0.99), ("final-en", .address, 0.99, 0.99),
+    ])
+    func recallAndPrecisionHoldTheirFloors(corpus: String, type: PIIType, recall: Double, precision: Double) {
+        let cases = Self.corpus(corpus)
+        if corpus == "sv" || corpus == "en" {
+            #expect(cases.filter { $0.expect.contains { $0.type == .person } }.count >= 300)
+            #expect(cases.filter(\.expect.isEmpty).count >= 300)
+        }
         let score = Self.score(cases, type)
-        print("names \(language) \(type.rawValue): \(score)")
+        print("names \(corpus) \(type.rawValue): \(score)")
         #expect(score.recall >= recall, "missed: \(score.misses.prefix(40))")
         #expect(score.precision >= precision, "wrong: \(score.wrong.prefix(40))")
     }

@@ -88,10 +88,20 @@ public struct Redaction: Sendable, Equatable {
         let bytes = Array(text.utf8)
         output.reserveCapacity(bytes.count)
         var cursor = 0
+        let names = pseudonyms.surrogateNames()
         for piece in pieces {
             output += bytes[cursor..<piece.range.lowerBound]
-            let surrogate = piece.type == .person
-                ? pseudonyms.surrogate(person: piece.label, form: piece.form) : pseudonyms.surrogate(address: piece.label)
+            let surrogate: String
+            if piece.type == .person, piece.label <= names.count {
+                let name = names[piece.label - 1]
+                switch piece.form {
+                case .given: surrogate = name.given
+                case .surname: surrogate = name.surname
+                case .full: surrogate = name.given + " " + name.surname
+                }
+            } else {
+                surrogate = pseudonyms.surrogate(address: piece.label)
+            }
             output += surrogate.utf8
             cursor = piece.range.upperBound
         }

@@ -28,6 +28,10 @@ public struct Pseudonyms: Sendable {
     enum Form: Sendable, Equatable { case given, surname, full }
 
     private(set) var people: [Person] = []
+    // Indexes into `people` (number - 1), so that a text naming thousands of people stays linear.
+    private var byName: [[String]: Int] = [:]
+    private var byGiven: [String: Int] = [:]
+    private var bySurname: [String: Int] = [:]
     private var addresses: [String: Int] = [:]
     private var addressKinds: [Int: Bool] = [:]  // label → Swedish
     /// Picks surrogates; a conversation id, or 0.
@@ -50,17 +54,23 @@ public struct Pseudonyms: Sendable {
         let first = words[0]
         if words.count > 1 {
             // A full name: the same full name, or a person known by this given name alone.
-            if let k = people.firstIndex(where: { $0.parts == words }) { return (k + 1, .full) }
-            if let k = people.firstIndex(where: { $0.parts == [first] }) {
+            if let k = byName[words] { return (k + 1, .full) }
+            if let k = byName[[first]], people[k].parts.count == 1 {
                 people[k].parts = words
+                byName[words] = k
+                if let last = words.last, bySurname[last] == nil { bySurname[last] = k }
                 return (k + 1, .full)
             }
         } else {
-            if let k = people.firstIndex(where: { $0.parts.first == first }) { return (k + 1, .given) }
-            if let k = people.firstIndex(where: { $0.parts.count > 1 && $0.parts.last == first }) { return (k + 1, .surname) }
+            if let k = byGiven[first] { return (k + 1, .given) }
+            if let k = bySurname[first] { return (k + 1, .surname) }
         }
+        let k = people.count
         people.append(Person(parts: words, flags: flags))
-        return (people.count, words.count > 1 ? .full : (flags.isDisjoint(with: .given) && flags.contains(.surname) ? .surname : .given))
+        byName[words] = k
+        if byGiven[first] == nil { byGiven[first] = k }
+        if words.count > 1, let last = words.last, bySurname[last] == nil { bySurname[last] = k }
+        return (k + 1, words.count > 1 ? .full : (flags.isDisjoint(with: .given) && flags.contains(.surname) ? .surname : .given))
     }
 
     /// The number of `address` (its text, lowercased, spaces collapsed).
@@ -74,53 +84,46 @@ public struct Pseudonyms: Sendable {
 
     // MARK: - Surrogates
 
-    /// The invented name for person `label` named in `form`.
-    func surrogate(person label: Int, form: Form) -> String {
-        let person = people[label - 1]
+    /// The invented given names and surnames of every person, by number (index 0 is person 1):
+    /// never a real name of this conversation, different for different people (within the
+    /// lists' sizes), chosen by `seed` and the number only.
+    func surrogateNames() -> [(given: String, surname: String)] {
         let lexicon = NameLexicon.shared.surrogates
-        let swedish: Bool
-        if person.flags.contains(.swedishGiven) != person.flags.contains(.englishGiven) {
-            swedish = person.flags.contains(.swedishGiven)
-        } else {
-            swedish = (language ?? .sv) == .sv
-        }
-        let female: Bool
-        if person.flags.contains(.female) != person.flags.contains(.male) {
-            female = person.flags.contains(.female)
-        } else {
-            female = label % 2 == 1
-        }
-        let given = swedish ? (female ? lexicon.swedishFemale : lexicon.swedishMale) : (female ? lexicon.englishFemale : lexicon.englishMale)
-        let surnames = swedish ? lexicon.swedishSurnames : lexicon.englishSurnames
-        switch form {
-        case .given: return pick(given, label, salt: 1)
-        case .surname: return pick(surnames, label, salt: 2)
-        case .full: return pick(given, label, salt: 1) + " " + pick(surnames, label, salt: 2)
-        }
-    }
-
-    /// One of `names` for `label`: the same every time, never a real name of this conversation,
-    /// and different for different people (within the list's size).
-    private func pick(_ names: [String], _ label: Int, salt: UInt64) -> String {
-        guard !names.isEmpty else { return "X" }
         let real = Set(people.flatMap(\.parts))
         var taken = Set<String>()
-        var chosen = ""
-        // The people before `label` choose first: their choices are this one's exclusions.
-        for k in 1...label {
-            var generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k) &* 31 &+ salt)
-            chosen = names[Int(generator.next() % UInt64(names.count))]
-            for _ in 0..<64 {
-                let candidate = names[Int(generator.next() % UInt64(names.count))]
-                let lower = candidate.lowercased()
-                if !real.contains(lower), !taken.contains(lower) {
-                    chosen = candidate
-                    break
-                }
+        var table: [(given: String, surname: String)] = []
+        table.reserveCapacity(people.count)
+        for (index, person) in people.enumerated() {
+            let label = index + 1
+            let swedish: Bool
+            if person.flags.contains(.swedishGiven) != person.flags.contains(.englishGiven) {
+                swedish = person.flags.contains(.swedishGiven)
+            } else {
+                swedish = (language ?? .sv) == .sv
             }
-            taken.insert(chosen.lowercased())
+            let female: Bool
+            if person.flags.contains(.female) != person.flags.contains(.male) {
+                female = person.flags.contains(.female)
+            } else {
+                female = label % 2 == 1
+            }
+            let given = swedish ? (female ? lexicon.swedishFemale : lexicon.swedishMale) : (female ? lexicon.englishFemale : lexicon.englishMale)
+            let surnames = swedish ? lexicon.swedishSurnames : lexicon.englishSurnames
+            func pick(_ names: [String], salt: UInt64) -> String {
+                guard !names.isEmpty else { return "X" }
+                var generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(label) &* 31 &+ salt)
+                var chosen = names[Int(generator.next() % UInt64(names.count))]
+                for _ in 0..<64 {
+                    let lower = chosen.lowercased()
+                    if !real.contains(lower), !taken.contains(lower) { break }
+                    chosen = names[Int(generator.next() % UInt64(names.count))]
+                }
+                taken.insert(chosen.lowercased())
+                return chosen
+            }
+            table.append((pick(given, salt: 1), pick(surnames, salt: 2)))
         }
-        return chosen
+        return table
     }
 
     private static let swedishStreets = [

@@ -38,16 +38,45 @@ public struct Redactor: Sendable {
         }
     }
 
-    /// Names and addresses, over the text's words.
+    /// Names and addresses, over the text's words. A long text is read in windows of about
+    /// 64 KiB cut at a line break (else a space), so that its words stay in the cache; the
+    /// context a name needs is a few words, and a window never cuts inside a line unless the
+    /// line is longer than the window.
     func wordFindings(in s: ByteScanner) -> [Finding] {
+        let window = 1 << 16
+        guard s.count > window else { return wordFindings(in: s.bytes, offset: 0) }
+        var found: [Finding] = []
+        var start = 0
+        while start < s.count {
+            var end = min(start + window, s.count)
+            if end < s.count {
+                var cut = end
+                while cut > start + window / 2, s[cut - 1] != UInt8(ascii: "\n") { cut -= 1 }
+                if s[cut - 1] != UInt8(ascii: "\n") {
+                    cut = end
+                    while cut > start + window / 2, s[cut - 1] != UInt8(ascii: " ") { cut -= 1 }
+                }
+                end = cut
+            }
+            found += wordFindings(in: UnsafeBufferPointer(rebasing: s.bytes[start..<end]), offset: start)
+            start = end
+        }
+        return found
+    }
+
+    private func wordFindings(in bytes: UnsafeBufferPointer<UInt8>, offset: Int) -> [Finding] {
         let lexicon = NameLexicon.shared
-        let tokens = WordTokenizer.tokens(s.bytes, lexicon: lexicon)
+        let tokens = WordTokenizer.tokens(bytes, lexicon: lexicon)
         var found: [Finding] = []
         if types.contains(.address) {
-            found += AddressDetector(lexicon: lexicon).find(tokens, s.bytes).map { Finding(type: .address, range: $0) }
+            found += AddressDetector(lexicon: lexicon).find(tokens, bytes).map {
+                Finding(type: .address, range: ($0.lowerBound + offset)..<($0.upperBound + offset))
+            }
         }
         if types.contains(.person) {
-            found += PersonDetector(lexicon: lexicon).find(tokens, s.bytes).map { Finding(type: .person, range: $0) }
+            found += PersonDetector(lexicon: lexicon).find(tokens, bytes).map {
+                Finding(type: .person, range: ($0.lowerBound + offset)..<($0.upperBound + offset))
+            }
         }
         return found
     }

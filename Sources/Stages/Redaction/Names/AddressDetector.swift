@@ -11,6 +11,11 @@ struct AddressDetector {
         var spans: [Range<Int>] = []
         var i = 0
         while i < tokens.count {
+            // Every address has a number at or right after its first token: most words are skipped here.
+            guard tokens[i].kind == .number || tokens[i].mixed || i + 1 < tokens.count && tokens[i + 1].kind == .number else {
+                i += 1
+                continue
+            }
             if let span = swedishStreet(at: i, tokens, bytes) ?? postcodeAndTown(at: i, tokens)
                 ?? englishStreet(at: i, tokens, bytes) ?? ukPostcode(at: i, tokens, bytes) {
                 spans.append(tokens[span.first].start..<tokens[span.last].end)
@@ -36,7 +41,9 @@ struct AddressDetector {
 
     private func swedishStreet(at i: Int, _ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> TokenSpan? {
         let t = tokens[i]
-        guard t.isWord, i + 1 < tokens.count, let ending = streetEnding(t, bytes), !Self.roads.contains(t.hash) else { return nil }
+        // A house number must follow: checked first, it spares most words the endings.
+        guard t.isWord, i + 1 < tokens.count, tokens[i + 1].kind == .number, let ending = streetEnding(t, bytes),
+              !t.flags.contains(.road) else { return nil }
         guard let last = houseNumber(at: i + 1, tokens, bytes) else { return nil }
         var first = i
         if t.end - t.start == ending {
@@ -70,9 +77,6 @@ struct AddressDetector {
         }
         return nil
     }
-
-    /// Roads between towns, numbered like streets but no address: "Riksväg 40", "E4".
-    private static let roads: Set<UInt64> = Set(["riksväg", "länsväg", "europaväg", "motorväg", "motorvägen", "riksvägen"].map(WordHash.of))
 
     /// A house number at `i` ("12", "12B", "12 B", "3 c", "12-14"): the index of its last token.
     private func houseNumber(at i: Int, _ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -147,7 +151,7 @@ struct AddressDetector {
                 // A lower-case common word as the whole name only before "street", "road",
                 // "avenue", "lane" or their abbreviations ("14 high street", "31 church st"), never in a chain of them ("3 miles down
                 // the road") nor before types that are words too ("40 minute drive").
-                guard lowerCommon == 0 || (names == 1 && Self.unmistakableTypes.contains(t.hash)) else { return nil }
+                guard lowerCommon == 0 || (names == 1 && t.flags.contains(.unmistakableStreetType)) else { return nil }
                 var last = j
                 if j + 1 < tokens.count, tokens[j + 1].gap.isSubset(of: .period), tokens[j + 1].isWord,
                    tokens[j + 1].allCapitals, tokens[j + 1].end - tokens[j + 1].start == 2,
@@ -172,8 +176,6 @@ struct AddressDetector {
         }
         return nil
     }
-
-    private static let unmistakableTypes: Set<UInt64> = Set(["street", "road", "avenue", "lane", "boulevard", "st", "rd", "ave", "blvd", "ln"].map(WordHash.of))
 
     /// "SW1A 2AA", "M1 1AE", "EC1A 1BB": an outward code of letters and digits, then a digit
     /// and two letters, in capitals (or all in small letters: "ls1 6ad").

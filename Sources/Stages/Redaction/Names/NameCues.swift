@@ -18,6 +18,11 @@ extension NameLexicon {
         pastor
         kyrkoherde
         kapten
+        professorn
+        doktorn
+        lektorn
+        rektorn
+        docenten
         mr
         mrs
         ms
@@ -197,7 +202,22 @@ extension NameLexicon {
         granny
         grandad
         nanna
-        farmor
+        granddad
+        grampa
+        gramps
+        kids
+        kid
+        twins
+        baby
+        lillebror
+        storebror
+        lillasyster
+        storasyster
+        brorson
+        systerdotter
+        kusin
+        gudson
+        guddotter
         """
 
     static let cueIntroductions = """
@@ -215,6 +235,7 @@ extension NameLexicon {
         name
         namn
         call
+        calls
         kalla
         kallar
         """
@@ -234,6 +255,8 @@ extension NameLexicon {
         kära
         tack
         hejdå
+        grattis
+        okej
         hi
         hey
         hello
@@ -242,6 +265,9 @@ extension NameLexicon {
         thanks
         bye
         yo
+        congrats
+        congratulations
+        okay
         """
 
     static let cueSpeech = """
@@ -298,6 +324,40 @@ extension NameLexicon {
         promised
         explained
         agreed
+        rang
+        """
+
+    /// Verbs that follow a subject: after a capitalised name that is also a word, a sign it is
+    /// the name ("Mark took over", "Tom flyttade ut"); never enough for a word in no list
+    /// ("Brevet kom", "Optikern har").
+    static let cueActions = """
+        has
+        had
+        hasn't
+        hadn't
+        didn't
+        doesn't
+        got
+        took
+        moved
+        started
+        went
+        left
+        wants
+        needs
+        har
+        hade
+        fick
+        tog
+        flyttade
+        började
+        kom
+        gick
+        åkte
+        vill
+        slutade
+        fyller
+        blev
         """
 
     static let cueCoordinators = """
@@ -462,6 +522,46 @@ extension NameLexicon {
         vår
         sin
         sitt
+        min
+        din
+        mitt
+        ditt
+        mina
+        dina
+        my
+        """
+
+    /// Pronouns are never names, whatever names they also are ("Han sa", "My", "Hans").
+    static let pronouns = """
+        jag
+        du
+        han
+        hon
+        hen
+        vi
+        ni
+        de
+        dem
+        man
+        mig
+        dig
+        honom
+        henne
+        oss
+        er
+        sig
+        i
+        you
+        he
+        she
+        it
+        we
+        they
+        me
+        him
+        us
+        them
+        mine
         """
 
     /// Verbs whose object is usually a person: a capitalised unknown word after them is one
@@ -485,8 +585,24 @@ extension NameLexicon {
         tackade
         """
 
-    /// Places that are also given names or surnames: without a cue they are the place.
+    /// Places, brands and assistants that are also given names or surnames: without a cue they
+    /// are the place or the thing ("flyger till Sofia", "asked Alexa", "works at Ford").
     static let placesThatAreNames = """
+        fort worth
+        dean's list
+        earl grey
+        alma mater
+        groundhog day
+        casper
+        vilhelmina
+        plovdiv
+        alexa
+        siri
+        ray-ban
+        cortana
+        ford
+        wendy
+        mercedes
         florence
         victoria
         georgia
@@ -539,6 +655,10 @@ extension NameLexicon {
     /// with the Debian word list `wswedish` among the names of our lists and kept where the word
     /// is the likelier reading.
     static let swedishWordsThatAreNames = """
+        harry
+        chan
+        al
+        rivas
         ben
         etta
         fred

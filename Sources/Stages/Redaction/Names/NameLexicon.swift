@@ -43,12 +43,32 @@ struct NameLexicon: Sendable {
         static let determiner = Flags(rawValue: 1 << 20)
         /// "told", "asked", "träffade": a person usually follows.
         static let social = Flags(rawValue: 1 << 21)
+        /// "has", "took", "flyttade": a subject usually comes before.
+        static let action = Flags(rawValue: 1 << 22)
+        /// "han", "me", "it": never a name.
+        static let pronoun = Flags(rawValue: 1 << 23)
+        /// "from", "från"
+        static let from = Flags(rawValue: 1 << 24)
+        /// "i", "jag", "me", "mig": "Axel and I", "I am X"
+        static let firstPerson = Flags(rawValue: 1 << 25)
+        /// "is", "är", "am": "my name is X", "Hope is my roommate"
+        static let copula = Flags(rawValue: 1 << 26)
+        /// "this" in "this is X"
+        static let this = Flags(rawValue: 1 << 27)
+        /// "my", "min", "our": ", my neighbour"
+        static let possessive = Flags(rawValue: 1 << 28)
+        /// "riksväg", "motorväg": numbered roads, no addresses
+        static let road = Flags(rawValue: 1 << 29)
+        /// "street", "road", "st", "rd": a street type that is no ordinary word
+        static let unmistakableStreetType = Flags(rawValue: 1 << 30)
 
-        static let given: Flags = [.swedishGiven, .englishGiven]
-        static let ambiguous: Flags = [.nameWord, .notName, .commonWord]
+        // Computed, not stored: a stored static is initialised lazily and checked on every read
+        // (`swift_once`), and these are read for every word.
+        @inline(__always) static var given: Flags { Flags(rawValue: 1 << 0 | 1 << 1) }
+        @inline(__always) static var ambiguous: Flags { Flags(rawValue: 1 << 5 | 1 << 6 | 1 << 7) }
     }
 
-    private let entries: [UInt64: Flags]
+    private let table: FlagTable
     /// Names for surrogates: unambiguous given names and surnames, by language.
     let surrogates: Surrogates
 
@@ -63,7 +83,7 @@ struct NameLexicon: Sendable {
 
     static let shared = NameLexicon()
 
-    @inline(__always) func flags(_ hash: UInt64) -> Flags { entries[hash] ?? [] }
+    @inline(__always) func flags(_ hash: UInt64) -> Flags { table[hash] }
 
     func flags(of word: String) -> Flags { flags(WordHash.of(word)) }
 
@@ -109,10 +129,19 @@ struct NameLexicon: Sendable {
         add(Self.monthLeads, .beforeMonth)
         add(Self.determiners, .determiner)
         add(Self.cueSocial, .social)
+        add(Self.cueActions, .action)
+        add(Self.pronouns, .pronoun)
+        add("from\nfrån", .from)
+        add("i\njag\nme\nmig", .firstPerson)
+        add("is\när\nam\nwas\nvar", .copula)
+        add("this", .this)
+        add("my\nour\nhis\nher\nmin\nmitt\nvår\nhans\nhennes", .possessive)
+        add("riksväg\nlänsväg\neuropaväg\nmotorväg\nmotorvägen\nriksvägen", .road)
+        add("street\nroad\navenue\nlane\nboulevard\nst\nrd\nave\nblvd\nln", .unmistakableStreetType)
         add(Self.placesThatAreNames, .notName)
         add(Self.englishWordsThatAreNames, .nameWord)
         add(Self.swedishWordsThatAreNames, .nameWord)
-        self.entries = entries
+        self.table = FlagTable(entries)
 
         // Surrogates are names that can never be mistaken for words, in the lists' order.
         func pick(_ list: String, _ required: Flags) -> [String] {
@@ -130,6 +159,50 @@ struct NameLexicon: Sendable {
         surrogates.swedishSurnames = pick(Self.swedishSurnames, .surname)
         surrogates.englishSurnames = pick(Self.englishSurnames, .surname)
         self.surrogates = surrogates
+    }
+}
+
+/// A read-only open-addressing table from word hashes to flags: one multiply and, mostly, one
+/// probe per word, where a `Dictionary` spends a SipHash per lookup (the words of a text are
+/// looked up once each, so this is most of the name detector's time).
+struct FlagTable: @unchecked Sendable {
+    // One 8-byte slot per entry — a 32-bit fingerprint of the hash above its flags — in a table
+    // about half full: 256 KiB for our lists, which stays in a core's L2 cache (the lookup was
+    // a cache miss per word with separate keys and values). Allocated once for the process's
+    // one lexicon (`NameLexicon.shared`) and never freed: a raw pointer spares every lookup a
+    // retain, a release and a bounds check. Read-only after `init`, hence safe to share. The
+    // fingerprint and the slot together compare about 47 bits of the hash.
+    private let slots: UnsafeMutablePointer<UInt64>
+    private let mask: Int
+    private let shift: UInt64
+
+    @inline(__always) private static func fingerprint(_ key: UInt64) -> UInt64 { (key >> 32) | 1 }
+
+    init(_ entries: [UInt64: NameLexicon.Flags]) {
+        var bits = 4
+        while (1 << bits) < entries.count * 2 { bits += 1 }
+        let size = 1 << bits
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: 0, count: size)
+        mask = size - 1
+        shift = UInt64(64 - bits)
+        for (key, value) in entries {
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            let mark = Self.fingerprint(key) << 32
+            while slots[slot] != 0 && slots[slot] >> 32 != mark >> 32 { slot = (slot + 1) & mask }
+            slots[slot] = mark | UInt64(slots[slot] & 0xFFFF_FFFF) | UInt64(value.rawValue)
+        }
+    }
+
+    @inline(__always) subscript(_ key: UInt64) -> NameLexicon.Flags {
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        let mark = Self.fingerprint(key)
+        while true {
+            let entry = slots[slot]
+            if entry >> 32 == mark { return NameLexicon.Flags(rawValue: UInt32(truncatingIfNeeded: entry)) }
+            if entry == 0 { return [] }
+            slot = (slot + 1) & mask
+        }
     }
 }
 
@@ -160,28 +233,55 @@ enum WordHash {
     static func of(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
         var hash = seed
         var i = range.lowerBound
-        while i < range.upperBound {
-            let b = bytes[i]
-            if b < 0x80 {
-                hash = mix(hash, ByteScanner.isUpper(b) ? b | 0x20 : b)
-            } else if b == 0xC3, i + 1 < range.upperBound {
-                let c = bytes[i + 1]
-                hash = mix(mix(hash, b), c >= 0x80 && c <= 0x9E && c != 0x97 ? c + 0x20 : c)
-                i += 1
-            } else if (b == 0xC4 || b == 0xC5), i + 1 < range.upperBound {
-                let c = bytes[i + 1]
-                let lower = lowercaseLatinExtendedA(UInt32(b & 0x1F) << 6 | UInt32(c & 0x3F))
-                hash = mix(mix(hash, 0xC0 | UInt8(lower >> 6)), 0x80 | UInt8(lower & 0x3F))
-                i += 1
-            } else if b == 0xE2, i + 2 < range.upperBound, bytes[i + 1] == 0x80, bytes[i + 2] == 0x99 {
-                hash = mix(hash, UInt8(ascii: "'"))
-                i += 2
-            } else {
-                hash = mix(hash, b)
-            }
-            i += 1
-        }
+        while i < range.upperBound { i += step(&hash, bytes, i, end: range.upperBound) }
         return hash
+    }
+
+    /// Mixes the character at `i` into `hash`, lowercased (and `’` as `'`); returns its length
+    /// in bytes. The tokenizer hashes words with it as it reads them.
+    @inline(__always) static func step(_ hash: inout UInt64, _ bytes: UnsafeBufferPointer<UInt8>, _ i: Int, end: Int) -> Int {
+        let b = bytes[i]
+        if b < 0x80 {
+            hash = mix(hash, b &- 0x41 < 26 ? b | 0x20 : b)
+            return 1
+        }
+        if b == 0xC3, i + 1 < end {
+            let lower = bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9E && bytes[i + 1] != 0x97 ? bytes[i + 1] + 0x20 : bytes[i + 1]
+            // Acute and grave accents read as their letter ("Siobhán" = "siobhan", "Zoë" no);
+            // é, å, ä, ö, ü, ø, æ stay letters of their own.
+            if let plain = accentFree(lower) {
+                hash = mix(hash, plain)
+            } else {
+                hash = mix(mix(hash, b), lower)
+            }
+            return 2
+        }
+        if b == 0xC4 || b == 0xC5, i + 1 < end {
+            let c = bytes[i + 1]
+            let lower = lowercaseLatinExtendedA(UInt32(b & 0x1F) << 6 | UInt32(c & 0x3F))
+            hash = mix(mix(hash, 0xC0 | UInt8(lower >> 6)), 0x80 | UInt8(lower & 0x3F))
+            return 2
+        }
+        if b == 0xE2, i + 2 < end, bytes[i + 1] == 0x80, bytes[i + 2] == 0x99 {
+            hash = mix(hash, UInt8(ascii: "'"))
+            return 3
+        }
+        hash = mix(hash, b)
+        return 1
+    }
+
+    /// The ASCII letter of a small Latin-1 letter with an acute or grave accent (its second
+    /// UTF-8 byte after `C3`), else nil.
+    @inline(__always) static func accentFree(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0xA0, 0xA1: UInt8(ascii: "a")
+        case 0xA8: UInt8(ascii: "e")  // not é: Swedish writes "idé", "allé", "Linnéa" (listed as written)
+        case 0xAC, 0xAD: UInt8(ascii: "i")
+        case 0xB2, 0xB3: UInt8(ascii: "o")
+        case 0xB9, 0xBA: UInt8(ascii: "u")
+        case 0xBD: UInt8(ascii: "y")
+        default: nil
+        }
     }
 
     /// Latin Extended-A (U+0100–U+017F: `Č`, `Ł`, `Ś`, `Ž`): capitals and small letters alternate,

@@ -30,9 +30,12 @@ struct PersonDetector {
     func find(_ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         guard !tokens.isEmpty else { return [] }
         var person = [Bool](repeating: false, count: tokens.count)
-        for i in tokens.indices where tokens[i].isWord && !isPlaceholder(tokens[i], bytes) && !isInsideIdentifier(tokens[i], bytes) {
+        var any = false
+        for i in tokens.indices where tokens[i].isWord {
             person[i] = isName(i, tokens, bytes)
+            any = any || person[i]
         }
+        guard any else { return [] }
         // Names joined to names ("Jonas och Axel", "Chloe, Will and me"), twice for chains.
         for _ in 0..<2 {
             for i in tokens.indices where !person[i] && tokens[i].isWord && isNameLike(tokens[i]) {
@@ -55,14 +58,41 @@ struct PersonDetector {
 
     private func isName(_ i: Int, _ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let t = tokens[i]
+        // Most words: in small letters, in no name list, no surname ending, no introduction or
+        // title before them. Decided from the flags alone.
+        if !t.capitalized && t.flags.isDisjoint(with: [.swedishGiven, .englishGiven, .surname]) && !mayHaveSurnameForm(t, bytes) {
+            guard i > 0, !tokens[i - 1].flags.isDisjoint(with: [.introduction, .introductionLead, .title, .weakIntroduction])
+                    || i > 1 && tokens[i - 2].flags.contains(.introductionLead) else { return false }
+        }
+        guard !isPlaceholder(t, bytes), !isInsideIdentifier(t, bytes), decide(i, tokens, bytes) else { return false }
+        // A word of a place or a brand of two words ("Fort Worth", "Ray Ban", "Svea Ekonomi").
+        return !inProperNounPhrase(i, tokens, bytes)
+    }
+
+    private func decide(_ i: Int, _ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let t = tokens[i]
         let cue = cueBefore(i, tokens)
-        // "Nan", "Miss", "Boss": a title or a relation is context, never the name.
-        if !t.flags.isDisjoint(with: [.title, .relation, .determiner]) && cue != .introduction { return false }
+        // "Nan", "Miss", "Boss": a title or a relation is context, never the name; "my", "han",
+        // "hans" are pronouns.
+        if !t.flags.isDisjoint(with: [.determiner, .pronoun]) || !t.flags.isDisjoint(with: [.title, .relation]) && cue != .introduction {
+            return false
+        }
         // "said", "och", "told" in small letters are the words, whatever names they also are.
         if !t.capitalized && !t.flags.isDisjoint(with: [.speech, .coordinator, .social, .greeting]) { return false }
         if t.isGiven || t.isSurname || hasSurnameForm(t, bytes) {
+            // A Swedish genitive in small letters only before a word of its own ("eriks
+            // föräldrar", "linneas mamma"): verbs end in -s too ("för att minnas", "minnas det").
+            if !t.capitalized, t.nameEnd < t.end, !isPossessive(t, bytes) {
+                guard i + 1 < tokens.count, tokens[i + 1].isWord, tokens[i + 1].gap.isEmpty,
+                      tokens[i + 1].flags.isDisjoint(with: [.determiner, .coordinator]),
+                      !t.isAmbiguous || tokens[i + 1].flags.contains(.relation) else { return false }
+            }
             if !t.isAmbiguous { return true }
             if i > 0, t.gap.isEmpty, tokens[i - 1].flags.contains(.determiner) { return false }
+            // A month ("in June") or a place ("to Austin") is one unless a person is announced.
+            if isMonth(i, tokens) || t.flags.contains(.notName) {
+                return cue == .relation || cue == .title || cue == .introduction || cue == .greeting
+            }
             let common = t.flags.contains(.commonWord)
             if t.capitalized && !t.sentenceInitial && !t.flags.contains(.notName) && !isMonth(i, tokens) && !inTitleCase(i, tokens) {
                 return true
@@ -73,12 +103,19 @@ struct PersonDetector {
             case .title, .relation, .greeting, .social: return t.capitalized || !common
             case nil: break
             }
-            if t.capitalized && (speechFollows(i, tokens) || fromFollows(i, tokens)) { return true }
+            if t.capitalized && !inTitleCase(i, tokens)
+                && (speechFollows(i, tokens) || actionFollows(i, tokens) || fromFollows(i, tokens)) {
+                return true
+            }
+            // "nisse ringde", "tom from legal": in small letters, at the start or after "and".
+            if !t.capitalized && !common && !t.flags.contains(.notName) && (t.sentenceInitial || afterCoordinator(i, tokens))
+                && (speechFollows(i, tokens) || fromFollows(i, tokens)) {
+                return true
+            }
             if (t.capitalized || !common) && appositionFollows(i, tokens) { return true }
             if isPossessive(t, bytes) && (t.capitalized ? !inTitleCase(i, tokens) : !common) { return true }
             // "Linneas mamma", "axels chef": a genitive before a relation.
             if t.nameEnd < t.end, i + 1 < tokens.count, tokens[i + 1].gap.isEmpty, tokens[i + 1].flags.contains(.relation) { return true }
-            if !t.capitalized && !common && !t.flags.contains(.notName) && fromFollows(i, tokens) { return true }
             return (t.capitalized || !common) && surnameFollows(i, tokens, bytes)
         }
         // A word in no list.
@@ -87,39 +124,61 @@ struct PersonDetector {
         else { return false }
         switch cue {
         case .introduction: return !t.allCapitals || t.end - t.start > 3
-        case .title: return t.capitalized || t.nameEnd - t.start >= 3
-        case .relation, .greeting, .weakIntroduction, .social: return t.capitalized
+        case .title:
+            // "prof. ivanova", "professor lindqvist"; not "4 laurel dr finally".
+            return t.capitalized || t.nameEnd - t.start >= 3 && (t.gap.contains(.period) || tokens[i - 1].end - tokens[i - 1].start >= 5)
+        case .weakIntroduction:
+            // "i'm zephyr, 19": a name and an age.
+            return t.capitalized || i + 2 < tokens.count && tokens[i + 1].gap == .comma && tokens[i + 1].kind == .number
+                && tokens[i + 1].digits <= 3
+        case .relation, .greeting, .social: return t.capitalized
         case nil:
             guard t.capitalized else { return false }
-            if speechFollows(i, tokens) || appositionFollows(i, tokens) { return true }
-            // Addressed at the start of a text: "Xanthe, time management often starts…"
-            return i == 0 && i + 1 < tokens.count && tokens[i + 1].gap == .comma
+            // Not at the start of a sentence: "Optikern sa", "Brevet från…" are nouns; and not
+            // "… and I" ("längs Drottninggatan och jag").
+            if !t.sentenceInitial && (speechFollows(i, tokens, andMe: false) || fromFollows(i, tokens)) || appositionFollows(i, tokens) {
+                return true
+            }
+            // Addressed at the start of a text: "Xanthe, time management often starts…" (not
+            // "Lektorn, Ulrika Sand, sa…"); or at the end of a sentence: "That's a big step, Ioana."
+            if i == 0 && i + 1 < tokens.count && tokens[i + 1].gap == .comma && !tokens[i + 1].capitalized { return true }
+            return t.gap == .comma && !t.sentenceInitial && (i + 1 == tokens.count || tokens[i + 1].gap.contains(.sentence))
+                && tokens[i - 1].isWord && !tokens[i - 1].capitalized
         }
     }
 
     /// A name by its shape alone: a capitalised or lower-case word that is no ordinary word,
     /// ending as Swedish surnames do ("Karlsson", "lindqvist", "Bergström", "Sjögren").
-    private func hasSurnameForm(_ t: WordToken, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard t.isWord, t.flags.isDisjoint(with: [.commonWord, .notName]), t.nameEnd - t.start >= 6 else { return false }
-        let word = UnsafeBufferPointer(rebasing: bytes[t.start..<t.nameEnd])
-        func ends(_ suffix: [UInt8]) -> Bool {
-            guard word.count > suffix.count + 2 else { return false }
-            let offset = word.count - suffix.count
-            for k in suffix.indices where word[offset + k] != suffix[k] { return false }
+    /// The last letter of a surname ending: a cheap first test.
+    @inline(__always) private func mayHaveSurnameForm(_ t: WordToken, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard t.nameEnd - t.start >= 6 else { return false }
+        switch bytes[t.nameEnd - 1] {
+        case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "m"), UInt8(ascii: "d"), UInt8(ascii: "l"), UInt8(ascii: "g"),
+             UInt8(ascii: "k"):
             return true
+        default: return false
         }
-        if Self.surnameEndings.contains(where: ends) { return true }
-        // Shorter endings are also place names and words: only written as names are.
-        return t.capitalized && Self.capitalisedSurnameEndings.contains(where: ends)
     }
 
-    private static let surnameEndings = ["sson", "qvist", "kvist", "quist", "ström"].map { Array($0.utf8) }
-    private static let capitalisedSurnameEndings = ["gren", "blad", "dahl", "stedt", "feldt", "lund", "berg", "holm", "bäck"]
-        .map { Array($0.utf8) }
+    private func hasSurnameForm(_ t: WordToken, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard t.isWord, mayHaveSurnameForm(t, bytes), t.flags.isDisjoint(with: [.commonWord, .notName]) else { return false }
+        let word = UnsafeBufferPointer(rebasing: bytes[t.start..<t.nameEnd])
+        @inline(__always) func ends(_ suffix: StaticString) -> Bool {
+            let n = suffix.utf8CodeUnitCount
+            guard word.count > n + 2 else { return false }
+            let tail = word.count - n
+            for k in 0..<n where word[tail + k] != suffix.utf8Start[k] { return false }
+            return true
+        }
+        if ends("sson") || ends("qvist") || ends("kvist") || ends("quist") || ends("ström") { return true }
+        // Shorter endings are also place names and words: only written as names are.
+        return t.capitalized && (ends("gren") || ends("blad") || ends("dahl") || ends("stedt") || ends("feldt") || ends("lund")
+            || ends("berg") || ends("holm") || ends("bäck"))
+    }
 
     private func isNameLike(_ t: WordToken) -> Bool {
         // "hans" (his), "Nan", "min chef": never joined in as a name; nor a frequent word in small letters.
-        guard t.flags.isDisjoint(with: [.title, .relation, .determiner]), t.capitalized || !t.flags.contains(.commonWord) else {
+        guard t.flags.isDisjoint(with: [.title, .relation, .determiner, .pronoun]), t.capitalized || !t.flags.contains(.commonWord) else {
             return false
         }
         if t.isGiven || t.isSurname { return true }
@@ -155,21 +214,43 @@ struct PersonDetector {
         guard i > 1, p.gap.isEmpty else { return nil }
         let pp = tokens[i - 2]
         // "my name is X", "mitt namn är X", "call me X", "kalla mig X"
-        if pp.flags.contains(.introductionLead), [Self.is, Self.ar, Self.me, Self.mig].contains(p.hash) { return .introduction }
+        if pp.flags.contains(.introductionLead), !p.flags.isDisjoint(with: [.copula, .firstPerson]) { return .introduction }
         // "I am X", "jag är X", "this is X"
-        if [Self.am, Self.ar].contains(p.hash), [Self.i, Self.jag].contains(pp.hash) { return .weakIntroduction }
-        if p.hash == Self.is, pp.hash == Self.this { return .weakIntroduction }
+        if p.flags.contains(.copula), pp.flags.contains(.firstPerson) || pp.flags.contains(.this) { return .weakIntroduction }
         return nil
     }
 
     /// A verb of speech right after the name ("Will said", "axel sa"), or "och jag"/"and I".
-    private func speechFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
+    private func speechFollows(_ i: Int, _ tokens: [WordToken], andMe: Bool = true) -> Bool {
         guard i + 1 < tokens.count else { return false }
         let next = tokens[i + 1]
         guard next.gap.isEmpty else { return false }
         if next.flags.contains(.speech) { return true }
-        if next.flags.contains(.coordinator), i + 2 < tokens.count, tokens[i + 2].gap.isEmpty,
-           [Self.i, Self.jag, Self.me, Self.mig].contains(tokens[i + 2].hash) {
+        if andMe, next.flags.contains(.coordinator), i + 2 < tokens.count, tokens[i + 2].gap.isEmpty,
+           tokens[i + 2].flags.contains(.firstPerson) {
+            return true
+        }
+        return false
+    }
+
+    /// A verb that follows a subject ("took", "flyttade") right after the word.
+    private func actionFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
+        i + 1 < tokens.count && tokens[i + 1].gap.isEmpty && tokens[i + 1].flags.contains(.action)
+    }
+
+    /// "and" or "och" right before the word.
+    private func afterCoordinator(_ i: Int, _ tokens: [WordToken]) -> Bool {
+        i > 0 && tokens[i].gap.isEmpty && tokens[i - 1].flags.contains(.coordinator)
+    }
+
+    /// The word and a neighbour form a place or brand of two words ("Fort Worth", "Svea Ekonomi").
+    private func inProperNounPhrase(_ i: Int, _ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if i > 0, tokens[i].gap.isEmpty, tokens[i - 1].isWord, tokens[i].start - tokens[i - 1].end == 1,
+           lexicon.flags(WordHash.of(bytes, tokens[i - 1].start..<tokens[i].nameEnd)).contains(.notName) {
+            return true
+        }
+        if i + 1 < tokens.count, tokens[i + 1].gap.isEmpty, tokens[i + 1].isWord, tokens[i + 1].start - tokens[i].end == 1,
+           lexicon.flags(WordHash.of(bytes, tokens[i].start..<tokens[i + 1].nameEnd)).contains(.notName) {
             return true
         }
         return false
@@ -177,13 +258,17 @@ struct PersonDetector {
 
     /// "from" or "från" right after the word ("Hope from my cohort", "ray from it").
     private func fromFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
-        i + 1 < tokens.count && tokens[i + 1].gap.isEmpty && (tokens[i + 1].hash == Self.from || tokens[i + 1].hash == Self.fran)
+        i + 1 < tokens.count && tokens[i + 1].gap.isEmpty && tokens[i + 1].flags.contains(.from)
     }
 
-    /// ", my neighbour", ", min chef", ", our line manager": the word is who that is.
+    /// ", my neighbour", ", min chef", ", our line manager", " is my roommate", " är min
+    /// kollega": the word is who that is.
     private func appositionFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
-        guard i + 2 < tokens.count, tokens[i + 1].gap == .comma, Self.possessives.contains(tokens[i + 1].hash) else { return false }
-        for j in (i + 2)..<min(i + 4, tokens.count) {
+        var k = i + 1
+        if k < tokens.count, tokens[k].gap.isEmpty, tokens[k].flags.contains(.copula) { k += 1 }
+        guard k + 1 < tokens.count, k > i + 1 ? tokens[k].gap.isEmpty : tokens[k].gap == .comma,
+              tokens[k].flags.contains(.possessive) else { return false }
+        for j in (k + 1)..<min(k + 3, tokens.count) {
             guard tokens[j].gap.isEmpty else { return false }
             if tokens[j].flags.contains(.relation) { return true }
         }
@@ -318,15 +403,4 @@ struct PersonDetector {
         t.allCapitals && t.start > 0 && bytes[t.start - 1] == UInt8(ascii: "<")
     }
 
-    private static let from = WordHash.of("from")
-    private static let fran = WordHash.of("från")
-    private static let possessives: Set<UInt64> = Set(["my", "our", "his", "her", "min", "mitt", "vår", "hans", "hennes"].map(WordHash.of))
-    private static let i = WordHash.of("i")
-    private static let jag = WordHash.of("jag")
-    private static let me = WordHash.of("me")
-    private static let mig = WordHash.of("mig")
-    private static let `is` = WordHash.of("is")
-    private static let ar = WordHash.of("är")
-    private static let am = WordHash.of("am")
-    private static let this = WordHash.of("this")
 }

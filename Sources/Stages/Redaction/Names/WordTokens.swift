@@ -15,16 +15,27 @@ struct WordToken {
         static let period = Gap(rawValue: 1 << 4)
         static let ampersand = Gap(rawValue: 1 << 5)
         /// Nothing but spaces (or nothing).
-        static let none: Gap = []
+        @inline(__always) static var none: Gap { [] }
     }
 
-    var kind: Kind
+    // Byte offsets as 32 bits (a line is at most 64 MiB): a token is 32 bytes, and a text's
+    // tokens are read several times by the detectors.
+    private var start32: UInt32
+    private var end32: UInt32
+    private var nameEnd32: UInt32
     /// Bytes of the token as written, a possessive ending included.
-    var start: Int
-    var end: Int
+    var start: Int { Int(start32) }
+    var end: Int { Int(end32) }
     /// The end of the name without a possessive ending ("Chloe's", "Linneas").
-    var nameEnd: Int
+    var nameEnd: Int {
+        get { Int(nameEnd32) }
+        set { nameEnd32 = UInt32(newValue) }
+    }
+    var hash: UInt64
     var flags: NameLexicon.Flags
+    /// Digits of a number token (its letter suffix excluded: "221B" → 3).
+    private var digitCount: UInt16 = 0
+    var kind: Kind
     /// A capital first letter and a small second one ("Anna", "Ö", not "AI" or "anna").
     var capitalized: Bool
     /// Written in capitals only, two letters or more ("KTH", "JONAS").
@@ -33,14 +44,30 @@ struct WordToken {
     var gap: Gap
     /// Letters and digits mixed ("covid19", "SW1A"): never a name.
     var mixed: Bool
-    var hash: UInt64
+
+    init(start: Int, end: Int, hash: UInt64, kind: Kind, capitalized: Bool, allCapitals: Bool, sentenceInitial: Bool, gap: Gap, mixed: Bool) {
+        self.start32 = UInt32(truncatingIfNeeded: start)
+        self.end32 = UInt32(truncatingIfNeeded: end)
+        self.nameEnd32 = UInt32(truncatingIfNeeded: end)
+        self.hash = hash
+        self.flags = []
+        self.kind = kind
+        self.capitalized = capitalized
+        self.allCapitals = allCapitals
+        self.sentenceInitial = sentenceInitial
+        self.gap = gap
+        self.mixed = mixed
+    }
+
+    var digits: Int {
+        get { Int(digitCount) }
+        set { digitCount = UInt16(clamping: newValue) }
+    }
 
     var isWord: Bool { kind == .word && !mixed }
     var isGiven: Bool { isWord && !flags.isDisjoint(with: .given) }
     var isSurname: Bool { isWord && flags.contains(.surname) }
     var isAmbiguous: Bool { !flags.isDisjoint(with: NameLexicon.Flags.ambiguous) }
-    /// Digits of a number token (its letter suffix excluded: "221B" → 3).
-    var digits: Int = 0
 }
 
 /// Splits UTF-8 text into `WordToken`s. Letters are ASCII letters and every non-ASCII letter of
@@ -49,7 +76,8 @@ struct WordToken {
 /// Apostrophes and hyphens between letters join ("o'brien", "anna-karin", "don't").
 enum WordTokenizer {
     @inline(__always) static func isLetterLead(_ b: UInt8) -> Bool {
-        ByteScanner.isAlpha(b) || (b >= 0xC3 && b <= 0xDF) || (b >= 0xE0 && b <= 0xEF && b != 0xE2)
+        if b < 0x80 { return (b | 0x20) &- 0x61 < 26 }
+        return (b >= 0xC3 && b <= 0xDF) || (b >= 0xE0 && b <= 0xEF && b != 0xE2)
     }
 
     @inline(__always) static func sequenceLength(_ b: UInt8) -> Int {
@@ -84,14 +112,18 @@ enum WordTokenizer {
 
     static func tokens(_ bytes: UnsafeBufferPointer<UInt8>, lexicon: NameLexicon) -> [WordToken] {
         var tokens: [WordToken] = []
-        tokens.reserveCapacity(bytes.count / 5)
+        tokens.reserveCapacity(min(bytes.count / 6, 1 << 16))
         var gap: WordToken.Gap = .sentence
         var i = 0
         let n = bytes.count
         while i < n {
             let b = bytes[i]
-            let letter = isLetterLead(b)
-            guard letter || ByteScanner.isDigit(b) else {
+            guard isLetterLead(b) || b &- 0x30 < 10 else {
+                // Spaces first: half of the bytes that are no letters.
+                if b == UInt8(ascii: " ") {
+                    i += 1
+                    continue
+                }
                 switch b {
                 case UInt8(ascii: " "), UInt8(ascii: "\t"): break
                 case UInt8(ascii: ","): gap.insert(.comma)
@@ -108,8 +140,12 @@ enum WordTokenizer {
                 i += sequenceLength(b)
                 continue
             }
-            // A token: letters and digits, joined by apostrophes and hyphens followed by a letter.
+            // A token: letters and digits, joined by apostrophes and hyphens followed by a letter,
+            // hashed as it is read (`WordHash.step`), with the hashes a possessive needs.
             let start = i
+            var hash = WordHash.seed
+            var beforeLast = hash  // the hash without the last character ("linneas" → "linnea")
+            var beforeApostrophe = hash
             var hasDigit = false
             var hasLetter = false
             var capitals = 0
@@ -118,19 +154,26 @@ enum WordTokenizer {
             var hyphens = 0
             while i < n {
                 let c = bytes[i]
-                if ByteScanner.isDigit(c) {
+                if c &- 0x30 < 10 {
                     hasDigit = true
+                    beforeLast = hash
+                    hash = WordHash.mix(hash, c)
                     i += 1
                 } else if isLetterLead(c) {
-                    if isCapital(bytes, i) { capitals += 1 } else { smalls += 1 }
+                    if c < 0x80 ? c &- 0x41 < 26 : isCapital(bytes, i) { capitals += 1 } else { smalls += 1 }
                     hasLetter = true
-                    i += sequenceLength(c)
-                } else if c == UInt8(ascii: "-"), i + 1 < n, isLetterLead(bytes[i + 1]), hasLetter {
+                    beforeLast = hash
+                    i += WordHash.step(&hash, bytes, i, end: n)
+                } else if c == UInt8(ascii: "-"), hasLetter, i + 1 < n, isLetterLead(bytes[i + 1]) {
                     hyphens += 1
+                    beforeLast = hash
+                    hash = WordHash.mix(hash, c)
                     i += 1
-                } else if case let length = apostrophe(bytes, i), length > 0, i + length < n,
-                          isLetterLead(bytes[i + length]), hasLetter {
+                } else if hasLetter, case let length = apostrophe(bytes, i), length > 0, i + length < n, isLetterLead(bytes[i + length]) {
                     lastApostrophe = i
+                    beforeApostrophe = hash
+                    beforeLast = hash
+                    hash = WordHash.mix(hash, UInt8(ascii: "'"))
                     i += length
                 } else {
                     break
@@ -139,17 +182,21 @@ enum WordTokenizer {
             let end = min(i, n)
             let kind: WordToken.Kind = ByteScanner.isDigit(bytes[start]) ? .number : .word
             var token = WordToken(
-                kind: kind, start: start, end: end, nameEnd: end, flags: [],
+                start: start, end: end, hash: hash, kind: kind,
                 capitalized: isCapital(bytes, start) && smalls > 0,
                 allCapitals: capitals >= 2 && smalls == 0,
                 sentenceInitial: gap.contains(.sentence) || tokens.isEmpty, gap: gap,
-                mixed: kind == .word && hasDigit, hash: 0)
+                mixed: kind == .word && hasDigit)
             if kind == .number {
                 var j = start
                 while j < end, ByteScanner.isDigit(bytes[j]) { j += 1 }
                 token.digits = j - start
             } else if !hasDigit {
-                lookUp(&token, bytes, lexicon: lexicon, lastApostrophe: lastApostrophe, hyphens: hyphens)
+                token.flags = lexicon.flags(hash)
+                if token.flags.isEmpty, hyphens > 0 || lastApostrophe >= 0 || bytes[end - 1] == UInt8(ascii: "s") {
+                    lookUp(&token, bytes, lexicon: lexicon, lastApostrophe: lastApostrophe, beforeApostrophe: beforeApostrophe,
+                           beforeLast: beforeLast, hyphens: hyphens)
+                }
             }
             tokens.append(token)
             gap = .none
@@ -161,29 +208,25 @@ enum WordTokenizer {
     /// Swedish genitive `s`); each of these, when hyphenated, from its parts when the first is a
     /// given name and the others are names or capitalised ("anna-karin", "Jean-Luc", "berg-olsson").
     private static func lookUp(
-        _ token: inout WordToken, _ bytes: UnsafeBufferPointer<UInt8>, lexicon: NameLexicon, lastApostrophe: Int, hyphens: Int
+        _ token: inout WordToken, _ bytes: UnsafeBufferPointer<UInt8>, lexicon: NameLexicon, lastApostrophe: Int,
+        beforeApostrophe: UInt64, beforeLast: UInt64, hyphens: Int
     ) {
-        token.hash = WordHash.of(bytes, token.start..<token.end)
-        token.flags = lexicon.flags(token.hash)
-        guard token.flags.isEmpty else { return }
-        var ends = [token.end]
-        if lastApostrophe >= 0, bytes[token.end - 1] | 0x20 == UInt8(ascii: "s"),
-           lastApostrophe + apostrophe(bytes, lastApostrophe) == token.end - 1 {
-            ends.append(lastApostrophe)  // "chloe's", "chloe’s"
-        }
-        if token.end - token.start > 3, bytes[token.end - 1] == UInt8(ascii: "s") {
-            ends.append(token.end - 1)  // "linneas", "anderssons"
-        }
         let names: NameLexicon.Flags = [.swedishGiven, .englishGiven, .surname]
-        for end in ends {
-            let hash = WordHash.of(bytes, token.start..<end)
+        func tryEnd(_ end: Int, _ hash: UInt64) -> Bool {
             var flags = lexicon.flags(hash)
             if flags.isEmpty, hyphens > 0 { flags = hyphenated(bytes, token.start..<end, lexicon: lexicon) }
-            if !flags.isDisjoint(with: names) {
-                (token.hash, token.flags, token.nameEnd) = (hash, flags, end)
-                return
-            }
+            guard !flags.isDisjoint(with: names) else { return false }
+            (token.hash, token.flags, token.nameEnd) = (hash, flags, end)
+            return true
         }
+        if hyphens > 0, tryEnd(token.end, token.hash) { return }
+        // "chloe's", "chloe’s"
+        if lastApostrophe >= 0, bytes[token.end - 1] | 0x20 == UInt8(ascii: "s"),
+           lastApostrophe + apostrophe(bytes, lastApostrophe) == token.end - 1, tryEnd(lastApostrophe, beforeApostrophe) {
+            return
+        }
+        // "linneas", "anderssons"
+        if token.end - token.start > 3, bytes[token.end - 1] == UInt8(ascii: "s"), tryEnd(token.end - 1, beforeLast) { return }
     }
 
     /// A hyphenated name is a name when every part is one, or when it starts with a given name
