@@ -27,7 +27,7 @@ extension DatabaseTests {
                 let work = try await CoachSpoolProcess.run(["work", "--drain", "--no-embeddings"], database: db)
                 #expect(work.status == 0, "\(work.err)")
                 #expect(try db.scalar("SELECT DISTINCT opening FROM coachspool.interaction_texts", as: String.self)
-                    == "Hej Lisa! Ring mig gärna på <PHONE> om du vill. Vad vill du prata om?", "redacted like the other texts")
+                    == "Hej <PERSON_1>! Ring mig gärna på <PHONE> om du vill. Vad vill du prata om?", "redacted like the other texts")
 
                 let out = temporaryFile("greeted-export")
                 let export = try await CoachSpoolProcess.run(
@@ -40,7 +40,7 @@ extension DatabaseTests {
                 let messages = try #require(example["messages"])
                 #expect(messages.map { $0["role"] as! String } == ["system", "assistant", "user", "assistant"])
                 #expect(messages[1]["weight"] as? Int == 0, "the greeting is context, not trained on")
-                #expect((messages[1]["content"] as! String).hasPrefix("Hej Lisa!"))
+                #expect((messages[1]["content"] as! String).hasPrefix("Hej <PERSON_1>!"))
                 #expect((messages[2]["content"] as! String).hasSuffix("när det är mörkt ute."))
                 #expect(!exported.contains("070-123"), "nothing unredacted is exported")
             }

@@ -143,11 +143,12 @@ struct NameLexicon: Sendable {
         add(Self.swedishWordsThatAreNames, .nameWord)
         self.table = FlagTable(entries)
 
-        // Surrogates are names that can never be mistaken for words, in the lists' order.
+        // Surrogates are names that can never be mistaken for words, of one part ("Anna-Maria"
+        // would show a real "Anna"), in the lists' order.
         func pick(_ list: String, _ required: Flags) -> [String] {
             list.split(separator: "\n").map { $0.trimmingCharacters(in: " ") }.filter { word in
                 let f = entries[WordHash.of(word)] ?? []
-                return !word.isEmpty && !word.contains(" ") && f.isSuperset(of: required)
+                return !word.isEmpty && !word.contains(" ") && !word.contains("-") && !word.contains("'") && f.isSuperset(of: required)
                     && f.isDisjoint(with: Flags.ambiguous) && !(f.contains(.female) && f.contains(.male))
             }.map(WordHash.capitalized)
         }
