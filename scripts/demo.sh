@@ -196,7 +196,7 @@ step "every export is recorded with its conversations; erasing a person afterwar
 step "names and street addresses: redacted, one pseudonym per person across a conversation's turns (redact-v3)"
 "$COACHSPOOL" ingest --format sessions "$SAMPLES/names-session.jsonl"
 "$COACHSPOOL" work --drain --no-embeddings --log-level warning
-echo "the examples row of that conversation (user-9 consented to training):"
+echo "the examples row of that conversation (user-3 consented to training):"
 "$REPO/scripts/postgres.sh" psql -c "SELECT m.ord AS n, m.msg->>'role' AS role, left(m.msg->>'content', 110) AS content
   FROM coachspool.examples e JOIN coachspool.conversations c ON c.id = e.conversation_id
   CROSS JOIN LATERAL jsonb_array_elements(e.messages) WITH ORDINALITY AS m(msg, ord)
