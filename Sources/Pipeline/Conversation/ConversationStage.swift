@@ -173,22 +173,28 @@ public struct ConversationStage: Sendable {
     /// Replaces the turns' texts with their originals redacted in conversation order with one set
     /// of pseudonyms; leaves them as stored when an original is missing or cannot be vouched for.
     private func numberPeopleAcrossTurns(_ conversation: inout [Turn], id: Int64, language: Language) {
-        guard let text, conversation.allSatisfy({ $0.original != nil }) else { return }
+        guard let text else { return }
+        let originals = conversation.compactMap(\.original)
+        guard originals.count == conversation.count else { return }
+        // A greeting is redacted only where the stored turn has one (the conversation's first).
+        let greeted = conversation.indices.map { conversation[$0].turn.opening != nil && originals[$0].opening != nil }
         var texts: [String] = []
         texts.reserveCapacity(conversation.count * 2 + 1)
-        for item in conversation {
-            let original = item.original!
-            if let opening = original.opening, item.turn.opening != nil { texts.append(opening) }
-            texts.append(original.userInput)
-            texts.append(original.aiResponse)
+        for (original, greeting) in zip(originals, greeted) {
+            if greeting, let opening = original.opening { texts.append(opening) }
+            texts += [original.userInput, original.aiResponse]
         }
         guard let redacted = text.redactConversation(texts, seed: UInt64(bitPattern: id), language: language, style: pseudonyms)
         else { return }
-        var next = redacted.makeIterator()
+        var next = 0
+        func take() -> String {
+            defer { next += 1 }
+            return redacted[next]
+        }
         for k in conversation.indices {
-            if conversation[k].original!.opening != nil, conversation[k].turn.opening != nil { conversation[k].turn.opening = next.next()! }
-            conversation[k].turn.userInput = next.next()!
-            conversation[k].turn.aiResponse = next.next()!
+            if greeted[k] { conversation[k].turn.opening = take() }
+            conversation[k].turn.userInput = take()
+            conversation[k].turn.aiResponse = take()
         }
     }
 

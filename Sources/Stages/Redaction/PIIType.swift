@@ -84,25 +84,20 @@ public struct Redaction: Sendable, Equatable {
     /// this text was redacted with) replaced by invented ones.
     public func rendered(_ style: Pseudonyms.Style, with pseudonyms: Pseudonyms) -> String {
         guard style == .surrogate, !pieces.isEmpty else { return text }
+        return rendered(with: pseudonyms.surrogates())
+    }
+
+    /// `text` with its numbered placeholders replaced by `surrogates` (made once for all the
+    /// texts of a conversation).
+    func rendered(with surrogates: Pseudonyms.Surrogates) -> String {
+        guard !pieces.isEmpty else { return text }
         var output: [UInt8] = []
         let bytes = Array(text.utf8)
         output.reserveCapacity(bytes.count)
         var cursor = 0
-        let names = pseudonyms.surrogateNames()
         for piece in pieces {
             output += bytes[cursor..<piece.range.lowerBound]
-            let surrogate: String
-            if piece.type == .person, piece.label <= names.count {
-                let name = names[piece.label - 1]
-                switch piece.form {
-                case .given: surrogate = name.given
-                case .surname: surrogate = name.surname
-                case .full: surrogate = name.given + " " + name.surname
-                }
-            } else {
-                surrogate = pseudonyms.surrogate(address: piece.label)
-            }
-            output += surrogate.utf8
+            output += surrogates.text(piece.type, piece.label, piece.form).utf8
             cursor = piece.range.upperBound
         }
         output += bytes[cursor...]
@@ -119,4 +114,6 @@ public struct Redaction: Sendable, Equatable {
 struct Finding: Sendable, Equatable {
     var type: PIIType
     var range: Range<Int>
+    /// How an address is written (its invented replacement follows it); nil for other types.
+    var language: Language?
 }

@@ -33,7 +33,7 @@ public struct Pseudonyms: Sendable {
     private var byGiven: [String: Int] = [:]
     private var bySurname: [String: Int] = [:]
     private var addresses: [String: Int] = [:]
-    private var addressKinds: [Int: Bool] = [:]  // label → Swedish
+    private var addressLanguages: [Int: Language] = [:]  // label → how the real one is written
     /// Picks surrogates; a conversation id, or 0.
     public var seed: UInt64
     /// For names in both or neither language's lists.
@@ -73,21 +73,38 @@ public struct Pseudonyms: Sendable {
         return (k + 1, words.count > 1 ? .full : (flags.isDisjoint(with: .given) && flags.contains(.surname) ? .surname : .given))
     }
 
-    /// The number of `address` (its text, lowercased, spaces collapsed).
-    mutating func address(_ key: String, swedish: Bool) -> Int {
+    /// The number of `address` (its text, lowercased, spaces collapsed), written in `language`.
+    mutating func address(_ key: String, language: Language) -> Int {
         if let label = addresses[key] { return label }
         let label = addresses.count + 1
         addresses[key] = label
-        addressKinds[label] = swedish
+        addressLanguages[label] = language
         return label
     }
 
     // MARK: - Surrogates
 
-    /// The invented given names and surnames of every person, by number (index 0 is person 1):
+    /// The invented names and addresses of a conversation, by number: made once, after its
+    /// last text, because every person's surrogate must differ from every real name in it.
+    struct Surrogates: Sendable {
+        var people: [(given: String, surname: String)]
+        var addresses: [String]
+
+        func text(_ type: PIIType, _ label: Int, _ form: Form) -> String {
+            guard type == .person else { return addresses[label - 1] }
+            let name = people[label - 1]
+            switch form {
+            case .given: return name.given
+            case .surname: return name.surname
+            case .full: return name.given + " " + name.surname
+            }
+        }
+    }
+
+    /// Every person's invented given name and surname and every address's invented text:
     /// never a real name of this conversation, different for different people (within the
     /// lists' sizes), chosen by `seed` and the number only.
-    func surrogateNames() -> [(given: String, surname: String)] {
+    func surrogates() -> Surrogates {
         let lexicon = NameLexicon.shared.surrogates
         let real = Set(people.flatMap(\.parts))
         var taken = Set<String>()
@@ -123,7 +140,7 @@ public struct Pseudonyms: Sendable {
             }
             table.append((pick(given, salt: 1), pick(surnames, salt: 2)))
         }
-        return table
+        return Surrogates(people: table, addresses: (0..<addresses.count).map { surrogate(address: $0 + 1) })
     }
 
     private static let swedishStreets = [
@@ -135,11 +152,11 @@ public struct Pseudonyms: Sendable {
     private static let englishTypes = ["Street", "Road", "Lane", "Avenue", "Close", "Way"]
 
     /// An invented address for `label`, Swedish or English as the real one was.
-    func surrogate(address label: Int) -> String {
+    private func surrogate(address label: Int) -> String {
         var generator = SplitMix64(seed: seed &+ UInt64(label) &* 0x2545_F491_4F6C_DD1D)
         func any<T>(_ list: [T]) -> T { list[Int(generator.next() % UInt64(list.count))] }
         let number = 1 + Int(generator.next() % 60)
-        if addressKinds[label] ?? true {
+        if addressLanguages[label, default: .sv] == .sv {
             let postcode = 100 + Int(generator.next() % 880)
             return "\(any(Self.swedishStreets)) \(number), \(postcode) \(10 + Int(generator.next() % 90)) \(any(Self.swedishTowns))"
         }

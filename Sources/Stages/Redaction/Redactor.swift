@@ -70,7 +70,7 @@ public struct Redactor: Sendable {
         var found: [Finding] = []
         if types.contains(.address) {
             found += AddressDetector(lexicon: lexicon).find(tokens, bytes).map {
-                Finding(type: .address, range: ($0.lowerBound + offset)..<($0.upperBound + offset))
+                Finding(type: .address, range: ($0.range.lowerBound + offset)..<($0.range.upperBound + offset), language: $0.language)
             }
         }
         if types.contains(.person) {
@@ -179,7 +179,7 @@ public struct Redactor: Sendable {
             case .address:
                 let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[finding.range]), as: UTF8.self).lowercased()
                 let key = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" }).joined(separator: " ")
-                label = pseudonyms.address(key, swedish: isSwedishAddress(key))
+                label = pseudonyms.address(key, language: finding.language ?? .sv)
             default:
                 break
             }
@@ -204,13 +204,4 @@ public struct Redactor: Sendable {
             .map { String($0.map { $0 == "\u{2019}" ? "'" : $0 }) }
     }
 
-    /// An address is Swedish when its words end as Swedish streets do or it has a Swedish
-    /// postcode (`113 45`, `11345`); else it is written the English way.
-    private static func isSwedishAddress(_ key: String) -> Bool {
-        let words = key.split(separator: " ")
-        let endings = ["gatan", "gata", "vägen", "väg", "gränd", "torget", "torg", "backen", "stigen", "allé", "allén", "plan"]
-        return words.contains { word in endings.contains { word.hasSuffix($0) } }
-            || words.contains { $0.count == 5 && $0.allSatisfy(\.isNumber) }
-            || zip(words, words.dropFirst()).contains { $0.count == 3 && $1.count == 2 && ($0 + $1).allSatisfy(\.isNumber) }
-    }
 }

@@ -61,7 +61,9 @@ public struct TextPreparation: Sendable {
             guard let redaction = try? redactedForSure(text, &pseudonyms) else { return nil }
             redactions.append(redaction)
         }
-        return redactions.map { $0.rendered(style, with: pseudonyms) }
+        guard style == .surrogate else { return redactions.map(\.text) }
+        let surrogates = pseudonyms.surrogates()
+        return redactions.map { $0.rendered(with: surrogates) }
     }
 
     private func redactedForSure(_ text: String, _ pseudonyms: inout Pseudonyms) throws(CoachSpoolError) -> Redaction {

@@ -7,8 +7,10 @@
 struct AddressDetector {
     let lexicon: NameLexicon
 
-    func find(_ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var spans: [Range<Int>] = []
+    /// The addresses' byte ranges, each with the way it is written (Swedish or English), which
+    /// an invented replacement follows.
+    func find(_ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, language: Language)] {
+        var spans: [(range: Range<Int>, language: Language)] = []
         var i = 0
         while i < tokens.count {
             // Every address has a number at or right after its first token: most words are skipped here.
@@ -16,9 +18,9 @@ struct AddressDetector {
                 i += 1
                 continue
             }
-            if let span = swedishStreet(at: i, tokens, bytes) ?? postcodeAndTown(at: i, tokens)
-                ?? englishStreet(at: i, tokens, bytes) ?? ukPostcode(at: i, tokens, bytes) {
-                spans.append(tokens[span.first].start..<tokens[span.last].end)
+            let swedish = swedishStreet(at: i, tokens, bytes) ?? postcodeAndTown(at: i, tokens)
+            if let span = swedish ?? englishStreet(at: i, tokens, bytes) ?? ukPostcode(at: i, tokens, bytes) {
+                spans.append((tokens[span.first].start..<tokens[span.last].end, swedish == nil ? .en : .sv))
                 i = span.last + 1
             } else {
                 i += 1

@@ -94,7 +94,7 @@ struct PersonDetector {
                 return cue == .relation || cue == .title || cue == .introduction || cue == .greeting
             }
             let common = t.flags.contains(.commonWord)
-            if t.capitalized && !t.sentenceInitial && !t.flags.contains(.notName) && !isMonth(i, tokens) && !inTitleCase(i, tokens) {
+            if t.capitalized && !t.sentenceInitial && !inTitleCase(i, tokens) {
                 return true
             }
             switch cue {
@@ -108,7 +108,7 @@ struct PersonDetector {
                 return true
             }
             // "nisse ringde", "tom from legal": in small letters, at the start or after "and".
-            if !t.capitalized && !common && !t.flags.contains(.notName) && (t.sentenceInitial || afterCoordinator(i, tokens))
+            if !t.capitalized && !common && (t.sentenceInitial || afterCoordinator(i, tokens))
                 && (speechFollows(i, tokens) || fromFollows(i, tokens)) {
                 return true
             }
@@ -147,9 +147,7 @@ struct PersonDetector {
         }
     }
 
-    /// A name by its shape alone: a capitalised or lower-case word that is no ordinary word,
-    /// ending as Swedish surnames do ("Karlsson", "lindqvist", "Bergström", "Sjögren").
-    /// The last letter of a surname ending: a cheap first test.
+    /// The last letter of a surname ending (`hasSurnameForm`): a cheap first test.
     @inline(__always) private func mayHaveSurnameForm(_ t: WordToken, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard t.nameEnd - t.start >= 6 else { return false }
         switch bytes[t.nameEnd - 1] {
@@ -160,6 +158,8 @@ struct PersonDetector {
         }
     }
 
+    /// A name by its shape alone: a capitalised or lower-case word that is no ordinary word,
+    /// ending as Swedish surnames do ("Karlsson", "lindqvist", "Bergström", "Sjögren").
     private func hasSurnameForm(_ t: WordToken, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard t.isWord, mayHaveSurnameForm(t, bytes), t.flags.isDisjoint(with: [.commonWord, .notName]) else { return false }
         let word = UnsafeBufferPointer(rebasing: bytes[t.start..<t.nameEnd])
@@ -297,11 +297,8 @@ struct PersonDetector {
     /// word after a capitalised name ("Emma Thompson").
     private func surnameFollows(_ i: Int, _ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard i + 1 < tokens.count else { return false }
+        let name = tokens[i]
         let next = tokens[i + 1]
-        return isSurname(next, after: tokens[i], bytes)
-    }
-
-    private func isSurname(_ next: WordToken, after name: WordToken, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard next.isWord, next.gap.isEmpty, next.flags.isDisjoint(with: [.title, .relation, .speech, .coordinator]) else {
             return false
         }

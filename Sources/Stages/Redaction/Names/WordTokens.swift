@@ -97,12 +97,6 @@ enum WordTokenizer {
         return false
     }
 
-    @inline(__always) static func isSmallLetter(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
-        let b = bytes[i]
-        if b < 0x80 { return ByteScanner.isLower(b) }
-        return !isCapital(bytes, i)
-    }
-
     /// An apostrophe (ASCII or `’`) at `i`: its length in bytes, else 0.
     @inline(__always) static func apostrophe(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
         if bytes[i] == UInt8(ascii: "'") { return 1 }
@@ -125,7 +119,7 @@ enum WordTokenizer {
                     continue
                 }
                 switch b {
-                case UInt8(ascii: " "), UInt8(ascii: "\t"): break
+                case UInt8(ascii: "\t"): break
                 case UInt8(ascii: ","): gap.insert(.comma)
                 case UInt8(ascii: "."): gap.formUnion([.sentence, .period])
                 case UInt8(ascii: "!"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "\n"),
