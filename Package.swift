@@ -110,6 +110,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // People in the loop: the review queue and decisions, and the audit log of the console.
+        .target(
+            name: "Review",
+            dependencies: ["CoachSpoolCore", "LibPQ", "Stages", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The product's stages, one folder each (job kind, load query, pure function, rows,
         // handler), and the worker process that runs them on the queue runtime.
         .target(
@@ -147,8 +152,8 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Stages", "Tokenizers", "Embeddings",
-                "MetricsEndpoint",
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Review", "Stages", "Tokenizers",
+                "Embeddings", "MetricsEndpoint",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,7 +173,7 @@ let package = Package(
         .target(
             name: "CoachSpoolCLI",
             dependencies: [
-                "BuildInfo", "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Pipeline", "Stages",
+                "BuildInfo", "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Review", "Pipeline", "Stages",
                 "Tokenizers", "Embeddings", "Training", "HTTPAPI",
                 "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -185,8 +190,8 @@ let package = Package(
         .testTarget(
             name: "SpoolTests",
             dependencies: [
-                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Pipeline", "Stages", "Tokenizers",
-                "Embeddings", "HTTPAPI",
+                "CoachSpoolCore", "LibPQ", "Queue", "Spool", "Knowledge", "Datasets", "Privacy", "Review", "Pipeline", "Stages",
+                "Tokenizers", "Embeddings", "HTTPAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -1,6 +1,6 @@
--- coachspool schema as of 0017_interaction_batches.sql
+-- coachspool schema as of 0018_reviews.sql
 --
--- The current schema, for fresh installs: what the migrations schema/0001…0017 leave, written by
+-- The current schema, for fresh installs: what the migrations schema/0001…0018 leave, written by
 -- scripts/schema-snapshot.sh from a database migrated file by file (do not edit by hand: add a
 -- migration and run the script). MigrationTests holds both ways to the same catalog.
 
@@ -19,6 +19,14 @@ BEGIN
             NULL;
         END;
     END LOOP;
+END
+$$;
+
+DO $$
+BEGIN
+    CREATE ROLE coachspool_reviewer NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 
@@ -48,6 +56,29 @@ CASE kind
 END),
     CONSTRAINT eval_runs_mode_check CHECK ((mode = ANY (ARRAY['vector'::text, 'text'::text, 'hybrid'::text]))),
     CONSTRAINT eval_runs_questions_check CHECK ((questions > 0))
+);
+
+-- table audit_log
+CREATE TABLE coachspool.audit_log (
+    id bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL COLLATE pg_catalog."C",
+    action text NOT NULL COLLATE pg_catalog."C",
+    target text,
+    items bigint,
+    CONSTRAINT audit_log_action_check CHECK ((action ~ '^[a-z_.]{1,40}$'::text)),
+    CONSTRAINT audit_log_actor_check CHECK ((actor ~ '^[A-Za-z0-9:._-]{1,64}$'::text)),
+    CONSTRAINT audit_log_target_check CHECK ((octet_length(target) <= 200))
+);
+
+-- sequence audit_log_id_seq
+ALTER TABLE coachspool.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME coachspool.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 -- table chunks
@@ -151,7 +182,8 @@ CREATE TABLE coachspool.examples (
     turns integer NOT NULL,
     trained_turns integer NOT NULL,
     tokens integer NOT NULL,
-    content_hash bytea NOT NULL
+    content_hash bytea NOT NULL,
+    branch bigint DEFAULT 0 NOT NULL
 );
 
 -- table jobs
@@ -293,7 +325,8 @@ CREATE TABLE coachspool.feedback_examples (
     completion text NOT NULL,
     label boolean NOT NULL,
     tokens integer NOT NULL,
-    content_hash bytea NOT NULL
+    content_hash bytea NOT NULL,
+    from_review boolean DEFAULT false NOT NULL
 );
 
 -- sequence feedback_id_seq
@@ -407,7 +440,51 @@ CREATE TABLE coachspool.preference_pairs (
     preferred_interaction bigint NOT NULL,
     non_preferred_interaction bigint NOT NULL,
     tokens integer NOT NULL,
-    content_hash bytea NOT NULL
+    content_hash bytea NOT NULL,
+    from_review boolean DEFAULT false NOT NULL
+);
+
+-- table review_leases
+CREATE TABLE coachspool.review_leases (
+    interaction_id bigint NOT NULL,
+    reviewer text NOT NULL COLLATE pg_catalog."C",
+    expires_at timestamp with time zone NOT NULL
+);
+
+-- table review_settings
+CREATE TABLE coachspool.review_settings (
+    singleton boolean DEFAULT true NOT NULL,
+    sample_per_mille integer DEFAULT 50 NOT NULL,
+    lease_seconds integer DEFAULT 900 NOT NULL,
+    CONSTRAINT review_settings_lease_seconds_check CHECK (((lease_seconds >= 10) AND (lease_seconds <= 86400))),
+    CONSTRAINT review_settings_sample_per_mille_check CHECK (((sample_per_mille >= 0) AND (sample_per_mille <= 1000))),
+    CONSTRAINT review_settings_singleton_check CHECK (singleton)
+);
+
+-- table reviews
+CREATE TABLE coachspool.reviews (
+    id bigint NOT NULL,
+    interaction_id bigint NOT NULL,
+    decision text NOT NULL,
+    corrected_answer text,
+    reason text,
+    reviewer text NOT NULL COLLATE pg_catalog."C",
+    decided_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reviews_check CHECK (((decision = 'correct'::text) = (corrected_answer IS NOT NULL))),
+    CONSTRAINT reviews_corrected_answer_check CHECK (((octet_length(corrected_answer) <= 32768) AND (corrected_answer ~ '[^[:space:]]'::text))),
+    CONSTRAINT reviews_decision_check CHECK ((decision = ANY (ARRAY['approve'::text, 'reject'::text, 'correct'::text]))),
+    CONSTRAINT reviews_reason_check CHECK ((octet_length(reason) <= 1000)),
+    CONSTRAINT reviews_reviewer_check CHECK ((reviewer ~ '^[A-Za-z0-9:._-]{1,64}$'::text))
+);
+
+-- sequence reviews_id_seq
+ALTER TABLE coachspool.reviews ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME coachspool.reviews_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 -- table training_run_conversations
@@ -522,6 +599,12 @@ ALTER TABLE coachspool.training_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDE
 
 -- function resolve_space(integer)
 -- function: resolve_space.sql
+
+-- function review_decide(bigint, text, text, text, text)
+-- function: review_decide.sql
+
+-- function review_next(text, text, text)
+-- function: review_next.sql
 
 -- function search(public.vector, integer, integer)
 -- function: search.sql
@@ -870,6 +953,66 @@ CREATE VIEW coachspool.redaction_summary AS
     LATERAL jsonb_each_text(t.entity_counts) e(key, value)
   GROUP BY t.text_version, e.key;
 
+-- view review_queue
+CREATE VIEW coachspool.review_queue AS
+ SELECT i.id AS interaction_id,
+    i.mode,
+    i.language,
+    i.occurred_at,
+    t.user_input,
+    t.ai_response,
+    v.rating,
+    f.helpful,
+        CASE
+            WHEN ('rating_below_minimum'::text = ANY (v.reasons)) THEN 'low_rating'::text
+            WHEN (f.helpful = false) THEN 'not_helpful'::text
+            ELSE 'sample'::text
+        END AS why,
+    v.reasons,
+    COALESCE(( SELECT jsonb_agg(jsonb_build_object('user', e.user_input, 'assistant', e.ai_response) ORDER BY COALESCE(e.turn_index, 0), e.occurred_at, e.id) AS jsonb_agg
+           FROM ( SELECT p.id,
+                    p.turn_index,
+                    p.occurred_at,
+                    pt.user_input,
+                    pt.ai_response
+                   FROM (coachspool.interactions p
+                     JOIN LATERAL ( SELECT x.user_input,
+                            x.ai_response
+                           FROM coachspool.interaction_texts x
+                          WHERE (x.interaction_id = p.id)
+                          ORDER BY x.processed_at DESC
+                         LIMIT 1) pt ON (true))
+                  WHERE ((i.session_id IS NOT NULL) AND (p.session_id = i.session_id) AND (p.id <> i.id) AND (ROW(COALESCE(p.turn_index, 0), p.occurred_at, p.id) < ROW(COALESCE(i.turn_index, 0), i.occurred_at, i.id)))
+                  ORDER BY COALESCE(p.turn_index, 0) DESC, p.occurred_at DESC, p.id DESC
+                 LIMIT 10) e), '[]'::jsonb) AS context,
+    l.expires_at AS leased_until
+   FROM (((((coachspool.interactions i
+     JOIN LATERAL ( SELECT x.user_input,
+            x.ai_response
+           FROM coachspool.interaction_texts x
+          WHERE (x.interaction_id = i.id)
+          ORDER BY x.processed_at DESC
+         LIMIT 1) t ON (true))
+     JOIN LATERAL ( SELECT x.accepted,
+            x.reasons,
+            x.rating
+           FROM coachspool.quality_verdicts x
+          WHERE (x.interaction_id = i.id)
+          ORDER BY x.processed_at DESC
+         LIMIT 1) v ON (true))
+     LEFT JOIN LATERAL ( SELECT x.helpful
+           FROM coachspool.feedback x
+          WHERE ((x.interaction_id = i.id) AND (x.helpful IS NOT NULL))
+          ORDER BY x.id DESC
+         LIMIT 1) f ON (true))
+     LEFT JOIN coachspool.review_leases l ON (((l.interaction_id = i.id) AND (l.expires_at > now()))))
+     LEFT JOIN coachspool.review_settings s ON (true))
+  WHERE ((EXISTS ( SELECT 1
+           FROM coachspool.consents k
+          WHERE ((k.user_id = i.user_id) AND (k.purpose = 'training'::text) AND k.granted))) AND (NOT (EXISTS ( SELECT 1
+           FROM coachspool.reviews r
+          WHERE (r.interaction_id = i.id)))) AND (('rating_below_minimum'::text = ANY (v.reasons)) OR (f.helpful = false) OR (v.accepted AND (mod(((hashint8(i.id))::bigint + '2147483648'::bigint), (1000)::bigint) < COALESCE(s.sample_per_mille, 50)))));
+
 -- view space_indexes
 CREATE VIEW coachspool.space_indexes AS
  SELECT s.id AS space_id,
@@ -912,6 +1055,10 @@ CREATE VIEW coachspool.training_run_overview AS
 -- ==============================================================================================
 -- Keys, constraints and indexes
 -- ==============================================================================================
+
+-- constraint audit_log audit_log_pkey
+ALTER TABLE ONLY coachspool.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 
 -- constraint chunks chunks_pkey
 ALTER TABLE ONLY coachspool.chunks
@@ -959,7 +1106,7 @@ ALTER TABLE ONLY coachspool.eval_runs
 
 -- constraint examples examples_pkey
 ALTER TABLE ONLY coachspool.examples
-    ADD CONSTRAINT examples_pkey PRIMARY KEY (conversation_id, version);
+    ADD CONSTRAINT examples_pkey PRIMARY KEY (conversation_id, version, branch);
 
 -- constraint export_conversations export_conversations_pkey
 ALTER TABLE ONLY coachspool.export_conversations
@@ -971,7 +1118,7 @@ ALTER TABLE ONLY coachspool.exports
 
 -- constraint feedback_examples feedback_examples_pkey
 ALTER TABLE ONLY coachspool.feedback_examples
-    ADD CONSTRAINT feedback_examples_pkey PRIMARY KEY (conversation_id, version, interaction_id);
+    ADD CONSTRAINT feedback_examples_pkey PRIMARY KEY (conversation_id, version, interaction_id, label);
 
 -- constraint feedback feedback_pkey
 ALTER TABLE ONLY coachspool.feedback
@@ -1007,11 +1154,23 @@ ALTER TABLE ONLY coachspool.memories
 
 -- constraint preference_pairs preference_pairs_pkey
 ALTER TABLE ONLY coachspool.preference_pairs
-    ADD CONSTRAINT preference_pairs_pkey PRIMARY KEY (conversation_id, version, turn_index);
+    ADD CONSTRAINT preference_pairs_pkey PRIMARY KEY (conversation_id, version, turn_index, non_preferred_interaction);
 
 -- constraint quality_verdicts quality_verdicts_pkey
 ALTER TABLE ONLY coachspool.quality_verdicts
     ADD CONSTRAINT quality_verdicts_pkey PRIMARY KEY (interaction_id, pipeline_version);
+
+-- constraint review_leases review_leases_pkey
+ALTER TABLE ONLY coachspool.review_leases
+    ADD CONSTRAINT review_leases_pkey PRIMARY KEY (interaction_id);
+
+-- constraint review_settings review_settings_pkey
+ALTER TABLE ONLY coachspool.review_settings
+    ADD CONSTRAINT review_settings_pkey PRIMARY KEY (singleton);
+
+-- constraint reviews reviews_pkey
+ALTER TABLE ONLY coachspool.reviews
+    ADD CONSTRAINT reviews_pkey PRIMARY KEY (id);
 
 -- constraint training_run_conversations training_run_conversations_pkey
 ALTER TABLE ONLY coachspool.training_run_conversations
@@ -1029,8 +1188,17 @@ ALTER TABLE ONLY coachspool.training_runs
 ALTER TABLE ONLY coachspool.workers
     ADD CONSTRAINT workers_pkey PRIMARY KEY (id);
 
+-- index audit_log_at
+CREATE INDEX audit_log_at ON coachspool.audit_log USING btree (at DESC);
+
+-- index chunks_embedded_at
+CREATE INDEX chunks_embedded_at ON coachspool.chunks USING brin (embedded_at);
+
 -- index chunks_tsv
 CREATE INDEX chunks_tsv ON coachspool.chunks USING gin (tsv);
+
+-- index conversation_builds_built_at
+CREATE INDEX conversation_builds_built_at ON coachspool.conversation_builds USING brin (built_at);
 
 -- index embedding_spaces_one_active
 CREATE UNIQUE INDEX embedding_spaces_one_active ON coachspool.embedding_spaces USING btree ((true)) WHERE is_active;
@@ -1050,6 +1218,9 @@ CREATE INDEX feedback_examples_content ON coachspool.feedback_examples USING btr
 -- index feedback_interaction
 CREATE INDEX feedback_interaction ON coachspool.feedback USING btree (interaction_id, id);
 
+-- index interaction_texts_processed_at
+CREATE INDEX interaction_texts_processed_at ON coachspool.interaction_texts USING brin (processed_at);
+
 -- index interactions_session
 CREATE INDEX interactions_session ON coachspool.interactions USING btree (session_id, turn_index) WHERE (session_id IS NOT NULL);
 
@@ -1062,11 +1233,17 @@ CREATE INDEX jobs_ready ON coachspool.jobs USING btree (run_at, id) WHERE ((stat
 -- index jobs_ready_batches
 CREATE INDEX jobs_ready_batches ON coachspool.jobs USING btree (run_at, id) WHERE ((state = 'ready'::text) AND (kind = 'interaction_batch'::text));
 
+-- index memories_embedded_at
+CREATE INDEX memories_embedded_at ON coachspool.memories USING brin (embedded_at);
+
 -- index memories_user
 CREATE INDEX memories_user ON coachspool.memories USING btree (user_id, space_id);
 
 -- index preference_pairs_content
 CREATE INDEX preference_pairs_content ON coachspool.preference_pairs USING btree (version, content_hash);
+
+-- index reviews_interaction
+CREATE INDEX reviews_interaction ON coachspool.reviews USING btree (interaction_id, id DESC);
 
 -- index training_run_conversations_conversation
 CREATE INDEX training_run_conversations_conversation ON coachspool.training_run_conversations USING btree (conversation_id);
@@ -1136,6 +1313,14 @@ ALTER TABLE ONLY coachspool.preference_pairs
 ALTER TABLE ONLY coachspool.quality_verdicts
     ADD CONSTRAINT quality_verdicts_interaction_id_fkey FOREIGN KEY (interaction_id) REFERENCES coachspool.interactions(id);
 
+-- fk constraint review_leases review_leases_interaction_id_fkey
+ALTER TABLE ONLY coachspool.review_leases
+    ADD CONSTRAINT review_leases_interaction_id_fkey FOREIGN KEY (interaction_id) REFERENCES coachspool.interactions(id) ON DELETE CASCADE;
+
+-- fk constraint reviews reviews_interaction_id_fkey
+ALTER TABLE ONLY coachspool.reviews
+    ADD CONSTRAINT reviews_interaction_id_fkey FOREIGN KEY (interaction_id) REFERENCES coachspool.interactions(id) ON DELETE CASCADE;
+
 -- fk constraint training_run_conversations training_run_conversations_conversation_id_fkey
 ALTER TABLE ONLY coachspool.training_run_conversations
     ADD CONSTRAINT training_run_conversations_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES coachspool.conversations(id) ON DELETE CASCADE;
@@ -1160,6 +1345,7 @@ ALTER TABLE ONLY coachspool.training_run_validation_conversations
 GRANT USAGE ON SCHEMA coachspool TO coachspool_producer;
 GRANT USAGE ON SCHEMA coachspool TO coachspool_worker;
 GRANT USAGE ON SCHEMA coachspool TO coachspool_admin;
+GRANT USAGE ON SCHEMA coachspool TO coachspool_reviewer;
 
 -- acl TABLE eval_runs
 GRANT SELECT ON TABLE coachspool.eval_runs TO coachspool_worker;
@@ -1168,6 +1354,13 @@ GRANT SELECT,INSERT ON TABLE coachspool.eval_runs TO coachspool_admin;
 -- acl TABLE answer_eval_history
 GRANT SELECT ON TABLE coachspool.answer_eval_history TO coachspool_worker;
 GRANT SELECT ON TABLE coachspool.answer_eval_history TO coachspool_admin;
+
+-- acl TABLE audit_log
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.audit_log TO coachspool_worker;
+GRANT SELECT ON TABLE coachspool.audit_log TO coachspool_admin;
+
+-- acl SEQUENCE audit_log_id_seq
+GRANT USAGE ON SEQUENCE coachspool.audit_log_id_seq TO coachspool_worker;
 
 -- acl TABLE chunks
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.chunks TO coachspool_worker;
@@ -1338,6 +1531,26 @@ GRANT SELECT ON TABLE coachspool.queue_status TO coachspool_admin;
 -- acl TABLE redaction_summary
 GRANT SELECT ON TABLE coachspool.redaction_summary TO coachspool_worker;
 GRANT SELECT ON TABLE coachspool.redaction_summary TO coachspool_admin;
+
+-- acl TABLE review_leases
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.review_leases TO coachspool_worker;
+GRANT SELECT,MAINTAIN ON TABLE coachspool.review_leases TO coachspool_admin;
+
+-- acl TABLE review_settings
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.review_settings TO coachspool_worker;
+GRANT SELECT,INSERT,UPDATE ON TABLE coachspool.review_settings TO coachspool_admin;
+
+-- acl TABLE reviews
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.reviews TO coachspool_worker;
+GRANT SELECT,MAINTAIN ON TABLE coachspool.reviews TO coachspool_admin;
+
+-- acl TABLE review_queue
+GRANT SELECT ON TABLE coachspool.review_queue TO coachspool_worker;
+GRANT SELECT ON TABLE coachspool.review_queue TO coachspool_admin;
+GRANT SELECT ON TABLE coachspool.review_queue TO coachspool_reviewer;
+
+-- acl SEQUENCE reviews_id_seq
+GRANT USAGE ON SEQUENCE coachspool.reviews_id_seq TO coachspool_worker;
 
 -- acl TABLE space_indexes
 GRANT SELECT ON TABLE coachspool.space_indexes TO coachspool_worker;

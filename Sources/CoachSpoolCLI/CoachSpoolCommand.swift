@@ -18,7 +18,7 @@ public struct CoachSpoolCommand: AsyncParsableCommand {
             MigrateCommand.self, IngestCommand.self, WorkCommand.self, StatusCommand.self, JobsCommand.self,
             TokensCommand.self, ChunkCommand.self, RedactCommand.self, EmbedCommand.self,
             SpacesCommand.self, SearchCommand.self, RecallCommand.self, RagCommand.self, ConsentCommand.self, ExportCommand.self, EraseCommand.self,
-            TrainCommand.self, RunsCommand.self, EvalCommand.self, ServeCommand.self, HardwareCommand.self,
+            TrainCommand.self, RunsCommand.self, EvalCommand.self, ReviewCommand.self, ServeCommand.self, HardwareCommand.self,
         ])
 
     public init() {}

@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = LoggingSetup.logger("coachspool.serve")
         let registry = MetricsEndpoint.bootstrap()
-        var configuration = APIServer.Configuration(conninfo: try DatabaseURL.resolve(), tokens: try APIServer.tokens())
+        var configuration = APIServer.Configuration(conninfo: try DatabaseURL.resolve(), credentials: try Credentials.fromEnvironment())
         configuration.host = host
         configuration.port = port
         configuration.embedBatchSize = embedBatchSize

@@ -146,7 +146,9 @@ public struct DatasetExport: Sendable {
                 let part = split.part(forConversation: row.conversation)
                 if conversations[part]!.last != row.conversation { conversations[part]!.append(row.conversation) }
                 try files[part]!.write(chat.bytes)
-                summary.add(part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt)
+                summary.add(
+                    part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt,
+                    fromCorrection: row.fromReview)
             }
         }
         progress.finish()
@@ -239,7 +241,7 @@ public struct DatasetExport: Sendable {
         return DatasetManifest(
             format: format.rawValue, pipelineVersion: filter.version, filters: filters, split: splitSettings, files: files,
             examples: summary.totalExamples, conversations: summary.conversations.values.reduce(0, +),
-            examplesByMode: summary.examplesByMode, excluded: excluded, interactions: interactions,
+            examplesByMode: summary.examplesByMode, fromCorrections: summary.fromCorrections, excluded: excluded, interactions: interactions,
             notExported: accounting.manifestNotExported, tokens: tokens, costEstimate: costEstimate, dataTimeRange: timeRange)
     }
 

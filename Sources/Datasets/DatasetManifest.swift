@@ -17,6 +17,8 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public var examples: Int
     public var conversations: Int
     public var examplesByMode: [String: Int]
+    /// Examples made from reviewers' corrections (issue 30; absent in older manifests).
+    public var fromCorrections: Int?
     public var excluded: ReasonCounts
     public var interactions: Interactions?
     public var notExported: NotExported?
@@ -29,6 +31,7 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format, filters, split, files, examples, conversations, excluded, interactions, tokens
         case pipelineVersion = "pipeline_version", examplesByMode = "examples_by_mode", notExported = "not_exported"
+        case fromCorrections = "examples_from_corrections"
         case costEstimate = "cost_estimate", dataTimeRange = "data_time_range"
     }
 

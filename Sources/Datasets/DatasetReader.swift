@@ -26,6 +26,8 @@ public struct DatasetReader: Sendable {
         public var firstAt: Int64
         public var lastAt: Int64
         public var isDuplicate: Bool
+        /// Made from a reviewer's correction (`ExampleBuilder`, "Reviews").
+        public var fromReview: Bool
     }
 
     public let source: DatasetFormat.Source
@@ -57,43 +59,46 @@ public struct DatasetReader: Sendable {
                 case .preferencePairs:
                     record = .preference(
                         input: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)),
-                        preferred: try row.decode(String.self, at: 6), nonPreferred: try row.decode(String.self, at: 7))
+                        preferred: try row.decode(String.self, at: 7), nonPreferred: try row.decode(String.self, at: 8))
                 case .feedbackExamples:
                     record = .feedback(
                         prompt: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)),
-                        completion: try row.decode(String.self, at: 6), label: try row.decode(Bool.self, at: 7))
+                        completion: try row.decode(String.self, at: 7), label: try row.decode(Bool.self, at: 8))
                 }
                 try body(Row(
                     conversation: try row.decode(String.self, at: 0), record: record, mode: try row.decode(String.self, at: 2),
                     firstAt: try row.decode(Int64.self, at: 3), lastAt: try row.decode(Int64.self, at: 4),
-                    isDuplicate: try row.decode(Bool.self, at: 5)))
+                    isDuplicate: try row.decode(Bool.self, at: 5), fromReview: try row.decode(Bool.self, at: 6)))
             }
         }
     }
 
     /// Columns: key, messages/input/prompt as JSON, mode, first and last time (µs), duplicate,
-    /// then the source's own (preferred, non-preferred | completion, label).
+    /// from a review, then the source's own (preferred, non-preferred | completion, label).
     private var query: PGQuery {
-        // Several records of one conversation are ordered (and deduplicated) by `within`.
-        let (table, json, extra, within) = switch source {
-        case .examples: ("examples", "messages", "", "conversation_id")
-        case .preferencePairs: ("preference_pairs", "input", ", x.preferred, x.non_preferred", "turn_index")
-        case .feedbackExamples: ("feedback_examples", "prompt", ", x.completion, x.label", "interaction_id")
+        // Several records of one conversation are ordered (and deduplicated) by the `within`
+        // columns: the conversation as it happened before its corrections; turns in order.
+        let (table, json, review, extra, within) = switch source {
+        case .examples: ("examples", "messages", "x.branch <> 0", "", ["branch"])
+        case .preferencePairs:
+            ("preference_pairs", "input", "x.from_review", ", x.preferred, x.non_preferred", ["turn_index", "non_preferred_interaction"])
+        case .feedbackExamples: ("feedback_examples", "prompt", "x.from_review", ", x.completion, x.label", ["interaction_id", "label"])
         }
+        func row(_ alias: String) -> String { "(" + within.map { "\(alias).\($0)" }.joined(separator: ", ") + ")" }
         let since = filter.since.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) }
         return PGQuery(unsafeSQL: """
             SELECT c.key, x.\(json)::text, b.mode,
                    (extract(epoch FROM b.first_at) * 1000000)::bigint, (extract(epoch FROM b.last_at) * 1000000)::bigint,
                    EXISTS (SELECT 1 FROM coachspool.\(table) d JOIN coachspool.conversations dc ON dc.id = d.conversation_id
                             WHERE d.version = x.version AND d.content_hash = x.content_hash
-                              AND (dc.key < c.key OR (dc.key = c.key AND d.\(within) < x.\(within))))\(extra)
+                              AND (dc.key < c.key OR (dc.key = c.key AND \(row("d")) < \(row("x"))))), \(review)\(extra)
               FROM coachspool.\(table) x
               JOIN coachspool.conversation_builds b USING (conversation_id, version)
               JOIN coachspool.conversations c ON c.id = x.conversation_id
              WHERE x.version = $1
                AND ($2::text IS NULL OR b.mode = $2)
                AND ($3::bigint IS NULL OR b.last_at >= timestamptz 'epoch' + $3::bigint * interval '1 microsecond')
-             ORDER BY c.key, x.\(within)
+             ORDER BY c.key, \(within.map { "x." + $0 }.joined(separator: ", "))
             """, binds: [filter.version, filter.mode?.rawValue, since.map(String.init)])
     }
 }

@@ -5,6 +5,7 @@ import HTTPTypes
 public enum APIRoute: String, CaseIterable, Sendable {
     case interactions = "/v1/interactions", feedback = "/v1/feedback", consent = "/v1/consent"
     case search = "/v1/search", rag = "/v1/rag", recall = "/v1/recall", embeddings = "/v1/embeddings"
+    case reviewNext = "/v1/review/next", reviewQueue = "/v1/review/queue", review = "/v1/review"
     case ready = "/ready", metrics = "/metrics"
 
     /// What the endpoint does, in one short line (the help text).
@@ -17,6 +18,9 @@ public enum APIRoute: String, CaseIterable, Sendable {
         case .rag: "the coaching prompt with its sources (and an answer)"
         case .recall: "a user's earlier exchanges nearest to a query"
         case .embeddings: "OpenAI-compatible embeddings"
+        case .reviewNext: "the next exchange to review, held for its lease (mode, language)"
+        case .reviewQueue: "the exchanges waiting for review, newest first (limit)"
+        case .review: "approve, reject or correct an exchange; 201"
         case .ready: "readiness: 200 while the database answers (no token)"
         case .metrics: "Prometheus metrics (no token)"
         }
@@ -33,7 +37,7 @@ public enum APIRoute: String, CaseIterable, Sendable {
 
     public var method: HTTPRequest.Method {
         switch self {
-        case .ready, .metrics: .get
+        case .ready, .metrics, .reviewNext, .reviewQueue: .get
         default: .post
         }
     }
@@ -43,6 +47,9 @@ public enum APIRoute: String, CaseIterable, Sendable {
 
     /// Requests without a token: probes and the scraper.
     var isOpen: Bool { self == .ready || self == .metrics }
+
+    /// What a reviewer token may use.
+    var allowsReviewers: Bool { self == .reviewNext || self == .reviewQueue || self == .review }
 
     /// The route a path belongs to, ignoring repeated and trailing slashes as the router does.
     init?(path: String) {

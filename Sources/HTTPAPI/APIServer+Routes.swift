@@ -221,7 +221,7 @@ extension APIServer {
     // MARK: - retrieval
 
     /// The one retrieval service (`Knowledge`), on this server's pool and batching embedder.
-    private var retrieval: RetrievalService<ServerRetrieval> {
+    var retrieval: RetrievalService<ServerRetrieval> {
         RetrievalService(ServerRetrieval(pool: pool, batcher: batcher, embedder: embedder))
     }
 

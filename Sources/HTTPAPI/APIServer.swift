@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import MetricsEndpoint
 import Prometheus
+import Review
 import ServiceLifecycle
 import Spool
 import Stages
@@ -20,8 +21,8 @@ public struct APIServer: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var conninfo: String
-        /// Bearer tokens (see `BearerAuth.tokens`).
-        public var tokens: [String]
+        /// The API's and the reviewers' tokens.
+        public var credentials: Credentials
         /// Texts per forward pass of the embedder across concurrent requests.
         public var embedBatchSize = 32
         /// Model tokens waiting to be embedded, all requests together; a request that would go
@@ -32,13 +33,11 @@ public struct APIServer: Sendable {
         /// Idle, header, body and shutdown timeouts (see `ServerLimits`).
         public var limits = ServerLimits()
 
-        public init(conninfo: String, tokens: [String]) {
+        public init(conninfo: String, credentials: Credentials) {
             self.conninfo = conninfo
-            self.tokens = tokens
+            self.credentials = credentials
         }
     }
-
-    public static func tokens() throws -> [String] { try BearerAuth<BasicRequestContext>.tokens() }
 
     let configuration: Configuration
     let embedder: any Embedder
@@ -62,18 +61,20 @@ public struct APIServer: Sendable {
         let router = Router()
         // Outermost: refusals (401, 404, 405, 413) are logged and counted like every request.
         router.add(middleware: RequestLog(logger: logger))
-        router.add(middleware: BearerAuth(tokens: configuration.tokens))
+        router.add(middleware: BearerAuth(credentials: configuration.credentials))
         let pool = self.pool
         MetricsEndpoint.addRoutes(to: router, registry: registry) { await pool.isReachable() }
         let handlers: [(APIRoute, @Sendable (Request) async throws -> Response)] = [
             (.embeddings, embeddings), (.search, search), (.rag, rag), (.recall, recall),
             (.interactions, logInteraction), (.feedback, logFeedback), (.consent, setConsent),
+            (.reviewNext, reviewNext), (.reviewQueue, reviewQueue), (.review, review),
         ]
         for (route, body) in handlers {
             router.on(RouterPath(route.routerPath), method: route.method) { request, context in
                 try await handled(requestID: context.id, logger: logger) { try await body(request) }
             }
         }
+        addConsoleRoutes(to: router, logger: logger)
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // no line per request
         let application = Application(
@@ -100,6 +101,14 @@ public struct APIServer: Sendable {
             let message = String(error.message.dropFirst(2))
             let field = message.split(separator: ":").first.map(String.init)
             return APIError(status: .badRequest, message: message, param: field, code: nil).response(requestID: requestID)
+        } catch let error as Reviews.Invalid {
+            return APIError.badRequest(error.field, error.message).response(requestID: requestID)
+        } catch let error as PGError where error.sqlState == PGError.SQLState.objectNotInPrerequisiteState {
+            return APIError(status: .conflict, message: "this exchange cannot be reviewed: its user has not consented to training", param: "interaction_id", code: nil)
+                .response(requestID: requestID)
+        } catch let error as PGError where error.sqlState == PGError.SQLState.objectInUse {
+            return APIError(status: .conflict, message: "another reviewer holds this exchange; ask for the next one", param: "interaction_id", code: nil)
+                .response(requestID: requestID)
         } catch let error as PGError where error.sqlState == PGError.SQLState.foreignKeyViolation {
             return APIError(status: .notFound, message: "no such interaction", param: nil, code: nil).response(requestID: requestID)
         } catch let error as PGError where error.isRefusedValue {

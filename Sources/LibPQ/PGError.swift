@@ -39,6 +39,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         public static let undefinedFunction = "42883"
         public static let undefinedColumn = "42703"
         public static let invalidSchemaName = "3F000"
+        public static let objectNotInPrerequisiteState = "55000"
+        public static let objectInUse = "55006"
         public static let lockNotAvailable = "55P03"
         public static let queryCanceled = "57014"
         public static let adminShutdown = "57P01"

@@ -18,7 +18,8 @@ public enum Erasure {
     /// the function's output or from input; schema/privileges/grants.sql grants MAINTAIN on them.
     public static let tables = [
         "jobs", "memories", "examples", "preference_pairs", "feedback_examples", "conversation_builds",
-        "quality_verdicts", "interaction_texts", "feedback", "interactions", "consents", "conversations",
+        "quality_verdicts", "interaction_texts", "feedback", "review_leases", "reviews", "interactions", "consents",
+        "conversations",
     ]
 
     public struct Result: Sendable {

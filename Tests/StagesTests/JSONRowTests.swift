@@ -60,17 +60,17 @@ import Testing
             ConversationStage.Build(conversation_id: 2, input_hash: "", interactions: 0, mode: nil, language: nil, first_at: nil, last_at: nil),
         ])
         try expectSame(Self.texts.indices.map {
-            ConversationStage.Example(conversation_id: Int64($0), messages: messages($0 + 1), turns: $0, trained_turns: 1, tokens: 99, content_hash: Self.texts[$0])
+            ConversationStage.Example(conversation_id: Int64($0), branch: Int64($0 * 7), messages: messages($0 + 1), turns: $0, trained_turns: 1, tokens: 99, content_hash: Self.texts[$0])
         })
         try expectSame(Self.texts.indices.map {
             ConversationStage.Pair(
                 conversation_id: 3, turn_index: $0, input: messages($0), preferred: Self.texts[$0], non_preferred: Self.texts.reversed()[$0],
-                preferred_interaction: 7, non_preferred_interaction: 8, tokens: 0, content_hash: "00")
+                preferred_interaction: 7, non_preferred_interaction: 8, from_review: $0 % 2 == 1, tokens: 0, content_hash: "00")
         })
         try expectSame(Self.texts.indices.map {
             ConversationStage.Feedback(
                 conversation_id: 4, interaction_id: Int64.min, prompt: messages($0 + 2), completion: Self.texts[$0], label: $0 % 2 == 0,
-                tokens: 12, content_hash: "ff")
+                from_review: $0 % 3 == 0, tokens: 12, content_hash: "ff")
         })
         try expectSame([ChatMessage]())
     }

@@ -1,5 +1,5 @@
 -- Issue 6: erasure on request. Removes a person from every table in one transaction: their
--- interactions and feedback, everything derived from them (verdicts, redacted texts, memories, examples,
+-- interactions and feedback, reviews of them (corrections included), everything derived from them (verdicts, redacted texts, memories, examples,
 -- DPO pairs, KTO examples, builds), their jobs, their consent records, and the conversations
 -- left without interactions. Conversations shared with other users (a session with several
 -- user ids) are rebuilt without them. Knowledge-base chunks are made from documents only, never
@@ -48,7 +48,9 @@ BEGIN
             (5, 'quality_verdicts', 'interaction_id', v_interactions),
             (6, 'interaction_texts', 'interaction_id', v_interactions),
             (7, 'feedback', 'interaction_id', v_interactions),
-            (8, 'interactions', 'id', v_interactions)) AS d(step, name, key, ids)
+            (8, 'review_leases', 'interaction_id', v_interactions),
+            (9, 'reviews', 'interaction_id', v_interactions),
+            (10, 'interactions', 'id', v_interactions)) AS d(step, name, key, ids)
          ORDER BY d.step
     LOOP
         EXECUTE format('DELETE FROM coachspool.%I WHERE %I = ANY($1)', v_table, v_column) USING v_ids;

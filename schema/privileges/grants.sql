@@ -14,6 +14,8 @@
 --                        every one runs with its owner's rights. It reads no table.
 --   coachspool_worker    every function except erase_user.
 --   coachspool_admin     every function.
+--   coachspool_reviewer  review_next and review_decide (issue 30), and the view review_queue:
+--                        nothing else, and no table.
 -- Tests/SpoolTests/PrivilegesTests.swift holds the result function by function: a new function
 -- fails it until its row there says who may call it.
 
@@ -30,13 +32,15 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM pg_depend d
                             WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
     LOOP
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, coachspool_producer, coachspool_worker, coachspool_admin',
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, coachspool_producer, coachspool_worker, coachspool_admin, coachspool_reviewer',
                        v_function.signature);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', v_function.signature, CASE
             -- Erasure deletes everything of a person: admins only.
             WHEN v_function.name = 'erase_user' THEN 'coachspool_admin'
             WHEN v_function.name IN ('log_interaction', 'log_feedback', 'set_consent', 'recall', 'embedding_space')
                 THEN 'coachspool_producer, coachspool_worker, coachspool_admin'
+            WHEN v_function.name IN ('review_next', 'review_decide')
+                THEN 'coachspool_reviewer, coachspool_worker, coachspool_admin'
             ELSE 'coachspool_worker, coachspool_admin' END);
     END LOOP;
 END
@@ -46,8 +50,10 @@ $$;
 -- 0007's default privileges); what must hold whatever a migration did is restated here. Nobody
 -- but the three roles has any right, and the producer none: it reads nothing, not even what
 -- it wrote.
-REVOKE ALL ON ALL TABLES IN SCHEMA coachspool FROM PUBLIC, coachspool_producer;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA coachspool FROM PUBLIC, coachspool_producer;
+REVOKE ALL ON ALL TABLES IN SCHEMA coachspool FROM PUBLIC, coachspool_producer, coachspool_reviewer;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA coachspool FROM PUBLIC, coachspool_producer, coachspool_reviewer;
+-- The reviewer reads the queue (the view runs with its owner's rights) and nothing else.
+GRANT SELECT ON coachspool.review_queue TO coachspool_reviewer;
 
 -- Views are for reading: nothing writes through one, and 0007's default privileges would let a
 -- worker write through every auto-updatable view.
@@ -80,11 +86,11 @@ GRANT SELECT ON coachspool.schema_migrations, coachspool.schema_functions, coach
 DO $$
 BEGIN
     IF current_setting('server_version_num')::int >= 170000 THEN
-        EXECUTE 'REVOKE MAINTAIN ON ALL TABLES IN SCHEMA coachspool FROM PUBLIC, coachspool_producer, coachspool_worker, coachspool_admin';
+        EXECUTE 'REVOKE MAINTAIN ON ALL TABLES IN SCHEMA coachspool FROM PUBLIC, coachspool_producer, coachspool_worker, coachspool_admin, coachspool_reviewer';
         EXECUTE 'GRANT MAINTAIN ON coachspool.jobs, coachspool.memories, coachspool.examples, coachspool.preference_pairs,
                  coachspool.feedback_examples, coachspool.conversation_builds, coachspool.quality_verdicts,
-                 coachspool.interaction_texts, coachspool.feedback, coachspool.interactions, coachspool.consents,
-                 coachspool.conversations TO coachspool_admin';
+                 coachspool.interaction_texts, coachspool.feedback, coachspool.review_leases, coachspool.reviews,
+                 coachspool.interactions, coachspool.consents, coachspool.conversations TO coachspool_admin';
     END IF;
 END
 $$;

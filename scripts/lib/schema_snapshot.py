@@ -14,11 +14,14 @@ for path in sorted((schema_dir / "functions").glob("*.sql")):
         defines.setdefault(name, path.name)
     own_triggers.update(re.findall(r"CREATE OR REPLACE TRIGGER ([a-z_]+) ", text))
 
-# The roles' creation, as 0007 states it (roles are the cluster's, so pg_dump of a schema has none).
-roles_match = re.search(r"^DO \$\$\n.*?CREATE ROLE.*?^\$\$;\n", (schema_dir / "0007_roles.sql").read_text(), re.S | re.M)
-if roles_match is None:
+# The roles' creation, as the migrations state it (0007 the first three, 0018 the reviewer): roles
+# are the cluster's, so pg_dump of a schema has none.
+role_blocks = [m.group(0).rstrip("\n")
+               for path in sorted(schema_dir.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+               for m in re.finditer(r"^DO \$\$\n(?:(?!^\$\$;).)*?CREATE ROLE.*?^\$\$;\n", path.read_text(), re.S | re.M)]
+if not role_blocks:
     sys.exit("schema/0007_roles.sql: no DO block creating the roles")
-roles = roles_match.group(0).rstrip("\n")
+roles = "\n\n".join(role_blocks)
 
 header = re.compile(r"\n--\n-- Name: ([^;]*); Type: ([^;]*); Schema: ([^;]*); Owner: [^\n]*\n--\n")
 pieces = header.split(dump)

@@ -75,7 +75,8 @@ struct ConversationRebuild: Sendable {
                    t.user_input, t.ai_response, t.opening, v.accepted, v.rating,
                    i.user_input AS original_user_input, i.ai_response AS original_ai_response, i.opening AS original_opening,
                    (SELECT f.helpful FROM coachspool.feedback f
-                     WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1) AS helpful
+                     WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1) AS helpful,
+                   r.decision AS review, r.corrected_answer
               FROM coachspool.conversations c
              CROSS JOIN LATERAL (
                     SELECT * FROM coachspool.interactions x WHERE x.session_id = c.session_id
@@ -90,6 +91,9 @@ struct ConversationRebuild: Sendable {
                                   WHERE t.interaction_id = i.id AND t.text_version = \(textVersion) LIMIT 1) t
              CROSS JOIN LATERAL (SELECT v.accepted, v.rating FROM coachspool.quality_verdicts v
                                   WHERE v.interaction_id = i.id AND v.pipeline_version = \(qualityVersion) LIMIT 1) v
+             -- A reviewer's latest decision (schema/0018_reviews.sql).
+              LEFT JOIN LATERAL (SELECT r.decision, r.corrected_answer FROM coachspool.reviews r
+                                  WHERE r.interaction_id = i.id ORDER BY r.id DESC LIMIT 1) r ON true
              WHERE c.id = ANY(\(ids)::bigint[])
             """)
         var turns: [Int64: [ConversationStage.Turn]] = [:]
@@ -105,7 +109,8 @@ struct ConversationRebuild: Sendable {
                     interactionID: interaction, turnIndex: index ?? 0, occurredAt: try row.decode(Int64.self, named: "occurred_at"),
                     userInput: try row.decode(String.self, named: "user_input"), aiResponse: try row.decode(String.self, named: "ai_response"),
                     accepted: try row.decode(Bool.self, named: "accepted"), rating: try row.decode(Int?.self, named: "rating"),
-                    helpful: try row.decode(Bool?.self, named: "helpful"), opening: try row.decode(String?.self, named: "opening")),
+                    helpful: try row.decode(Bool?.self, named: "helpful"), opening: try row.decode(String?.self, named: "opening"),
+                    review: try Self.review(row, interaction: interaction)),
                 hasTurnIndex: index != nil, mode: mode, language: try row.decode(String?.self, named: "language"),
                 original: stage.text == nil ? nil : ConversationStage.Original(
                     userInput: try row.decode(String.self, named: "original_user_input"),
@@ -113,6 +118,17 @@ struct ConversationRebuild: Sendable {
                     opening: try row.decode(String?.self, named: "original_opening"))))
         }
         return turns
+    }
+
+    /// The decision of a row's `review` and `corrected_answer` columns (nil: none).
+    private static func review(_ row: PGRow, interaction: Int64) throws -> ReviewDecision? {
+        switch try row.decode(String?.self, named: "review") {
+        case nil: return nil
+        case "approve": return .approve
+        case "reject": return .reject
+        case "correct": return .correct(answer: try row.decode(String.self, named: "corrected_answer"))
+        case let other?: throw CoachSpoolError(.input, "interaction \(interaction) has a review of unknown decision \(other)")
+        }
     }
 
     /// The input fingerprints (hex) of the conversations' builds at this version.
@@ -147,21 +163,21 @@ struct ConversationRebuild: Sendable {
                        language = excluded.language, first_at = excluded.first_at, last_at = excluded.last_at,
                        worker = excluded.worker, built_at = now()
             ), examples AS (
-                INSERT INTO coachspool.examples (conversation_id, version, messages, turns, trained_turns, tokens, content_hash)
-                SELECT e.conversation_id, \(version), e.messages, e.turns, e.trained_turns, e.tokens, decode(e.content_hash, 'hex')
-                  FROM jsonb_to_recordset(\(JSONText(rows: built.compactMap(\.example)))::jsonb)
+                INSERT INTO coachspool.examples (conversation_id, version, branch, messages, turns, trained_turns, tokens, content_hash)
+                SELECT e.conversation_id, \(version), e.branch, e.messages, e.turns, e.trained_turns, e.tokens, decode(e.content_hash, 'hex')
+                  FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap { ($0.example.map { [$0] } ?? []) + $0.corrections }))::jsonb)
                        AS e(\(unsafeSQL: ConversationStage.Example.recordType))
             ), pairs AS (
                 INSERT INTO coachspool.preference_pairs (conversation_id, version, turn_index, input, preferred, non_preferred,
-                       preferred_interaction, non_preferred_interaction, tokens, content_hash)
+                       preferred_interaction, non_preferred_interaction, from_review, tokens, content_hash)
                 SELECT p.conversation_id, \(version), p.turn_index, p.input, p.preferred, p.non_preferred, p.preferred_interaction,
-                       p.non_preferred_interaction, p.tokens, decode(p.content_hash, 'hex')
+                       p.non_preferred_interaction, p.from_review, p.tokens, decode(p.content_hash, 'hex')
                   FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.pairs)))::jsonb)
                        AS p(\(unsafeSQL: ConversationStage.Pair.recordType))
             )
             INSERT INTO coachspool.feedback_examples (conversation_id, version, interaction_id, prompt, completion, label,
-                   tokens, content_hash)
-            SELECT f.conversation_id, \(version), f.interaction_id, f.prompt, f.completion, f.label, f.tokens,
+                   from_review, tokens, content_hash)
+            SELECT f.conversation_id, \(version), f.interaction_id, f.prompt, f.completion, f.label, f.from_review, f.tokens,
                    decode(f.content_hash, 'hex')
               FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.feedback)))::jsonb)
                    AS f(\(unsafeSQL: ConversationStage.Feedback.recordType))

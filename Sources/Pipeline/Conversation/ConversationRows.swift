@@ -16,7 +16,7 @@ extension ConversationStage.Build: DerivedRow {
 extension ConversationStage.Example: DerivedRow {
     public static var columns: [DerivedColumn<Self>] {
         [
-            .bigint("conversation_id") { $0.conversation_id }, .messages("messages") { $0.messages },
+            .bigint("conversation_id") { $0.conversation_id }, .bigint("branch") { $0.branch }, .messages("messages") { $0.messages },
             .integer("turns") { $0.turns }, .integer("trained_turns") { $0.trained_turns }, .integer("tokens") { $0.tokens },
             .text("content_hash") { $0.content_hash },
         ]
@@ -29,7 +29,8 @@ extension ConversationStage.Pair: DerivedRow {
             .bigint("conversation_id") { $0.conversation_id }, .integer("turn_index") { $0.turn_index },
             .messages("input") { $0.input }, .text("preferred") { $0.preferred }, .text("non_preferred") { $0.non_preferred },
             .bigint("preferred_interaction") { $0.preferred_interaction },
-            .bigint("non_preferred_interaction") { $0.non_preferred_interaction }, .integer("tokens") { $0.tokens },
+            .bigint("non_preferred_interaction") { $0.non_preferred_interaction }, .boolean("from_review") { $0.from_review },
+            .integer("tokens") { $0.tokens },
             .text("content_hash") { $0.content_hash },
         ]
     }
@@ -40,6 +41,7 @@ extension ConversationStage.Feedback: DerivedRow {
         [
             .bigint("conversation_id") { $0.conversation_id }, .bigint("interaction_id") { $0.interaction_id },
             .messages("prompt") { $0.prompt }, .text("completion") { $0.completion }, .boolean("label") { $0.label },
+            .boolean("from_review") { $0.from_review },
             .integer("tokens") { $0.tokens }, .text("content_hash") { $0.content_hash },
         ]
     }

@@ -63,6 +63,8 @@ public struct ConversationStage: Sendable {
     public struct Rows: Sendable, Equatable {
         public var build: Build
         public var example: Example?
+        /// One per corrected answer (`ExampleBuilder`, "Reviews").
+        public var corrections: [Example] = []
         public var pairs: [Pair] = []
         public var feedback: [Feedback] = []
     }
@@ -80,6 +82,8 @@ public struct ConversationStage: Sendable {
 
     public struct Example: Sendable, Equatable, Encodable {
         public var conversation_id: Int64
+        /// 0: the conversation as it happened; else the interaction whose correction ends it.
+        public var branch: Int64 = 0
         public var messages: [ChatMessage]
         public var turns: Int
         public var trained_turns: Int
@@ -95,6 +99,7 @@ public struct ConversationStage: Sendable {
         public var non_preferred: String
         public var preferred_interaction: Int64
         public var non_preferred_interaction: Int64
+        public var from_review: Bool
         public var tokens: Int
         public var content_hash: String
     }
@@ -105,6 +110,7 @@ public struct ConversationStage: Sendable {
         public var prompt: [ChatMessage]
         public var completion: String
         public var label: Bool
+        public var from_review: Bool
         public var tokens: Int
         public var content_hash: String
     }
@@ -119,8 +125,15 @@ public struct ConversationStage: Sendable {
                 "\(t.interactionID)", "\(t.turnIndex)", "\(t.occurredAt)", t.userInput, t.aiResponse, "\(t.accepted)",
                 "\(t.rating ?? 0)", "\(t.helpful.map { "\($0)" } ?? "-")", item.mode.rawValue, item.language ?? "",
             ]
-            // Only when there is one: fingerprints of conversations without a greeting stay as they were.
+            // Only when there is one: fingerprints of conversations without a greeting or a review
+            // stay as they were.
             if let opening = t.opening { fields.append(opening) }
+            switch t.review {
+            case nil: break
+            case .approve: fields.append("review:approve")
+            case .reject: fields.append("review:reject")
+            case .correct(let answer): fields.append("review:correct:" + answer)
+            }
             hasher.update(data: Array(("\u{1E}" + fields.joined(separator: "\u{1F}")).utf8))
         }
         return hasher.finalize().hexString
@@ -141,14 +154,16 @@ public struct ConversationStage: Sendable {
         let output = builder.build(mode: mode, language: language, turns: conversation.map(\.turn))
         var memo: [String: Int] = [:]
         func tokens(_ messages: [ChatMessage]) -> Int { counter.count(Self.counted(messages), memo: &memo) }
-        if let messages = output.messages {
-            rows.example = Example(
-                conversation_id: id, messages: messages,
+        func example(_ messages: [ChatMessage], branch: Int64) -> Example {
+            Example(
+                conversation_id: id, branch: branch, messages: messages,
                 turns: messages.count { $0.role == .assistant } - (output.opening == nil ? 0 : 1),
                 trained_turns: messages.count { $0.weight == 1 },
                 tokens: tokens(messages),
                 content_hash: ContentFingerprint.of(messages).hexString)
         }
+        rows.example = output.messages.map { example($0, branch: 0) }
+        rows.corrections = output.corrections.map { example($0.messages, branch: $0.interactionID) }
         for pair in output.preferences {
             let preferred = ChatMessage(role: .assistant, content: pair.preferred)
             let other = ChatMessage(role: .assistant, content: pair.nonPreferred)
@@ -156,14 +171,14 @@ public struct ConversationStage: Sendable {
                 conversation_id: id, turn_index: pair.turnIndex, input: pair.input,
                 preferred: pair.preferred, non_preferred: pair.nonPreferred,
                 preferred_interaction: pair.interactionIDs[0], non_preferred_interaction: pair.interactionIDs[1],
-                tokens: tokens(pair.input + [preferred]) + tokens([other]),
+                from_review: pair.fromReview, tokens: tokens(pair.input + [preferred]) + tokens([other]),
                 content_hash: ContentFingerprint.of(pair.input + [preferred, other]).hexString))
         }
         for example in output.binaryFeedback {
             let completion = ChatMessage(role: .assistant, content: example.completion, weight: example.label ? 1 : 0)
             rows.feedback.append(Feedback(
                 conversation_id: id, interaction_id: example.interactionID,
-                prompt: example.prompt, completion: example.completion, label: example.label,
+                prompt: example.prompt, completion: example.completion, label: example.label, from_review: example.fromReview,
                 tokens: tokens(example.prompt + [completion]),
                 content_hash: ContentFingerprint.of(example.prompt + [completion]).hexString))
         }
@@ -172,20 +187,35 @@ public struct ConversationStage: Sendable {
 
     /// Replaces the turns' texts with their originals redacted in conversation order with one set
     /// of pseudonyms; leaves them as stored when an original is missing or cannot be vouched for.
+    /// A reviewer's correction is redacted in the same pass (after the answer it corrects), or on
+    /// its own when the pass cannot be made; one that cannot be vouched for counts as a rejection.
     private func numberPeopleAcrossTurns(_ conversation: inout [Turn], id: Int64, language: Language) {
         guard let text else { return }
+        let seed = UInt64(bitPattern: id)
         let originals = conversation.compactMap(\.original)
-        guard originals.count == conversation.count else { return }
+        let redacted: [String]?
         // A greeting is redacted only where the stored turn has one (the conversation's first).
-        let greeted = conversation.indices.map { conversation[$0].turn.opening != nil && originals[$0].opening != nil }
-        var texts: [String] = []
-        texts.reserveCapacity(conversation.count * 2 + 1)
-        for (original, greeting) in zip(originals, greeted) {
-            if greeting, let opening = original.opening { texts.append(opening) }
-            texts += [original.userInput, original.aiResponse]
+        let greeted = conversation.indices.map { conversation[$0].turn.opening != nil && originals.count == conversation.count && originals[$0].opening != nil }
+        if originals.count == conversation.count {
+            var texts: [String] = []
+            texts.reserveCapacity(conversation.count * 2 + 1)
+            for (k, original) in originals.enumerated() {
+                if greeted[k], let opening = original.opening { texts.append(opening) }
+                texts += [original.userInput, original.aiResponse]
+                if let correction = conversation[k].turn.correction { texts.append(correction) }
+            }
+            redacted = text.redactConversation(texts, seed: seed, language: language, style: pseudonyms)
+        } else {
+            redacted = nil
         }
-        guard let redacted = text.redactConversation(texts, seed: UInt64(bitPattern: id), language: language, style: pseudonyms)
-        else { return }
+        guard let redacted else {
+            for k in conversation.indices {
+                guard let correction = conversation[k].turn.correction else { continue }
+                conversation[k].turn.review = text.redactConversation([correction], seed: seed, language: language, style: pseudonyms)
+                    .map { .correct(answer: $0[0]) } ?? .reject
+            }
+            return
+        }
         var next = 0
         func take() -> String {
             defer { next += 1 }
@@ -195,6 +225,7 @@ public struct ConversationStage: Sendable {
             if greeted[k] { conversation[k].turn.opening = take() }
             conversation[k].turn.userInput = take()
             conversation[k].turn.aiResponse = take()
+            if conversation[k].turn.correction != nil { conversation[k].turn.review = .correct(answer: take()) }
         }
     }
 

@@ -16,10 +16,12 @@ public struct ConversationTurn: Sendable, Equatable {
     public var helpful: Bool?
     /// What the coach said before the user's first message (on the first turn's interactions).
     public var opening: String?
+    /// A reviewer's latest decision on this answer, if any.
+    public var review: ReviewDecision?
 
     public init(
         interactionID: Int64, turnIndex: Int, occurredAt: Int64, userInput: String, aiResponse: String,
-        accepted: Bool, rating: Int?, helpful: Bool?, opening: String? = nil
+        accepted: Bool, rating: Int?, helpful: Bool?, opening: String? = nil, review: ReviewDecision? = nil
     ) {
         self.interactionID = interactionID
         self.turnIndex = turnIndex
@@ -30,6 +32,22 @@ public struct ConversationTurn: Sendable, Equatable {
         self.rating = rating
         self.helpful = helpful
         self.opening = opening
+        self.review = review
+    }
+
+    /// Whether the answer is trained on: a reviewer's approval or rejection overrules the
+    /// quality filter; a corrected answer is not (its correction is, in an example of its own).
+    public var isTrained: Bool {
+        switch review {
+        case .approve: true
+        case .reject, .correct: false
+        case nil: accepted
+        }
+    }
+
+    /// The correction of this answer, if a reviewer wrote one.
+    public var correction: String? {
+        if case .correct(let answer) = review { answer } else { nil }
     }
 
     /// Turn index, then time, then id: the order of a conversation, and of answers within a turn.
@@ -53,6 +71,16 @@ public struct ChatMessage: Sendable, Equatable, Hashable, Codable {
     }
 }
 
+/// A reviewer's decision on an answer (`coachspool.reviews`, the latest per interaction).
+public enum ReviewDecision: Sendable, Equatable {
+    /// Train on the answer after all.
+    case approve
+    /// Keep the answer out.
+    case reject
+    /// The answer the coach should have given (redacted).
+    case correct(answer: String)
+}
+
 /// A DPO pair in OpenAI's preference format: `input.messages`, `preferred_output`,
 /// `non_preferred_output` (one assistant message each).
 public struct PreferencePair: Sendable, Equatable {
@@ -61,8 +89,11 @@ public struct PreferencePair: Sendable, Equatable {
     public var nonPreferred: String
     /// The user turn the two answers reply to.
     public var turnIndex: Int
-    /// The interactions the two answers came from (preferred first).
+    /// The interactions the two answers came from (preferred first; the same one twice for a
+    /// correction against its original).
     public var interactionIDs: [Int64]
+    /// A reviewer's correction against the answer it corrects.
+    public var fromReview = false
 }
 
 /// A KTO example (TRL's conversational form): the prompt messages, one completion, and
@@ -71,6 +102,17 @@ public struct BinaryFeedbackExample: Sendable, Equatable {
     public var prompt: [ChatMessage]
     public var completion: String
     public var label: Bool
+    public var interactionID: Int64
+    /// Made from a reviewer's correction: the correction (desirable) or the answer it corrects
+    /// (undesirable).
+    public var fromReview = false
+}
+
+/// A conversation up to a corrected answer, ending with the correction: the only trained
+/// message (weight 1); everything before it is context (weight 0), as the user saw it.
+public struct CorrectionExample: Sendable, Equatable {
+    public var messages: [ChatMessage]
+    /// The interaction whose answer was corrected.
     public var interactionID: Int64
 }
 
@@ -85,6 +127,14 @@ public struct BinaryFeedbackExample: Sendable, Equatable {
 /// - DPO: a turn with answers of different ratings gives the best against the worst, with the
 ///   conversation before it (the chosen answers) as input.
 /// - KTO: a turn with a single answer that has a rating and `helpful` set.
+///
+/// Reviews (issue 30), one rule for every format: an approved answer is trained on, a rejected
+/// one is not, whatever the filter said. A corrected answer stays in the conversation as what the
+/// user saw (weight 0: context for the later turns), and the correction becomes the trained
+/// answer of an example of its own (`CorrectionExample`: the conversation before that turn as
+/// context, then the correction), which the SFT formats export beside the conversation; for DPO
+/// the correction is chosen against the original (instead of the turn's rating pair), for KTO the
+/// correction is desirable and the original undesirable (instead of the user's label).
 public struct ExampleBuilder: Sendable {
     public var prompts: SystemPrompts
     /// The versions of the stages whose output the examples are built from (quality filter,
@@ -111,6 +161,8 @@ public struct ExampleBuilder: Sendable {
         public var opening: String?
         public var preferences: [PreferencePair]
         public var binaryFeedback: [BinaryFeedbackExample]
+        /// One per corrected answer, in conversation order.
+        public var corrections: [CorrectionExample] = []
     }
 
     /// `language`: the conversation's, as `Language.resolve` decides it (`ConversationStage`).
@@ -119,6 +171,7 @@ public struct ExampleBuilder: Sendable {
         var messages = [system]
         var preferences: [PreferencePair] = []
         var binary: [BinaryFeedbackExample] = []
+        var corrections: [CorrectionExample] = []
         var anyAccepted = false
         let groups = Self.groupedByTurn(turns)
         // A greeting is context for the first exchange, never trained on.
@@ -128,25 +181,40 @@ public struct ExampleBuilder: Sendable {
             let chosen = answers.sorted(by: Self.isBetterChoice)[0]
             let user = ChatMessage(role: .user, content: chosen.userInput)
             let prompt = messages + [user]
+            let corrected = answers.filter { $0.correction != nil }.sorted { $0.interactionID < $1.interactionID }
+            for answer in corrected {
+                let correction = answer.correction!
+                let context = prompt.map { $0.role == .assistant ? ChatMessage(role: .assistant, content: $0.content, weight: 0) : $0 }
+                corrections.append(CorrectionExample(
+                    messages: context + [ChatMessage(role: .assistant, content: correction, weight: 1)], interactionID: answer.interactionID))
+                preferences.append(PreferencePair(
+                    input: prompt, preferred: correction, nonPreferred: answer.aiResponse, turnIndex: answer.turnIndex,
+                    interactionIDs: [answer.interactionID, answer.interactionID], fromReview: true))
+                binary.append(BinaryFeedbackExample(
+                    prompt: prompt, completion: answer.aiResponse, label: false, interactionID: answer.interactionID, fromReview: true))
+                binary.append(BinaryFeedbackExample(
+                    prompt: prompt, completion: correction, label: true, interactionID: answer.interactionID, fromReview: true))
+            }
             let rated = answers.filter { $0.rating != nil }.sorted { ($0.rating!, $0.occurredAt) > ($1.rating!, $1.occurredAt) }
-            if let best = rated.first, let worst = rated.last, best.rating! > worst.rating! {
+            if corrected.isEmpty, let best = rated.first, let worst = rated.last, best.rating! > worst.rating! {
                 preferences.append(PreferencePair(
                     input: prompt, preferred: best.aiResponse, nonPreferred: worst.aiResponse, turnIndex: chosen.turnIndex,
                     interactionIDs: [best.interactionID, worst.interactionID]))
             }
-            if answers.count == 1, let only = answers.first, only.rating != nil, let helpful = only.helpful {
+            if answers.count == 1, let only = answers.first, only.correction == nil, only.rating != nil, let helpful = only.helpful {
                 binary.append(BinaryFeedbackExample(
                     prompt: prompt, completion: only.aiResponse, label: helpful, interactionID: only.interactionID))
             }
-            anyAccepted = anyAccepted || chosen.accepted
-            messages = prompt + [ChatMessage(role: .assistant, content: chosen.aiResponse, weight: chosen.accepted ? 1 : 0)]
+            anyAccepted = anyAccepted || chosen.isTrained
+            messages = prompt + [ChatMessage(role: .assistant, content: chosen.aiResponse, weight: chosen.isTrained ? 1 : 0)]
         }
         // Trailing rejected answers are context for nothing: they would only cost tokens.
         while anyAccepted, let last = messages.last, last.role == .assistant, last.weight == 0 {
             messages.removeLast(2)
         }
         return Output(
-            messages: anyAccepted ? messages : nil, opening: opening, preferences: preferences, binaryFeedback: binary)
+            messages: anyAccepted ? messages : nil, opening: opening, preferences: preferences, binaryFeedback: binary,
+            corrections: corrections)
     }
 
     /// Turns in order (index, then time); answers of one turn together.
@@ -154,9 +222,10 @@ public struct ExampleBuilder: Sendable {
         turns.sorted(by: ConversationTurn.inConversationOrder).runs(by: \.turnIndex)
     }
 
-    /// Accepted before rejected, then the higher rating (rated before unrated), then the later.
+    /// Trained before not (accepted, or approved by a reviewer), then the higher rating (rated
+    /// before unrated), then the later.
     static func isBetterChoice(_ a: ConversationTurn, _ b: ConversationTurn) -> Bool {
-        if a.accepted != b.accepted { return a.accepted }
+        if a.isTrained != b.isTrained { return a.isTrained }
         if a.rating != b.rating { return (a.rating ?? 0) > (b.rating ?? 0) }
         if a.occurredAt != b.occurredAt { return a.occurredAt > b.occurredAt }
         return a.interactionID > b.interactionID

@@ -4,6 +4,8 @@ public struct ExportSummary: Sendable {
     public private(set) var examples: [DatasetSplit.Part: Int] = [:]
     public private(set) var conversations: [DatasetSplit.Part: Int] = [:]
     public private(set) var examplesByMode: [String: Int] = [:]
+    /// Examples made from reviewers' corrections (`ExampleBuilder`, "Reviews").
+    public private(set) var fromCorrections = 0
     /// Excluded examples by reason: the validator's reasons, and `duplicate`.
     public private(set) var excluded: [String: Int] = [:]
     public private(set) var tokens: [DatasetSplit.Part: Int] = [:]
@@ -20,8 +22,12 @@ public struct ExportSummary: Sendable {
     }
 
     /// Records are added in conversation order, so a new key is a new conversation.
-    public mutating func add(part: DatasetSplit.Part, conversation: String, mode: String, tokens count: Int, firstAt: Int64, lastAt: Int64) {
+    public mutating func add(
+        part: DatasetSplit.Part, conversation: String, mode: String, tokens count: Int, firstAt: Int64, lastAt: Int64,
+        fromCorrection: Bool = false
+    ) {
         examples[part, default: 0] += 1
+        if fromCorrection { fromCorrections += 1 }
         if conversation != lastConversation {
             conversations[part, default: 0] += 1
             lastConversation = conversation

@@ -23,6 +23,10 @@ public enum InputLimits {
     public static let documentText = TextLimit(maxBytes: 16 << 20)
     /// A search query, a RAG question, a recall query.
     public static let query = TextLimit(maxBytes: 4_096)
+    /// A reviewer's corrected answer (`coachspool.review_decide`'s `p_corrected_answer`).
+    public static let correctedAnswer = TextLimit(maxBytes: 32 << 10)
+    /// A reviewer's reason for a decision.
+    public static let reviewReason = TextLimit(maxBytes: 1_000)
     /// One line of a JSON Lines input (a session with many long turns fits; a file without
     /// newlines does not make ingest hold it whole).
     public static let lineBytes = 64 << 20

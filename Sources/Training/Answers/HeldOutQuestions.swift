@@ -140,7 +140,7 @@ public struct HeldOutQuestions: Sendable {
             SELECT c.key, x.messages::text, b.language FROM coachspool.examples x
               JOIN coachspool.conversations c ON c.id = x.conversation_id
               JOIN coachspool.conversation_builds b ON b.conversation_id = x.conversation_id AND b.version = x.version
-             WHERE x.version = \(version) AND x.conversation_id = ANY(\(heldOut.map(\.0))::bigint[]) ORDER BY c.key
+             WHERE x.version = \(version) AND x.branch = 0 AND x.conversation_id = ANY(\(heldOut.map(\.0))::bigint[]) ORDER BY c.key
             """)
         for row in examples {
             let key = try row.decode(String.self, at: 0)

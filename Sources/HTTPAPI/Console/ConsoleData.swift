@@ -1,0 +1,250 @@
+import Foundation
+import LibPQ
+
+/// What the console's pages read, each a bounded query: no page load counts a table of millions
+/// (the lesson of River UI and Oban Web on large job tables). Small job tables are counted
+/// exactly through the admin view `queue_status_by_kind`; beyond `exactCountLimit` rows (the
+/// planner's estimate) each figure is counted up to `cap` rows under a short statement timeout.
+enum ConsoleData {
+    static let exactCountLimit = 1_000_000.0
+    static let cap = 10_000
+
+    /// A count, exact or capped (`≥ cap`), or unknown when it could not be counted in time.
+    enum Count: Equatable {
+        case exact(Int)
+        case atLeast(Int)
+        case unknown
+
+        var text: String {
+            switch self {
+            case .exact(let n): n.formatted()
+            case .atLeast(let n): "≥ " + n.formatted()
+            case .unknown: "…"
+            }
+        }
+    }
+
+    struct StageCounts {
+        var kind: String
+        var ready: Count
+        var running: Count
+        var retrying: Count
+        var dead: Count
+    }
+
+    /// The job states the console filters by: `retrying` is ready with a later `run_at`.
+    enum JobState: String, CaseIterable {
+        case ready, running, retrying, dead
+
+        /// The condition, on table alias `j`.
+        var condition: String {
+            switch self {
+            case .ready: "j.state = 'ready' AND j.run_at <= now()"
+            case .running: "j.state = 'running'"
+            case .retrying: "j.state = 'ready' AND j.run_at > now()"
+            case .dead: "j.state = 'dead'"
+            }
+        }
+    }
+
+    static func stageCounts(_ conn: PGConnection) throws -> [StageCounts] {
+        let estimate = try conn.query("SELECT reltuples::float8 FROM pg_class WHERE oid = 'coachspool.jobs'::regclass").scalar(Double.self)
+        if estimate < exactCountLimit {
+            return try conn.query("SELECT kind, ready, running, retrying, dead FROM coachspool.queue_status_by_kind ORDER BY kind").map {
+                StageCounts(
+                    kind: try $0.decode(String.self, at: 0), ready: .exact(try $0.decode(Int.self, at: 1)),
+                    running: .exact(try $0.decode(Int.self, at: 2)), retrying: .exact(try $0.decode(Int.self, at: 3)),
+                    dead: .exact(try $0.decode(Int.self, at: 4)))
+            }
+        }
+        // The kinds by a loose index scan of (kind, source_id): one probe per kind.
+        let kinds = try conn.query("""
+            WITH RECURSIVE k(kind) AS (
+                SELECT min(kind) FROM coachspool.jobs
+                UNION ALL
+                SELECT (SELECT min(j.kind) FROM coachspool.jobs j WHERE j.kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+            SELECT kind FROM k WHERE kind IS NOT NULL
+            """).map { try $0.decode(String.self, at: 0) }
+        return try kinds.map { kind in
+            func count(_ state: JobState) throws -> Count { try capped(conn, kind: kind, state: state) }
+            return StageCounts(kind: kind, ready: try count(.ready), running: try count(.running), retrying: try count(.retrying), dead: try count(.dead))
+        }
+    }
+
+    private static func capped(_ conn: PGConnection, kind: String, state: JobState) throws -> Count {
+        do {
+            return try conn.transaction { conn in
+                try conn.query("SET LOCAL statement_timeout = '150ms'")
+                let n = try conn.query(PGQuery(
+                    unsafeSQL: "SELECT count(*) FROM (SELECT 1 FROM coachspool.jobs j WHERE j.kind = $1 AND \(state.condition) LIMIT \(cap + 1)) x",
+                    binds: [kind])).scalar(Int.self)
+                return n > cap ? .atLeast(cap) : .exact(n)
+            }
+        } catch let error as PGError where error.sqlState == PGError.SQLState.queryCanceled {
+            return .unknown
+        }
+    }
+
+    /// Rows each stage wrote per minute over the last hour (the BRIN indexes of 0018).
+    static func throughput(_ conn: PGConnection) throws -> [String: [(minute: Int, rows: Int)]] {
+        let rows = try conn.query("""
+            WITH since AS (SELECT now() - interval '60 minutes' AS t)
+            SELECT 'interaction', floor(extract(epoch FROM now() - processed_at) / 60)::int, count(*)
+              FROM coachspool.interaction_texts, since WHERE processed_at > since.t GROUP BY 2
+            UNION ALL
+            SELECT 'conversation', floor(extract(epoch FROM now() - built_at) / 60)::int, count(*)
+              FROM coachspool.conversation_builds, since WHERE built_at > since.t GROUP BY 2
+            UNION ALL
+            SELECT 'memory', floor(extract(epoch FROM now() - embedded_at) / 60)::int, count(*)
+              FROM coachspool.memories, since WHERE embedded_at > since.t GROUP BY 2
+            UNION ALL
+            SELECT 'embed', floor(extract(epoch FROM now() - embedded_at) / 60)::int, count(*)
+              FROM coachspool.chunks, since WHERE embedded_at > since.t GROUP BY 2
+            """)
+        var series: [String: [(minute: Int, rows: Int)]] = [:]
+        for row in rows {
+            series[try row.decode(String.self, at: 0), default: []].append((minute: -(try row.decode(Int.self, at: 1)), rows: try row.decode(Int.self, at: 2)))
+        }
+        return series.mapValues { $0.sorted { $0.minute < $1.minute } }
+    }
+
+    struct Worker {
+        var id: String
+        var host: String
+        var concurrency: Int
+        var sinceHeartbeat: Double
+        var live: Bool
+    }
+
+    static func workers(_ conn: PGConnection) throws -> [Worker] {
+        try conn.query("""
+            (SELECT id, host, concurrency, extract(epoch FROM since_heartbeat)::float8, true FROM coachspool.live_workers ORDER BY started_at DESC LIMIT 50)
+            UNION ALL
+            (SELECT id, host, concurrency, extract(epoch FROM since_heartbeat)::float8, false FROM coachspool.gone_workers ORDER BY last_heartbeat DESC LIMIT 10)
+            """).map {
+            Worker(id: try $0.decode(String.self, at: 0), host: try $0.decode(String.self, at: 1), concurrency: try $0.decode(Int.self, at: 2),
+                   sinceHeartbeat: try $0.decode(Double.self, at: 3), live: try $0.decode(Bool.self, at: 4))
+        }
+    }
+
+    struct Space {
+        var id: Int
+        var embedder: String
+        var model: String
+        var active: Bool
+        var indexState: String
+        var indexValid: Bool?
+    }
+
+    static func spaces(_ conn: PGConnection) throws -> [Space] {
+        try conn.query("""
+            SELECT s.id, s.embedder, s.model, s.is_active, i.index_state, i.index_valid
+              FROM coachspool.embedding_spaces s JOIN coachspool.space_indexes i ON i.space_id = s.id ORDER BY s.id
+            """).map {
+            Space(id: try $0.decode(Int.self, at: 0), embedder: try $0.decode(String.self, at: 1), model: try $0.decode(String.self, at: 2),
+                  active: try $0.decode(Bool.self, at: 3), indexState: try $0.decode(String.self, at: 4), indexValid: try $0.decode(Bool?.self, at: 5))
+        }
+    }
+
+    struct Job {
+        var id: Int64
+        var kind: String
+        var sourceID: Int64
+        var attempt: Int
+        var maxAttempts: Int
+        var runAt: Date
+        var lastError: String?
+    }
+
+    /// One page of jobs of a state (and kind), newest first, before `before` (keyset).
+    static func jobs(_ conn: PGConnection, kind: String?, state: JobState, before: Int64?, limit: Int = 50) throws -> [Job] {
+        try conn.transaction { conn in
+            try conn.query("SET LOCAL statement_timeout = '2s'")
+            return try conn.query(PGQuery(
+                unsafeSQL: """
+                    SELECT j.id, j.kind, j.source_id, j.attempt, j.max_attempts, extract(epoch FROM j.run_at)::float8, j.last_error
+                      FROM coachspool.jobs j
+                     WHERE \(state.condition) AND ($1::text IS NULL OR j.kind = $1) AND ($2::bigint IS NULL OR j.id < $2)
+                     ORDER BY j.id DESC LIMIT \(limit)
+                    """,
+                binds: [kind, before.map(String.init)])).map {
+                Job(id: try $0.decode(Int64.self, at: 0), kind: try $0.decode(String.self, at: 1), sourceID: try $0.decode(Int64.self, at: 2),
+                    attempt: try $0.decode(Int.self, at: 3), maxAttempts: try $0.decode(Int.self, at: 4),
+                    runAt: Date(timeIntervalSince1970: try $0.decode(Double.self, at: 5)), lastError: try $0.decode(String?.self, at: 6))
+            }
+        }
+    }
+
+    struct Run {
+        var id: Int64
+        var status: String
+        var method: String
+        var baseModel: String
+        var format: String
+        var baselineLoss: Double?
+        var evalLoss: Double?
+        var erased: Bool
+        var started: Date
+        var train: [(Double, Double)]
+        var validation: [(Double, Double)]
+    }
+
+    static func runs(_ conn: PGConnection, limit: Int = 20) throws -> [Run] {
+        try conn.query("""
+            SELECT r.id, r.status, r.method, r.base_model, r.dataset_format, o.baseline_eval_loss, o.eval_loss, r.contains_erased_data,
+                   extract(epoch FROM r.started_at)::float8, coalesce(r.metrics -> 'loss_curve', '{}')::text
+              FROM coachspool.training_runs r JOIN coachspool.training_run_overview o ON o.id = r.id
+             ORDER BY r.id DESC LIMIT \(limit)
+            """).map { row in
+            let curve = try JSONSerialization.jsonObject(with: Data(try row.decode(String.self, at: 9).utf8)) as? [String: Any] ?? [:]
+            func points(_ key: String) -> [(Double, Double)] {
+                (curve[key] as? [[Double]] ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+            }
+            return Run(
+                id: try row.decode(Int64.self, at: 0), status: try row.decode(String.self, at: 1), method: try row.decode(String.self, at: 2),
+                baseModel: try row.decode(String.self, at: 3), format: try row.decode(String.self, at: 4),
+                baselineLoss: try row.decode(Double?.self, at: 5), evalLoss: try row.decode(Double?.self, at: 6),
+                erased: try row.decode(Bool.self, at: 7), started: Date(timeIntervalSince1970: try row.decode(Double.self, at: 8)),
+                train: points("train"), validation: points("validation"))
+        }
+    }
+
+    struct AnswerEval {
+        var id: Int64
+        var created: Date
+        var system: String
+        var questions: Int
+        var metrics: [(String, Double?)]
+    }
+
+    static func answerEvals(_ conn: PGConnection, limit: Int = 20) throws -> [AnswerEval] {
+        try conn.query("""
+            SELECT id, extract(epoch FROM created_at)::float8, system, questions, loss, perplexity, cosine, chrf, win_rate
+              FROM coachspool.answer_eval_history LIMIT \(limit)
+            """).map { row in
+            AnswerEval(
+                id: try row.decode(Int64.self, at: 0), created: Date(timeIntervalSince1970: try row.decode(Double.self, at: 1)),
+                system: try row.decode(String?.self, at: 2) ?? "", questions: try row.decode(Int.self, at: 3),
+                metrics: try ["loss", "perplexity", "cosine", "chrF", "win rate"].enumerated().map { ($1, try row.decode(Double?.self, at: 4 + $0)) })
+        }
+    }
+
+    struct Evaluation {
+        var id: Int64
+        var created: Date
+        var mode: String
+        var spaceID: Int
+        var ndcg: Double?
+        var recall5: Double?
+    }
+
+    static func evaluations(_ conn: PGConnection, limit: Int = 200) throws -> [Evaluation] {
+        try conn.query("""
+            SELECT id, extract(epoch FROM created_at)::float8, mode, space_id, ndcg_10, recall_5 FROM coachspool.eval_history LIMIT \(limit)
+            """).map {
+            Evaluation(id: try $0.decode(Int64.self, at: 0), created: Date(timeIntervalSince1970: try $0.decode(Double.self, at: 1)),
+                       mode: try $0.decode(String.self, at: 2), spaceID: try $0.decode(Int.self, at: 3),
+                       ndcg: try $0.decode(Double?.self, at: 4), recall5: try $0.decode(Double?.self, at: 5))
+        }
+    }
+}
