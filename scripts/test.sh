@@ -21,6 +21,10 @@ export COACHSPOOL_TRAINER_PYTHON
 # The reference clients the tests compare with (pytrec_eval, OpenAI's `openai`; a few MB).
 COACHSPOOL_CLIENTS_PYTHON=$("$REPO/scripts/fetch-clients.sh" | tail -n 1)
 export COACHSPOOL_CLIENTS_PYTHON
+# The console's browser tests: Debian's chromium and chromium-driver, Selenium from PyPI (pinned);
+# ~66 s and ~610 MB on a fresh machine (docs/operations.md, "The console").
+COACHSPOOL_BROWSER_PYTHON=$("$REPO/scripts/fetch-browser.sh" | tail -n 1)
+export COACHSPOOL_BROWSER_PYTHON
 use_database
 if [ "$STARTED_EMBEDDED" = 1 ]; then
   trap '"$REPO/scripts/postgres.sh" down || true' EXIT

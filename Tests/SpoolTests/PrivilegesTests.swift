@@ -13,6 +13,7 @@ extension DatabaseTests {
     @Suite struct PrivilegesTests {
         enum Role: String, CaseIterable, Sendable {
             case producer = "coachspool_producer", worker = "coachspool_worker", admin = "coachspool_admin"
+            case reviewer = "coachspool_reviewer"
         }
 
         /// The roles that may execute each function of the schema. PUBLIC may execute none.
@@ -33,6 +34,8 @@ extension DatabaseTests {
             "memories_of_changed_consents": [.worker, .admin],
             "question_tsquery": [.worker, .admin],
             "reap_training_runs": [.worker, .admin],
+            "review_decide": [.reviewer, .worker, .admin],
+            "review_next": [.reviewer, .worker, .admin],
             "recall": [.producer, .worker, .admin],
             "register_space": [.worker, .admin],
             "requeue_conversations_of_changed_consents": [.worker, .admin],
@@ -77,6 +80,10 @@ extension DatabaseTests {
             "memories": ("arwd", "r"),
             "preference_pairs": ("arwd", "r"),
             "quality_verdicts": ("arwd", "r"),
+            "audit_log": ("arwd", "r"),
+            "review_leases": ("arwd", "r"),
+            "review_settings": ("arwd", "arw"),
+            "reviews": ("arwd", "r"),
             "schema_functions": ("r", "r"),
             "schema_migrations": ("r", "r"),
             "schema_privileges": ("r", "r"),
@@ -102,9 +109,11 @@ extension DatabaseTests {
             "queue_status": ("r", "r"),
             "queue_status_by_kind": ("r", "r"),
             "redaction_summary": ("r", "r"),
+            "review_queue": ("r", "r"),
             "space_indexes": ("r", "r"),
             "training_run_overview": ("r", "r"),
             // sequences (identity columns: inserting needs no right on them)
+            "audit_log_id_seq": ("U", ""),
             "chunks_id_seq": ("U", ""),
             "conversations_id_seq": ("U", ""),
             "documents_id_seq": ("U", ""),
@@ -115,8 +124,13 @@ extension DatabaseTests {
             "interaction_batches_id_seq": ("U", ""),
             "interactions_id_seq": ("U", ""),
             "jobs_id_seq": ("U", ""),
+            "reviews_id_seq": ("U", ""),
             "training_runs_id_seq": ("U", ""),
         ]
+
+        /// What the reviewer may do (issue 30): read the queue, nothing else (its functions run
+        /// with their owner's rights).
+        static let reviewerRelations: [String: String] = ["review_queue": "r"]
 
         static var producerFunctions: Set<String> { Set(executors.filter { $0.value.contains(.producer) }.keys) }
 
@@ -222,6 +236,45 @@ extension DatabaseTests {
             }
         }
 
+        /// A login role in coachspool_reviewer reads the review queue and records decisions, and
+        /// is refused every other function, table, view and sequence.
+        @Test func aReviewerLoginReadsTheQueueAndDecidesAndNothingElse() async throws {
+            try await TestDatabase.with { db in
+                let owner = try db.connect()
+                let id = try owner.query("""
+                    SELECT coachspool.log_interaction(p_user_input => 'Hur tränar jag inför ett lopp?',
+                           p_ai_response => 'Öka distansen lite varje vecka.', p_user_id => 'u-rev')
+                    """).scalar(Int64.self)
+                try owner.query("SELECT coachspool.set_consent('u-rev', 'training', true)")
+                let calls = try owner.query("""
+                    SELECT p.proname, format('SELECT %s(%s)', p.oid::regproc,
+                           (SELECT string_agg('NULL::' || format_type(t, NULL), ', ') FROM unnest(p.proargtypes) t))
+                      FROM pg_proc p WHERE p.pronamespace = 'coachspool'::regnamespace ORDER BY 1
+                    """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+                try await Self.withLogin(in: .reviewer, db: db) { coach in
+                    #expect(Self.sqlState(coach, "SELECT count(*) FROM coachspool.review_queue") == nil)
+                    #expect(Self.sqlState(coach, "SELECT * FROM coachspool.review_next('reviewer:probe')") == nil)
+                    let decision = try coach.query("SELECT coachspool.review_decide(\(id), 'approve', 'reviewer:probe')").scalar(Int64.self)
+                    #expect(decision > 0)
+                    for (name, call) in calls {
+                        let state = Self.sqlState(coach, call)
+                        if Self.executors[name]?.contains(.reviewer) == true {
+                            #expect(state != "42501", "\(call)")
+                        } else {
+                            #expect(state == "42501", "\(call) gave \(state ?? "no error")")
+                        }
+                    }
+                    for name in Self.relations.keys.sorted() where Self.reviewerRelations[name] == nil {
+                        let query = "SELECT * FROM coachspool.\(name) LIMIT 1"
+                        #expect(Self.sqlState(coach, query) == "42501", "\(query)")
+                    }
+                    // Not even through the view: no right to write, and the view cannot be written (55000).
+                    #expect(["42501", "55000"].contains(Self.sqlState(coach, "DELETE FROM coachspool.review_queue")))
+                }
+                #expect(try owner.query("SELECT count(*) FROM coachspool.reviews WHERE reviewer = 'reviewer:probe'").scalar(Int.self) == 1)
+            }
+        }
+
         /// The coach app's recall path (`serve`'s `/v1/recall`, `coachspool recall`) as a
         /// producer login: the space's settings through `KnowledgeBase.space`, then the memory.
         @Test func aProducerLoginResolvesTheSpaceAndRecalls() async throws {
@@ -277,7 +330,8 @@ extension DatabaseTests {
                                 WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
                        has_function_privilege('coachspool_producer', p.oid, 'EXECUTE'),
                        has_function_privilege('coachspool_worker', p.oid, 'EXECUTE'),
-                       has_function_privilege('coachspool_admin', p.oid, 'EXECUTE')
+                       has_function_privilege('coachspool_admin', p.oid, 'EXECUTE'),
+                       has_function_privilege('coachspool_reviewer', p.oid, 'EXECUTE')
                   FROM pg_proc p
                  WHERE p.pronamespace = 'coachspool'::regnamespace
                    AND NOT EXISTS (SELECT 1 FROM pg_depend d
@@ -332,11 +386,11 @@ extension DatabaseTests {
                   FROM pg_class c
                  CROSS JOIN pg_roles r
                  WHERE c.relnamespace = 'coachspool'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-                   AND r.rolname IN ('coachspool_producer', 'coachspool_worker', 'coachspool_admin')
+                   AND r.rolname IN ('coachspool_producer', 'coachspool_worker', 'coachspool_admin', 'coachspool_reviewer')
                  ORDER BY c.relname, r.rolname
                 """) {
                 let name = try row.decode(String.self, at: 0)
-                var grants = result[name] ?? ["", "", "", ""]
+                var grants = result[name] ?? ["", "", "", "", ""]
                 grants[0] = try row.decode(String?.self, at: 1) ?? ""
                 let role = Role(rawValue: try row.decode(String.self, at: 2))!
                 grants[1 + Role.allCases.firstIndex(of: role)!] = try row.decode(String.self, at: 3)
@@ -351,7 +405,7 @@ extension DatabaseTests {
                     Issue.record("\(name): \(actual[name] == nil ? "expected but not in the schema" : "no expected grants: decide and add them here")")
                     continue
                 }
-                #expect(found == ["", "", expected.worker, expected.admin], "\(name): PUBLIC, producer, worker, admin")
+                #expect(found == ["", "", expected.worker, expected.admin, reviewerRelations[name] ?? ""], "\(name): PUBLIC, producer, worker, admin, reviewer")
             }
         }
 

@@ -129,7 +129,7 @@ extension DatabaseTests {
                 """).map { try $0.decode(String.self, at: 0) }
             #expect(definers == [
                 "build_space_index", "defer_space_index", "embedding_space", "erase_user", "log_feedback", "log_interaction", "recall", "register_space",
-                "set_consent",
+                "review_decide", "review_next", "set_consent",
             ])
             let again = try await CoachSpoolProcess.run(["migrate"], database: db)
             #expect(again.out.contains("schema up to date"), "\(again.out)")
