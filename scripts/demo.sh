@@ -271,7 +271,8 @@ wait "$metrics_worker" || true
 step "the HTTP API for the coach app (coachspool serve): one request to each endpoint"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 demo_token=$(python3 -c 'import secrets; print(secrets.token_hex(32))')  # the API refuses tokens under 32 characters
-COACHSPOOL_API_TOKENS=$demo_token "$COACHSPOOL" serve --port "$port" --log-level warning &
+review_token=$(python3 -c 'import secrets; print(secrets.token_hex(32))')  # a coach's: the review endpoints and the console's Review only
+COACHSPOOL_API_TOKENS=$demo_token COACHSPOOL_REVIEWER_TOKENS=$review_token "$COACHSPOOL" serve --port "$port" --log-level warning &
 api=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 api() { printf '%s %s\n  -> ' "$1" "$(printf '%s' "$2" | cut -c 1-160)"; curl -s -X POST -H "Authorization: Bearer $demo_token" "http://127.0.0.1:$port$1" -d "$2" | cut -c 1-220; echo; }
@@ -294,6 +295,37 @@ printf 'PUT /v1/embeddings\n  -> '; curl -s -i -X PUT -H "Authorization: Bearer 
 printf 'GET /v1/nope\n  -> '; curl -s -H "Authorization: bearer $demo_token" "http://127.0.0.1:$port/v1/nope"; echo
 echo "metrics count refusals by route template (bounded labels):"
 curl -s "http://127.0.0.1:$port/metrics" | grep '^coachspool_api_requests_total' | sort
+
+step "people in the loop: what waits for review (low ratings, helpful false, a 5 % sample), a coach corrects one through the API"
+"$COACHSPOOL" review queue --limit 6
+next=$(curl -s -H "Authorization: Bearer $review_token" "http://127.0.0.1:$port/v1/review/next")
+echo "GET /v1/review/next (reviewer token) -> $(printf '%s' "$next" | cut -c 1-200)…"
+item=$(printf '%s' "$next" | python3 -c 'import json, sys; print(json.load(sys.stdin)["item"]["interaction_id"])')
+correction="Börja med tio minuters promenad varje morgon, samma tid, och bocka av dagen i en kalender. Vad skulle göra första steget lättare?"
+printf 'POST /v1/review (correct %s)\n  -> ' "$item"
+curl -s -X POST -H "Authorization: Bearer $review_token" "http://127.0.0.1:$port/v1/review" \
+  -d "{\"interaction_id\": $item, \"decision\": \"correct\", \"corrected_answer\": \"$correction\"}"; echo
+printf 'POST /v1/search with the reviewer token\n  -> '; curl -s -X POST -H "Authorization: Bearer $review_token" "http://127.0.0.1:$port/v1/search" -d '{"query": "x"}' | cut -c 1-160; echo
+"$COACHSPOOL" work --drain --no-embeddings --log-level warning
+for format in trl-sft trl-dpo; do
+  rm -rf "$STATE_DIR/demo/review-$format"
+  "$COACHSPOOL" export --format "$format" --out "$STATE_DIR/demo/review-$format" --log-level warning | head -n 1
+done
+echo "trl-sft: the correction is the trained answer:"
+grep -h "tio minuters promenad" "$STATE_DIR/demo/review-trl-sft/"*.jsonl | cut -c 1-300
+echo "trl-dpo: the correction chosen, the original rejected:"
+grep -h "tio minuters promenad" "$STATE_DIR/demo/review-trl-dpo/"*.jsonl | cut -c 1-400
+grep -h '"examples_from_corrections"' "$STATE_DIR/demo/review-trl-sft/manifest.json" "$STATE_DIR/demo/review-trl-dpo/manifest.json"
+"$REPO/scripts/postgres.sh" psql -c "SELECT actor, action, target FROM coachspool.audit_log ORDER BY id"
+
+step "the console (/console/ in the same serve): one screenshot of each page with headless Chromium"
+echo "open http://127.0.0.1:$port/console/ and sign in with the API token $demo_token"
+echo "(a coach signs in with the reviewer token $review_token and sees Review only)"
+browser_python=$("$REPO/scripts/fetch-browser.sh" | tail -n 1)
+"$browser_python" "$REPO/scripts/browser/console.py" --base "http://127.0.0.1:$port" --token "$demo_token" \
+  --screenshots "$STATE_DIR/demo/console" screenshots \
+  | python3 -c 'import json, sys; r = json.loads(sys.stdin.read().splitlines()[-1]); print("pages:", ", ".join(f"{p} {r[\"status\"][p]} in {r[\"load_ms\"][p]} ms" for p in r["status"])); print("unlabelled form fields:", r["unlabelled"] or "none")'
+ls "$STATE_DIR/demo/console/"
 kill -TERM "$api"; wait "$api" && echo "(SIGTERM: the server finished and exited 0)"
 mkdir -p "$STATE_DIR/demo"
 printf '%s\n' '{"timestamp":"2025-10-01T10:00:00Z","user_input":"Hur börjar jag?","ai_response":"Med ett litet steg."}' \

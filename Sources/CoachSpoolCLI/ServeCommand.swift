@@ -13,16 +13,18 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "The HTTP API for the coach app: log exchanges, feedback and consent, search, RAG, and OpenAI-compatible embeddings.",
+        abstract: "The HTTP API for the coach app (exchanges, feedback, consent, search, RAG, embeddings, review) and the console.",
         discussion: """
             Endpoints:
             \(APIRoute.list(indent: "  "))
 
             Every request but GET /ready and GET /metrics needs Authorization: Bearer TOKEN, with \
             the tokens (32 characters or more: openssl rand -hex 32) in COACHSPOOL_API_TOKENS \
-            (comma-separated) or the file COACHSPOOL_API_TOKENS_FILE (one per line). Errors are \
+            (comma-separated) or the file COACHSPOOL_API_TOKENS_FILE (one per line); reviewer tokens in \
+            COACHSPOOL_REVIEWER_TOKENS (or _FILE) may use the review endpoints only. Errors are \
             OpenAI's shape with param (the field) and request_id; every field has a limit \
-            (docs/operations.md, "Input limits"). One access-log line per request at info. \
+            (docs/operations.md, "Input limits"). The console is at /console/ (sign in with a \
+            token; a reviewer token opens Review only). One access-log line per request at info. \
             SIGTERM/SIGINT: requests in flight get --shutdown-timeout, then their connections are \
             closed; exit 0 (1 if a request was still running 2 s after the deadline).
             """)

@@ -90,6 +90,8 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         public var failed: Int
         public var notProcessed: Int
         public var qualityFilter: ReasonCounts
+        /// Issue 30; absent in older manifests.
+        public var rejectedByReviewer: Int?
         public var notBuilt: Int
         public var outsideFilters: Int
         public var excludedByExport: Int
@@ -99,6 +101,7 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
             case total, failed
             case noUserId = "no_user_id", noTrainingConsent = "no_training_consent", waitingForWorkers = "waiting_for_workers"
             case notProcessed = "not_processed", qualityFilter = "quality_filter", notBuilt = "not_built"
+            case rejectedByReviewer = "rejected_by_reviewer"
             case outsideFilters = "outside_filters", excludedByExport = "excluded_by_export", noExampleInFormat = "no_example_in_format"
         }
 

@@ -14,7 +14,10 @@ import Stages
 /// 4. `failed`: such a job is dead (`coachspool jobs dead`).
 /// 5. `not_processed`: no quality verdict and no job (prepared by nothing yet).
 /// 6. `quality_filter`: its latest verdict rejected it (by reason: an interaction with several
-///    reasons counts under each, so the reasons may add up to more than the total).
+///    reasons counts under each, so the reasons may add up to more than the total), and no
+///    reviewer approved or corrected it since (a reviewer's decision overrules the filter).
+/// 6b. `rejected_by_reviewer`: a reviewer's latest decision on it is `reject` (its answer is
+///    context at most; issue 30).
 /// 7. `exported`: its conversation is in the files (as an answer or as context).
 /// 8. `not_built`: its conversation has no build of the exported pipeline version.
 /// 9. `outside_filters`: `--coach-mode`/`--since` left its conversation out.
@@ -32,6 +35,7 @@ public struct ExportAccounting: Sendable, Equatable {
     public enum Bucket: String, Sendable, CaseIterable {
         case noUserID = "no_user_id", noTrainingConsent = "no_training_consent"
         case ready, running, failed, notProcessed = "not_processed", qualityFilter = "quality_filter"
+        case rejectedByReviewer = "rejected_by_reviewer"
         case exported, notBuilt = "not_built", outsideFilters = "outside_filters"
         case excludedByExport = "excluded_by_export", noExampleInFormat = "no_example_in_format"
     }
@@ -59,7 +63,7 @@ public struct ExportAccounting: Sendable, Equatable {
             waitingForWorkers: .init(total: waiting, ready: self[.ready], running: self[.running]),
             failed: self[.failed], notProcessed: self[.notProcessed],
             qualityFilter: .init(total: self[.qualityFilter], byReason: qualityReasons),
-            notBuilt: self[.notBuilt], outsideFilters: self[.outsideFilters], excludedByExport: self[.excludedByExport],
+            rejectedByReviewer: self[.rejectedByReviewer], notBuilt: self[.notBuilt], outsideFilters: self[.outsideFilters], excludedByExport: self[.excludedByExport],
             noExampleInFormat: self[.noExampleInFormat])
     }
 
@@ -76,6 +80,7 @@ public struct ExportAccounting: Sendable, Equatable {
             case .qualityFilter:
                 let reasons = qualityReasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
                 return "\(count) rejected by the quality filter (\(reasons.joined(separator: ", ")))"
+            case .rejectedByReviewer: return "\(count) rejected by a reviewer"
             case .noUserID: return "\(count) no user_id"
             case .noTrainingConsent: return "\(count) no training consent"
             case .failed: return "\(count) failed (dead jobs)"
@@ -119,7 +124,8 @@ public struct ExportAccounting: Sendable, Equatable {
                          WHEN 'ready' IN (ji.state, bj.state, jc.state) THEN 'ready'
                          WHEN 'dead' IN (ji.state, bj.state, jc.state) THEN 'failed'
                          WHEN v.accepted IS NULL THEN 'not_processed'
-                         WHEN NOT v.accepted THEN 'quality_filter'
+                         WHEN rv.decision = 'reject' THEN 'rejected_by_reviewer'
+                         WHEN NOT v.accepted AND rv.decision IS NULL THEN 'quality_filter'
                          WHEN e.key IS NOT NULL THEN 'exported'
                          WHEN b.conversation_id IS NULL THEN 'not_built'
                          WHEN ($3::text IS NOT NULL AND b.mode IS DISTINCT FROM $3)
@@ -138,6 +144,8 @@ public struct ExportAccounting: Sendable, Equatable {
                   LEFT JOIN coachspool.jobs jc ON jc.kind = 'conversation' AND jc.source_id = cv.id
                   LEFT JOIN LATERAL (SELECT q.accepted, q.reasons FROM coachspool.quality_verdicts q
                                       WHERE q.interaction_id = i.id ORDER BY q.processed_at DESC LIMIT 1) v ON true
+                  LEFT JOIN LATERAL (SELECT r.decision FROM coachspool.reviews r
+                                      WHERE r.interaction_id = i.id ORDER BY r.id DESC LIMIT 1) rv ON true
                   LEFT JOIN exported e ON e.key = cv.key
             )
             SELECT bucket, NULL::text, count(*) FROM classified GROUP BY bucket

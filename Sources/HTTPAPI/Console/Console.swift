@@ -270,7 +270,7 @@ extension APIServer {
         let filter = try Self.reviewFilter(mode: form["mode"], language: form["language"])
         let (reviews, actor) = (self.reviews, session.actor)
         do {
-            try await pool.withConnection {
+            _ = try await pool.withConnection {
                 try reviews.decide($0, interaction: interaction, decision: decision, reviewer: actor, correctedAnswer: corrected,
                                    reason: decision == .reject ? reason : nil)
             }
