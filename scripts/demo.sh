@@ -318,14 +318,6 @@ grep -h "tio minuters promenad" "$STATE_DIR/demo/review-trl-dpo/"*.jsonl | cut -
 grep -h '"examples_from_corrections"' "$STATE_DIR/demo/review-trl-sft/manifest.json" "$STATE_DIR/demo/review-trl-dpo/manifest.json"
 "$REPO/scripts/postgres.sh" psql -c "SELECT actor, action, target FROM coachspool.audit_log ORDER BY id"
 
-step "the console (/console/ in the same serve): one screenshot of each page with headless Chromium"
-echo "open http://127.0.0.1:$port/console/ and sign in with the API token $demo_token"
-echo "(a coach signs in with the reviewer token $review_token and sees Review only)"
-browser_python=$("$REPO/scripts/fetch-browser.sh" | tail -n 1)
-"$browser_python" "$REPO/scripts/browser/console.py" --base "http://127.0.0.1:$port" --token "$demo_token" \
-  --screenshots "$STATE_DIR/demo/console" screenshots \
-  | python3 -c 'import json, sys; r = json.loads(sys.stdin.read().splitlines()[-1]); print("pages:", ", ".join(f"{p} {r[\"status\"][p]} in {r[\"load_ms\"][p]} ms" for p in r["status"])); print("unlabelled form fields:", r["unlabelled"] or "none")'
-ls "$STATE_DIR/demo/console/"
 kill -TERM "$api"; wait "$api" && echo "(SIGTERM: the server finished and exited 0)"
 mkdir -p "$STATE_DIR/demo"
 printf '%s\n' '{"timestamp":"2025-10-01T10:00:00Z","user_input":"Hur börjar jag?","ai_response":"Med ett litet steg."}' \
@@ -364,6 +356,25 @@ smol_run=$("$REPO/scripts/postgres.sh" psql -Atc "SELECT max(id) FROM coachspool
   --out "$STATE_DIR/demo/answers" --log-level warning 2>&1 | grep -v -E "^progress |Loading weights|warn" || true
 echo "(every answer, the real one and the verdicts: $STATE_DIR/demo/answers/answers_report.md; the chart: answers_report.png)"
 "$REPO/scripts/postgres.sh" psql -c "SELECT id, system, round(loss::numeric, 3) AS loss, round(cosine::numeric, 3) AS cosine, round(chrf::numeric, 1) AS chrf, questions FROM coachspool.answer_eval_history ORDER BY id DESC LIMIT 4"
+
+step "the console (/console/ in coachspool serve): one screenshot of each page with headless Chromium, after the training runs"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+COACHSPOOL_API_TOKENS=$demo_token COACHSPOOL_REVIEWER_TOKENS=$review_token "$COACHSPOOL" serve --port "$port" --log-level warning &
+console=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+echo "open http://127.0.0.1:$port/console/ and sign in with the API token $demo_token"
+echo "(a coach signs in with the reviewer token $review_token and sees Review only)"
+rm -rf "$STATE_DIR/demo/console"
+browser_python=$("$REPO/scripts/fetch-browser.sh" | tail -n 1)
+"$browser_python" "$REPO/scripts/browser/console.py" --base "http://127.0.0.1:$port" --token "$demo_token" \
+  --screenshots "$STATE_DIR/demo/console" screenshots \
+  | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read().splitlines()[-1])
+print("pages:", ", ".join("%s %s in %s ms" % (p, r["status"][p], r["load_ms"][p]) for p in r["status"]))
+print("unlabelled form fields:", r["unlabelled"] or "none")'
+ls "$STATE_DIR/demo/console/"
+kill -TERM "$console"; wait "$console" || true
 
 step "erasure names the training runs that learnt from a person, and flags them"
 learner=$("$REPO/scripts/postgres.sh" psql -Atc "SELECT i.user_id FROM coachspool.training_run_conversations l

@@ -144,6 +144,21 @@ extension DatabaseTests {
                 let csrf = try await Self.drive(port, token: Self.apiToken, ["csrf"])
                 #expect(csrf["ok"] as? Bool == true, "\(csrf)")
 
+                // A training run's loss curve, as `train` records it (metrics.loss_curve: the
+                // trainer's log, baseline at step 0), and its erased-data flag.
+                let run = try conn.query("""
+                    INSERT INTO coachspool.training_runs (method, base_model, base_model_config_sha256, hyperparameters, dataset_format,
+                           manifest_sha256, files_sha256, status, metrics, out_dir, host, pid, finished_at, contains_erased_data)
+                    VALUES ('sft', 'tiny-llama', 'aa', '{}', 'trl-sft', 'bb', '{}', 'succeeded',
+                            '{"baseline_eval_loss": 2.9, "eval_loss": 2.1, "loss_curve": {"train": [[1, 3.1], [2, 2.8], [3, 2.4], [4, 2.2]], "validation": [[0, 2.9], [4, 2.1]]}}',
+                            '/tmp/run', 'test', 1, now(), true)
+                    RETURNING id
+                    """).scalar(Int64.self)
+                let training = try await Self.drive(port, token: Self.apiToken, ["training"])
+                let shownRun = try #require((training["runs"] as? [String: [String: Any]])?["\(run)"], "\(training)")
+                #expect(shownRun["curves"] as? [Int] == [4, 2], "train and validation lines with all their points")
+                #expect(shownRun["erased"] as? String == "yes")
+
                 // Every page, labelled, saved for people to look at.
                 let shots = try await Self.drive(port, token: Self.apiToken, ["screenshots"])
                 #expect((shots["unlabelled"] as? [Any])?.isEmpty == true)

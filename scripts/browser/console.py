@@ -411,6 +411,32 @@ def overview(c: Console, _: argparse.Namespace) -> dict[str, Any]:
             "workers_live": workers_live}
 
 
+TRAINING_JS = """
+const out = {};
+for (const row of document.querySelectorAll('#runs tr[data-run-id]')) {
+  const id = row.getAttribute('data-run-id');
+  const svg = document.getElementById('loss-' + id);
+  const erased = row.querySelector('td[data-col="contains_erased_data"]');
+  out[id] = {
+    erased: erased ? erased.textContent.trim() : null,
+    curves: svg ? Array.from(svg.querySelectorAll('polyline')).map(p => p.getAttribute('points').trim().split(/\\s+/).length) : null,
+  };
+}
+return out;
+"""
+
+
+def training(c: Console, _: argparse.Namespace) -> dict[str, Any]:
+    """The Training page: each run's row, its `contains_erased_data` cell, and the number of
+    points of each line of its loss chart (`svg#loss-ID`: train, then validation)."""
+    c.sign_in()
+    c.open("/console/training")
+    runs = c.d.execute_script(TRAINING_JS) or {}
+    c.check(bool(runs), "/console/training: no run in #runs")
+    c.screenshot("training.png")
+    return {"runs": runs}
+
+
 def screenshots(c: Console, _: argparse.Namespace) -> dict[str, Any]:
     c.sign_in()
     files: list[str] = []
@@ -567,7 +593,7 @@ def csrf(c: Console, _: argparse.Namespace) -> dict[str, Any]:
 SCENARIOS: dict[str, Callable[[Console, argparse.Namespace], dict[str, Any]]] = {
     "signin": signin, "overview": overview, "screenshots": screenshots,
     "review-keyboard": review_keyboard, "jobs-retry": jobs_retry,
-    "forbidden": forbidden, "csrf": csrf,
+    "forbidden": forbidden, "csrf": csrf, "training": training,
 }
 
 
