@@ -1,6 +1,6 @@
--- coachspool schema as of 0018_reviews.sql
+-- coachspool schema as of 0019_console_indexes.sql
 --
--- The current schema, for fresh installs: what the migrations schema/0001…0018 leave, written by
+-- The current schema, for fresh installs: what the migrations schema/0001…0019 leave, written by
 -- scripts/schema-snapshot.sh from a database migrated file by file (do not edit by hand: add a
 -- migration and run the script). MigrationTests holds both ways to the same catalog.
 
@@ -1227,6 +1227,9 @@ CREATE INDEX interactions_session ON coachspool.interactions USING btree (sessio
 -- index interactions_user
 CREATE INDEX interactions_user ON coachspool.interactions USING btree (user_id) WHERE (user_id IS NOT NULL);
 
+-- index jobs_dead
+CREATE INDEX jobs_dead ON coachspool.jobs USING btree (kind, id) WHERE (state = 'dead'::text);
+
 -- index jobs_ready
 CREATE INDEX jobs_ready ON coachspool.jobs USING btree (run_at, id) WHERE ((state = 'ready'::text) AND (kind <> 'interaction_batch'::text));
 
@@ -1250,6 +1253,9 @@ CREATE INDEX training_run_conversations_conversation ON coachspool.training_run_
 
 -- index training_run_validation_conversations_conversation
 CREATE INDEX training_run_validation_conversations_conversation ON coachspool.training_run_validation_conversations USING btree (conversation_id);
+
+-- statistics jobs_kind_state
+CREATE STATISTICS coachspool.jobs_kind_state (mcv) ON kind, state FROM coachspool.jobs;
 
 -- ==============================================================================================
 -- Foreign keys and triggers

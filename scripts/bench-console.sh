@@ -64,7 +64,7 @@ curl -s -c "$jar" -o /dev/null --data-urlencode "token=$token" "http://127.0.0.1
   echo "| page | status | median ms | min ms | max ms |"
   echo "| --- | --- | --- | --- | --- |"
   for page in "/console/" "/console/jobs?state=dead" "/console/jobs?state=dead&kind=interaction" "/console/jobs?state=ready&kind=embed:1" \
-              "/console/jobs?state=retrying" "/console/review" "/console/training" "/console/retrieval"; do
+              "/console/jobs?state=retrying" "/console/jobs?state=running" "/console/review" "/console/training" "/console/retrieval"; do
     times=()
     status=""
     for _ in $(seq "$REPS"); do

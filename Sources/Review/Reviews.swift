@@ -43,13 +43,13 @@ public struct Reviews: Sendable {
         )).first.map(ReviewItem.init(row:))
     }
 
-    /// The items waiting, newest first (`limit` of them, at most `maximumPage`), without holding any.
+    /// The items waiting, newest received first (`limit` of them, at most `maximumPage`), without holding any.
     public func queue(_ conn: PGConnection, limit: Int, filter: Filter = Filter()) throws -> [ReviewItem] {
         try conn.query(PGQuery(
             unsafeSQL: """
                 SELECT \(ReviewItem.columns) FROM coachspool.review_queue
                  WHERE ($1::text IS NULL OR mode = $1) AND ($2::text IS NULL OR language = $2)
-                 ORDER BY occurred_at DESC, interaction_id DESC LIMIT $3
+                 ORDER BY interaction_id DESC LIMIT $3
                 """,
             binds: [filter.mode?.rawValue, filter.language, String(min(max(limit, 1), Self.maximumPage))]
         )).map(ReviewItem.init(row:))

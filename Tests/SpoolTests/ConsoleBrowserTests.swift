@@ -60,7 +60,7 @@ extension DatabaseTests {
                 #expect(first.status == 0, "\(first.err)")
                 // The queue: only low-rated, unhelpful and sampled exchanges (the rest never show).
                 try conn.query("INSERT INTO coachspool.review_settings (sample_per_mille) VALUES (0)")
-                let waiting = try conn.query("SELECT interaction_id, why FROM coachspool.review_queue ORDER BY occurred_at DESC, interaction_id DESC")
+                let waiting = try conn.query("SELECT interaction_id, why FROM coachspool.review_queue ORDER BY interaction_id DESC")
                     .map { (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1)) }
                 try #require(!waiting.isEmpty, "the sample data has low-rated exchanges")
                 #expect(waiting.allSatisfy { $0.1 != "sample" })

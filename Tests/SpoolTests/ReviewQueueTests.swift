@@ -58,6 +58,20 @@ extension DatabaseTests {
             }
         }
 
+        @Test func theNewestReceivedComesFirstAndAReloadKeepsTheHeldItem() async throws {
+            try await TestDatabase.with { db in
+                let ids = try await Self.lowRated(db, 4)
+                let conn = try db.connect()
+                #expect(try Reviews().queue(conn, limit: 10).map(\.interactionID) == ids.sorted(by: >))
+                let first = try #require(try Reviews().next(conn, reviewer: ReviewerID("reviewer:a")!))
+                #expect(first.interactionID == ids.max())
+                #expect(try Reviews().next(conn, reviewer: ReviewerID("reviewer:b")!)?.interactionID == ids.sorted(by: >)[1])
+                #expect(try Reviews().next(conn, reviewer: ReviewerID("reviewer:a")!)?.interactionID == first.interactionID, "a reload")
+                // A filter the held item does not match does not hand it out (nothing else matches).
+                #expect(try Reviews().next(conn, reviewer: ReviewerID("reviewer:a")!, filter: Reviews.Filter(mode: .university)) == nil)
+            }
+        }
+
         @Test func revokingConsentRemovesItemsAndRefusesDecisions() async throws {
             try await TestDatabase.with { db in
                 let ids = try await Self.lowRated(db, 2, user: "u-revoke")

@@ -1,8 +1,9 @@
--- Hands a reviewer the next item of coachspool.review_queue (newest first; optionally of one
--- mode and language) and holds it for coachspool.review_settings.lease_seconds (900 without a row), as the spool
--- holds a job: candidates are locked with SKIP LOCKED, so that two reviewers asking at once never
--- get the same item, and a lease another reviewer holds is skipped until it expires. The item the
--- reviewer already holds comes back first (a reload shows the same item). No row: nothing waits.
+-- Hands a reviewer the next item of coachspool.review_queue (newest received first, by id;
+-- optionally of one mode and language) and holds it for coachspool.review_settings.lease_seconds
+-- (900 without a row), as the spool holds a job: candidates are locked with SKIP LOCKED, so that
+-- two reviewers asking at once never get the same item, and a lease another reviewer holds is
+-- skipped until it expires. The item the reviewer already holds comes back first, its lease
+-- renewed. No row: nothing waits.
 -- Runs with its owner's rights (reviewers may call it and read the queue, nothing else).
 CREATE OR REPLACE FUNCTION coachspool.review_next(p_reviewer text, p_mode text DEFAULT NULL, p_language text DEFAULT NULL)
 RETURNS TABLE (
@@ -21,14 +22,33 @@ BEGIN
     PERFORM coachspool.check_text_limit('p_mode', p_mode, 64);
     PERFORM coachspool.check_text_limit('p_language', p_language, 35, true);
     v_lease := coalesce((SELECT s.lease_seconds FROM coachspool.review_settings s), 900);
+    -- The item the reviewer already holds comes back first (a reload shows the same item).
+    -- (The leases first, then the queue by id: a join would make the planner compute the view.)
+    FOR v_id IN
+        SELECT l.interaction_id FROM coachspool.review_leases l
+         WHERE l.reviewer = p_reviewer AND l.expires_at > now() ORDER BY l.interaction_id DESC
+    LOOP
+        EXIT WHEN EXISTS (SELECT 1 FROM coachspool.review_queue q WHERE q.interaction_id = v_id
+                             AND (p_mode IS NULL OR q.mode = p_mode) AND (p_language IS NULL OR q.language = p_language));
+        v_id := NULL;
+    END LOOP;
+    IF v_id IS NOT NULL THEN
+        UPDATE coachspool.review_leases SET expires_at = now() + v_lease * interval '1 second'
+         WHERE interaction_id = v_id AND reviewer = p_reviewer;
+        RETURN QUERY SELECT q.interaction_id, q.mode, q.language, q.occurred_at, q.user_input, q.ai_response, q.rating,
+                            q.helpful, q.why, q.reasons, q.context, q.leased_until
+                       FROM coachspool.review_queue q WHERE q.interaction_id = v_id;
+        RETURN;
+    END IF;
+    -- Newest received first (the interaction id): a backward walk of the primary key that stops
+    -- at the first free candidate, never a sort of every interaction (occurred_at has no index,
+    -- so that ingest pays for none).
     FOR v_id IN
         SELECT q.interaction_id FROM coachspool.review_queue q
          WHERE (p_mode IS NULL OR q.mode = p_mode) AND (p_language IS NULL OR q.language = p_language)
            AND NOT EXISTS (SELECT 1 FROM coachspool.review_leases l
-                            WHERE l.interaction_id = q.interaction_id AND l.expires_at > now() AND l.reviewer <> p_reviewer)
-         ORDER BY EXISTS (SELECT 1 FROM coachspool.review_leases l
-                           WHERE l.interaction_id = q.interaction_id AND l.reviewer = p_reviewer AND l.expires_at > now()) DESC,
-                  q.occurred_at DESC, q.interaction_id DESC
+                            WHERE l.interaction_id = q.interaction_id AND l.expires_at > now())
+         ORDER BY q.interaction_id DESC
          LIMIT 100
     LOOP
         -- The lock decides between reviewers asking at once; the lease row, between those after.

@@ -27,7 +27,7 @@ header = re.compile(r"\n--\n-- Name: ([^;]*); Type: ([^;]*); Schema: ([^;]*); Ow
 pieces = header.split(dump)
 bookkeeping = {"schema_migrations", "schema_functions", "schema_privileges"}
 order = {"TABLE": 0, "SEQUENCE": 0, "SEQUENCE OWNED BY": 0, "DEFAULT": 0, "FUNCTION": 1, "VIEW": 2,
-         "CONSTRAINT": 3, "INDEX": 3, "FK CONSTRAINT": 4, "TRIGGER": 4, "ACL": 5, "DEFAULT ACL": 5}
+         "CONSTRAINT": 3, "INDEX": 3, "STATISTICS": 3, "FK CONSTRAINT": 4, "TRIGGER": 4, "ACL": 5, "DEFAULT ACL": 5}
 parts, seen_files = {rank: [] for rank in range(6)}, set()
 for i in range(1, len(pieces), 4):
     name, kind, body = pieces[i], pieces[i + 1], pieces[i + 3]

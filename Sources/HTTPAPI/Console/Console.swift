@@ -202,7 +202,7 @@ extension APIServer {
         let before = parameters["before"].flatMap { Int64(String($0)) }
         let flash = parameters["done"].map(String.init).flatMap(Self.flash)
         let (jobs, kinds) = try await pool.withConnection { conn in
-            (try ConsoleData.jobs(conn, kind: kind, state: state, before: before), try ConsoleData.stageCounts(conn).map(\.kind))
+            (try ConsoleData.jobs(conn, kind: kind, state: state, before: before), try ConsoleData.kinds(conn))
         }
         return Console.html(ConsolePages.jobs(jobs, kinds: kinds, kind: kind, state: state, session: session, csrf: csrf, flash: flash))
     }
@@ -251,7 +251,7 @@ extension APIServer {
         let actor = session.actor
         let (item, waiting) = try await pool.withConnection { conn in
             (try reviews.next(conn, reviewer: actor, filter: filter),
-             try conn.query("SELECT count(*) FROM (SELECT 1 FROM coachspool.review_queue LIMIT 1001) x").scalar(Int.self))
+             try ConsoleData.waitingForReview(conn))
         }
         return Console.html(ConsolePages.review(item, waiting: waiting, filter: filter, session: session, csrf: csrf, flash: flash))
     }

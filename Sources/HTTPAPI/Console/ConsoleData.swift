@@ -4,27 +4,36 @@ import LibPQ
 /// What the console's pages read, each a bounded query: no page load counts a table of millions
 /// (the lesson of River UI and Oban Web on large job tables). Small job tables are counted
 /// exactly through the admin view `queue_status_by_kind`; beyond `exactCountLimit` rows (the
-/// planner's estimate) each figure is counted up to `cap` rows under a short statement timeout.
+/// planner's estimate) see `largeStageCounts`.
 enum ConsoleData {
-    static let exactCountLimit = 1_000_000.0
-    static let cap = 10_000
+    static let exactCountLimit = 200_000.0
+    /// Dead jobs are counted exactly up to this many, from their own partial index (0019).
+    static let deadCap = 10_000
+    /// Ready jobs and jobs waiting for a retry are counted up to this many before the planner's
+    /// estimate stands in for them.
+    static let cap = 1_000
+    /// What all the capped counts of one Overview may spend together; figures not reached in it
+    /// show the estimate.
+    static let countingBudget: Duration = .milliseconds(120)
 
-    /// A count, exact or capped (`≥ cap`), or unknown when it could not be counted in time.
+    /// A count: exact, at least (a cap reached), the planner's estimate, or not counted.
     enum Count: Equatable {
         case exact(Int)
         case atLeast(Int)
-        case unknown
+        case estimate(Int)
+        case notCounted
 
         var text: String {
             switch self {
             case .exact(let n): n.formatted()
             case .atLeast(let n): "≥ " + n.formatted()
-            case .unknown: "…"
+            case .estimate(let n): "≈ " + n.formatted()
+            case .notCounted: "–"
             }
         }
     }
 
-    struct StageCounts {
+    struct StageCounts: Equatable {
         var kind: String
         var ready: Count
         var running: Count
@@ -47,9 +56,9 @@ enum ConsoleData {
         }
     }
 
-    static func stageCounts(_ conn: PGConnection) throws -> [StageCounts] {
-        let estimate = try conn.query("SELECT reltuples::float8 FROM pg_class WHERE oid = 'coachspool.jobs'::regclass").scalar(Double.self)
-        if estimate < exactCountLimit {
+    /// Per stage and state: exact below `exactBelow` jobs (the planner's estimate of the table).
+    static func stageCounts(_ conn: PGConnection, exactBelow: Double = exactCountLimit) throws -> [StageCounts] {
+        if try conn.query("SELECT reltuples::float8 FROM pg_class WHERE oid = 'coachspool.jobs'::regclass").scalar(Double.self) < exactBelow {
             return try conn.query("SELECT kind, ready, running, retrying, dead FROM coachspool.queue_status_by_kind ORDER BY kind").map {
                 StageCounts(
                     kind: try $0.decode(String.self, at: 0), ready: .exact(try $0.decode(Int.self, at: 1)),
@@ -57,31 +66,75 @@ enum ConsoleData {
                     dead: .exact(try $0.decode(Int.self, at: 4)))
             }
         }
-        // The kinds by a loose index scan of (kind, source_id): one probe per kind.
-        let kinds = try conn.query("""
+        return try largeStageCounts(conn)
+    }
+
+    /// The kinds present, by a loose index scan of (kind, source_id): one probe per kind.
+    static func kinds(_ conn: PGConnection) throws -> [String] {
+        try conn.query("""
             WITH RECURSIVE k(kind) AS (
                 SELECT min(kind) FROM coachspool.jobs
                 UNION ALL
                 SELECT (SELECT min(j.kind) FROM coachspool.jobs j WHERE j.kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
             SELECT kind FROM k WHERE kind IS NOT NULL
             """).map { try $0.decode(String.self, at: 0) }
-        return try kinds.map { kind in
-            func count(_ state: JobState) throws -> Count { try capped(conn, kind: kind, state: state) }
-            return StageCounts(kind: kind, ready: try count(.ready), running: try count(.running), retrying: try count(.retrying), dead: try count(.dead))
+    }
+
+    /// A large job table: dead jobs exactly up to `deadCap` from their partial index (index
+    /// entries only); ready and retrying jobs counted up to `cap` where the planner expects few,
+    /// its estimate (`≈`) where it expects more or the budget is spent; running jobs not at all —
+    /// they have no index (claims stay fast), so counting them reads the table;
+    /// `queue_status_by_kind` counts everything exactly when someone needs it.
+    private static func largeStageCounts(_ conn: PGConnection) throws -> [StageCounts] {
+        let started = ContinuousClock.now
+        func figure(_ kind: String, _ state: JobState, cap: Int) throws -> Count {
+            let estimate = try estimatedRows(conn, kind: kind, state: state)
+            // Dead jobs always: their index holds nothing else, so the count stays small.
+            guard state == .dead || (estimate < 10 * cap && ContinuousClock.now - started < countingBudget) else {
+                return .estimate(estimate)
+            }
+            return try capped(conn, kind: kind, state: state, cap: cap) ?? .estimate(estimate)
+        }
+        return try kinds(conn).map { kind in
+            StageCounts(kind: kind, ready: try figure(kind, .ready, cap: cap), running: .notCounted,
+                        retrying: try figure(kind, .retrying, cap: cap), dead: try figure(kind, .dead, cap: deadCap))
         }
     }
 
-    private static func capped(_ conn: PGConnection, kind: String, state: JobState) throws -> Count {
+    /// The planner's estimate of the jobs of a kind in a state (the statistics of the last ANALYZE,
+    /// with 0019's statistics on kind and state together): a plan, no rows read.
+    private static func estimatedRows(_ conn: PGConnection, kind: String, state: JobState) throws -> Int {
+        let plan = try conn.query(PGQuery(
+            unsafeSQL: "EXPLAIN (FORMAT JSON) SELECT 1 FROM coachspool.jobs j WHERE j.kind = $1 AND \(state.condition)",
+            binds: [kind])).scalar(String.self)
+        let rows = ((try? JSONSerialization.jsonObject(with: Data(plan.utf8))) as? [[String: Any]])?.first
+            .flatMap { $0["Plan"] as? [String: Any] }?["Plan Rows"] as? Double
+        return Int(rows ?? 0)
+    }
+
+    /// Counts up to `cap` (`≥ cap` beyond) under a short statement timeout; nil when it ran out.
+    private static func capped(_ conn: PGConnection, kind: String, state: JobState, cap: Int) throws -> Count? {
+        try capped(conn, cap: cap, PGQuery(
+            unsafeSQL: "SELECT count(*) FROM (SELECT 1 FROM coachspool.jobs j WHERE j.kind = $1 AND \(state.condition) LIMIT \(cap + 1)) x",
+            binds: [kind]))
+    }
+
+    /// The items waiting for review, counted up to 1,000: the queue is a view (consent, verdict,
+    /// feedback, decisions per interaction), walked newest first until enough are found.
+    static func waitingForReview(_ conn: PGConnection) throws -> Count {
+        try capped(conn, cap: 1_000, "SELECT count(*) FROM (SELECT 1 FROM coachspool.review_queue LIMIT 1001) x") ?? .notCounted
+    }
+
+    /// `query` counts at most `cap + 1` rows; it runs under a 50 ms statement timeout (nil then).
+    private static func capped(_ conn: PGConnection, cap: Int, _ query: PGQuery) throws -> Count? {
         do {
             return try conn.transaction { conn in
-                try conn.query("SET LOCAL statement_timeout = '150ms'")
-                let n = try conn.query(PGQuery(
-                    unsafeSQL: "SELECT count(*) FROM (SELECT 1 FROM coachspool.jobs j WHERE j.kind = $1 AND \(state.condition) LIMIT \(cap + 1)) x",
-                    binds: [kind])).scalar(Int.self)
+                try conn.query("SET LOCAL statement_timeout = '50ms'")
+                let n = try conn.query(query).scalar(Int.self)
                 return n > cap ? .atLeast(cap) : .exact(n)
             }
         } catch let error as PGError where error.sqlState == PGError.SQLState.queryCanceled {
-            return .unknown
+            return nil
         }
     }
 
@@ -156,10 +209,23 @@ enum ConsoleData {
         var lastError: String?
     }
 
-    /// One page of jobs of a state (and kind), newest first, before `before` (keyset).
-    static func jobs(_ conn: PGConnection, kind: String?, state: JobState, before: Int64?, limit: Int = 50) throws -> [Job] {
+    /// How long the Jobs page searches: dead, ready and retrying jobs come from an index in a few
+    /// milliseconds at 10 M jobs; running ones have none and are found by a scan, which may stop here.
+    static let jobSearchTimeout = "1s"
+
+    /// One page of jobs of a state (and kind), newest first, before `before` (keyset); nil when
+    /// the search ran out of `jobSearchTimeout`.
+    static func jobs(_ conn: PGConnection, kind: String?, state: JobState, before: Int64?, limit: Int = 50) throws -> [Job]? {
+        do {
+            return try jobPage(conn, kind: kind, state: state, before: before, limit: limit)
+        } catch let error as PGError where error.sqlState == PGError.SQLState.queryCanceled {
+            return nil
+        }
+    }
+
+    private static func jobPage(_ conn: PGConnection, kind: String?, state: JobState, before: Int64?, limit: Int) throws -> [Job] {
         try conn.transaction { conn in
-            try conn.query("SET LOCAL statement_timeout = '2s'")
+            try conn.query(PGQuery(unsafeSQL: "SET LOCAL statement_timeout = '\(jobSearchTimeout)'", binds: []))
             return try conn.query(PGQuery(
                 unsafeSQL: """
                     SELECT j.id, j.kind, j.source_id, j.attempt, j.max_attempts, extract(epoch FROM j.run_at)::float8, j.last_error

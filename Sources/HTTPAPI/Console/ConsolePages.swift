@@ -51,7 +51,7 @@ enum ConsolePages {
         return HTML.page(title: "Overview", current: .overview, session: session, csrf: csrf, body: """
             <h2>Stages</h2>
             \(HTML.table(id: "stages", headers: ["stage", "ready", "running", "waiting for retry", "dead"], rows: stageRows))
-            <p class="hint">The admin view coachspool.queue_status_by_kind; above \(Int(ConsoleData.exactCountLimit).formatted()) jobs each figure is counted up to \(ConsoleData.cap.formatted()).</p>
+            <p class="hint">The admin view coachspool.queue_status_by_kind. Above \(Int(ConsoleData.exactCountLimit).formatted()) jobs no figure counts the table: dead jobs are counted up to \(ConsoleData.deadCap.formatted()) from their own index; ready and waiting jobs up to \(ConsoleData.cap.formatted()), or ≈ the planner's estimate from the last ANALYZE; running jobs (–) are not counted, since they have no index (claims stay fast): the view counts them all.</p>
             <h2>Throughput</h2>\(chart.render())
             <h2>Workers</h2><p><span id="workers-live">\(live.count)</span> live, \(workers.count - live.count) gone (latest 10).</p>
             \(HTML.table(id: "workers", headers: ["worker", "host", "concurrency", "state", "since heartbeat"], rows: workerRows))
@@ -63,7 +63,7 @@ enum ConsolePages {
     // MARK: - Jobs
 
     static func jobs(
-        _ jobs: [ConsoleData.Job], kinds: [String], kind: String?, state: ConsoleData.JobState, session: ConsoleSession, csrf: String,
+        _ found: [ConsoleData.Job]?, kinds: [String], kind: String?, state: ConsoleData.JobState, session: ConsoleSession, csrf: String,
         flash: String?
     ) -> String {
         let kindOptions = (["" ] + kinds).map { k in
@@ -72,6 +72,7 @@ enum ConsolePages {
         let stateOptions = ConsoleData.JobState.allCases.map { s in
             "<option value=\"\(s.rawValue)\"\(s == state ? " selected" : "")>\(s.rawValue)</option>"
         }.joined()
+        let jobs = found ?? []
         let actionable = state == .dead
         let rows = jobs.map { j in
             var row = "<tr data-job-id=\"\(j.id)\"><td class=\"num\">\(j.id)</td><td>\(HTML.escape(j.kind))</td><td class=\"num\">\(j.sourceID)</td>"
@@ -102,6 +103,7 @@ enum ConsolePages {
             <button type="submit">Filter</button></form>
             \(bulk)
             \(HTML.table(id: "jobs", headers: ["job", "stage", "source", "attempt", "run at", "error", ""], rows: rows))
+            \(found == nil ? "<p class=\"hint\" id=\"search-stopped\">The search stopped after \(ConsoleData.jobSearchTimeout): \(state == .running ? "running jobs have no index of their own (so that claims stay fast) and are found by reading the table; coachspool.queue_status_by_kind counts them" : "the table is too large to search this way; narrow the filter to one stage").</p>" : "")
             \(next)
             """)
     }
@@ -109,7 +111,7 @@ enum ConsolePages {
     // MARK: - Review
 
     static func review(
-        _ item: ReviewItem?, waiting: Int, filter: Reviews.Filter, session: ConsoleSession, csrf: String, flash: String?
+        _ item: ReviewItem?, waiting: ConsoleData.Count, filter: Reviews.Filter, session: ConsoleSession, csrf: String, flash: String?
     ) -> String {
         let modeOptions = ([""] + Mode.allCases.map(\.rawValue)).map { m in
             "<option value=\"\(m)\"\(m == (filter.mode?.rawValue ?? "") ? " selected" : "")>\(m.isEmpty ? "every mode" : m)</option>"
@@ -135,7 +137,7 @@ enum ConsolePages {
         return HTML.page(title: "Review", current: .review, session: session, csrf: csrf, flash: flash, body: """
             \(filterForm)
             <p class="keys">Keys: <kbd>a</kbd> approve · <kbd>r</kbd> reason, Enter rejects · <kbd>c</kbd> correction, Ctrl+Enter submits · <kbd>n</kbd> next. Tab and Enter work too.</p>
-            <p>\(waiting) waiting. This exchange is held for you until \(HTML.escape(item.leasedUntil.map(ReviewItemFormat.time) ?? "—")).</p>
+            <p>\(waiting.text) waiting. This exchange is held for you until \(HTML.escape(item.leasedUntil.map(ReviewItemFormat.time) ?? "—")).</p>
             <section id="review-item" data-interaction-id="\(item.interactionID)" aria-label="Exchange \(item.interactionID)">
             <p>Exchange \(item.interactionID) · \(HTML.escape(item.mode)) · \(HTML.escape(item.language ?? "language unknown")) · \(HTML.escape(ReviewItemFormat.time(item.occurredAt))) · why: <strong>\(HTML.escape(why))</strong>\(item.helpful == false ? " · not helpful" : "")</p>
             <h2>The conversation so far</h2>\(context.isEmpty ? "<p class=\"hint\">(the first exchange)</p>" : context)
