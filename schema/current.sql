@@ -1,6 +1,6 @@
--- coachspool schema as of 0019_console_indexes.sql
+-- coachspool schema as of 0020_worker_held.sql
 --
--- The current schema, for fresh installs: what the migrations schema/0001…0019 leave, written by
+-- The current schema, for fresh installs: what the migrations schema/0001…0020 leave, written by
 -- scripts/schema-snapshot.sh from a database migrated file by file (do not edit by hand: add a
 -- migration and run the script). MigrationTests holds both ways to the same catalog.
 
@@ -348,7 +348,9 @@ CREATE TABLE coachspool.workers (
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     last_heartbeat timestamp with time zone DEFAULT now() NOT NULL,
     stopped_at timestamp with time zone,
-    lease_seconds double precision DEFAULT 30 NOT NULL
+    lease_seconds double precision DEFAULT 30 NOT NULL,
+    held jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT workers_held_check CHECK ((jsonb_typeof(held) = 'object'::text))
 );
 
 -- table interaction_batches
@@ -1013,6 +1015,16 @@ CREATE VIEW coachspool.review_queue AS
            FROM coachspool.reviews r
           WHERE (r.interaction_id = i.id)))) AND (('rating_below_minimum'::text = ANY (v.reasons)) OR (f.helpful = false) OR (v.accepted AND (mod(((hashint8(i.id))::bigint + '2147483648'::bigint), (1000)::bigint) < COALESCE(s.sample_per_mille, 50)))));
 
+-- view running_by_heartbeat
+CREATE VIEW coachspool.running_by_heartbeat AS
+ SELECT h.key AS kind,
+    (sum((h.value)::bigint))::bigint AS running,
+    max((now() - w.last_heartbeat)) AS oldest_heartbeat
+   FROM coachspool.workers w,
+    LATERAL jsonb_each_text(w.held) h(key, value)
+  WHERE ((w.stopped_at IS NULL) AND (w.last_heartbeat > (now() - make_interval(secs => w.lease_seconds))))
+  GROUP BY h.key;
+
 -- view space_indexes
 CREATE VIEW coachspool.space_indexes AS
  SELECT s.id AS space_id,
@@ -1557,6 +1569,10 @@ GRANT SELECT ON TABLE coachspool.review_queue TO coachspool_reviewer;
 
 -- acl SEQUENCE reviews_id_seq
 GRANT USAGE ON SEQUENCE coachspool.reviews_id_seq TO coachspool_worker;
+
+-- acl TABLE running_by_heartbeat
+GRANT SELECT ON TABLE coachspool.running_by_heartbeat TO coachspool_worker;
+GRANT SELECT ON TABLE coachspool.running_by_heartbeat TO coachspool_admin;
 
 -- acl TABLE space_indexes
 GRANT SELECT ON TABLE coachspool.space_indexes TO coachspool_worker;

@@ -76,7 +76,7 @@ final class SideChannel: Sendable {
                 let now = Date()
                 if now >= nextHeartbeat {
                     let jobs = inHand.withLock { Array($0.values.joined()) }
-                    try WorkerRegistry.heartbeat(conn, registration)
+                    try WorkerRegistry.heartbeat(conn, registration, holding: jobs)
                     let extended = try JobQueue.heartbeat(conn, owner: configuration.workerID, jobs: jobs, leaseSeconds: configuration.leaseSeconds)
                     if extended < jobs.count {
                         logger.debug("leases not extended: lost to the reaper or another worker", metadata: [

@@ -27,16 +27,22 @@ public enum WorkerRegistry {
             """)
     }
 
-    /// Records a heartbeat; registers again when the row is gone (pruned by another worker's
-    /// reaper while this one was paused or cut off for longer than `goneRetentionSeconds`).
-    public static func heartbeat(_ conn: PGConnection, _ worker: Registration) throws {
+    /// Records a heartbeat and the jobs the worker holds, per kind (`workers.held`, summed by the
+    /// view `running_by_heartbeat` for the console: running jobs have no index to count them by);
+    /// registers again when the row is gone (pruned by another worker's reaper while this one was
+    /// paused or cut off for longer than `goneRetentionSeconds`).
+    public static func heartbeat(_ conn: PGConnection, _ worker: Registration, holding jobs: [ClaimedJob] = []) throws {
+        let held = try JSONText(Dictionary(grouping: jobs, by: \.kind.rawValue).mapValues(\.count))
         let updated = try conn.query(
-            "UPDATE coachspool.workers SET last_heartbeat = now(), stopped_at = NULL WHERE id = \(worker.id)").affectedRows
-        if updated == 0 { try register(conn, worker) }
+            "UPDATE coachspool.workers SET last_heartbeat = now(), stopped_at = NULL, held = \(held)::jsonb WHERE id = \(worker.id)").affectedRows
+        if updated == 0 {
+            try register(conn, worker)
+            try conn.query("UPDATE coachspool.workers SET held = \(held)::jsonb WHERE id = \(worker.id)")
+        }
     }
 
     public static func markStopped(_ conn: PGConnection, id: String) throws {
-        try conn.query("UPDATE coachspool.workers SET stopped_at = now() WHERE id = \(id)")
+        try conn.query("UPDATE coachspool.workers SET stopped_at = now(), held = '{}' WHERE id = \(id)")
     }
 
     /// A worker that stopped or whose heartbeat is older than its lease.

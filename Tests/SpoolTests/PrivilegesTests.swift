@@ -110,6 +110,7 @@ extension DatabaseTests {
             "queue_status_by_kind": ("r", "r"),
             "redaction_summary": ("r", "r"),
             "review_queue": ("r", "r"),
+            "running_by_heartbeat": ("r", "r"),
             "space_indexes": ("r", "r"),
             "training_run_overview": ("r", "r"),
             // sequences (identity columns: inserting needs no right on them)

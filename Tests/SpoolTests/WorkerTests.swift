@@ -186,6 +186,29 @@ extension DatabaseTests {
             }
         }
 
+        /// Running jobs have no index; the console counts them by what live workers report.
+        @Test func aWorkersHeartbeatReportsTheJobsItHoldsPerKind() async throws {
+            try await TestDatabase.with { db in
+                try await ingest(30_000, into: db)
+                let jobs = try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self)
+                // One loop claiming everything at once; a heartbeat every 0.5 s.
+                let worker = try CoachSpoolProcess(["work", "--concurrency", "1", "--batch-size", "2000", "--lease", "1.5"], database: db)
+                defer { worker.signal(SIGKILL) }
+                var reported: [String: Int] = [:]
+                #expect(try await eventually(timeout: 60, interval: 0.02) {
+                    reported = Dictionary(uniqueKeysWithValues: try db.connect().query("SELECT kind, running FROM coachspool.running_by_heartbeat").map {
+                        (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
+                    })
+                    return (reported["interaction_batch"] ?? 0) > 0
+                }, "a heartbeat while the worker holds its batch")
+                #expect(reported.keys.sorted() == ["interaction_batch"] && (1...jobs).contains(reported["interaction_batch"] ?? 0), "\(reported)")
+                #expect(try await eventually(timeout: 120) { try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 0 })
+                worker.signal(SIGTERM)
+                #expect(await worker.wait(timeout: 20) == 0)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.running_by_heartbeat", as: Int.self) == 0, "a stopped worker holds nothing")
+            }
+        }
+
         @Test func notifyWakesAnIdleWorkerLongBeforeItsPoll() async throws {
             try await TestDatabase.with { db in
                 let worker = try CoachSpoolProcess(["work", "--poll", "120"], database: db)

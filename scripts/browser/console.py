@@ -29,7 +29,8 @@ Output: ONE JSON object on stdout, as its last line (nothing else is printed the
 scenario's own fields. Exit status: 0 the scenario ran and every check passed; 1 the scenario ran
 (or stopped early) and a check about the page failed, each one said on stderr too; 2 bad usage;
 3 it could not run (the browser did not start, the server did not answer, WebDriver failed).
-Every scenario saves a screenshot of its last page as SCENARIO.png in the screenshots folder.
+Every scenario saves a screenshot of its last page as SCENARIO.png in the screenshots folder
+(`screenshots`, which saves one per page, only when it failed).
 
 The browser reaches nothing but the console: every address but loopback and the base URL's host
 goes to a proxy that is not there (127.0.0.1:9), so what Chromium still sends by itself with its
@@ -695,7 +696,8 @@ def main(argv: list[str]) -> int:
         result["error"] = f"WebDriver: {short(err)}"
         code = 3
     finally:
-        if console.driver is not None:
+        # `screenshots` names each page's file itself; its last page needs no second copy.
+        if console.driver is not None and (args.scenario != "screenshots" or code != 0 or console.failures):
             try:
                 console.screenshot(f"{args.scenario}.png")
             except WebDriverException:

@@ -16,11 +16,13 @@ enum ConsoleData {
     /// show the estimate.
     static let countingBudget: Duration = .milliseconds(120)
 
-    /// A count: exact, at least (a cap reached), the planner's estimate, or not counted.
+    /// A count: exact, at least (a cap reached), the planner's estimate, what the live workers
+    /// reported holding at their last heartbeats, or not counted.
     enum Count: Equatable {
         case exact(Int)
         case atLeast(Int)
         case estimate(Int)
+        case byHeartbeat(Int)
         case notCounted
 
         var text: String {
@@ -28,6 +30,7 @@ enum ConsoleData {
             case .exact(let n): n.formatted()
             case .atLeast(let n): "≥ " + n.formatted()
             case .estimate(let n): "≈ " + n.formatted()
+            case .byHeartbeat(let n): n.formatted()
             case .notCounted: "–"
             }
         }
@@ -82,8 +85,9 @@ enum ConsoleData {
 
     /// A large job table: dead jobs exactly up to `deadCap` from their partial index (index
     /// entries only); ready and retrying jobs counted up to `cap` where the planner expects few,
-    /// its estimate (`≈`) where it expects more or the budget is spent; running jobs not at all —
-    /// they have no index (claims stay fast), so counting them reads the table;
+    /// its estimate (`≈`) where it expects more or the budget is spent; running jobs as the live
+    /// workers reported them at their last heartbeats (`running_by_heartbeat`, 0020) — they have
+    /// no index (claims stay fast), so counting them would read the table;
     /// `queue_status_by_kind` counts everything exactly when someone needs it.
     private static func largeStageCounts(_ conn: PGConnection) throws -> [StageCounts] {
         let started = ContinuousClock.now
@@ -95,8 +99,11 @@ enum ConsoleData {
             }
             return try capped(conn, kind: kind, state: state, cap: cap) ?? .estimate(estimate)
         }
+        let running = Dictionary(uniqueKeysWithValues: try conn.query("SELECT kind, running FROM coachspool.running_by_heartbeat").map {
+            (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
+        })
         return try kinds(conn).map { kind in
-            StageCounts(kind: kind, ready: try figure(kind, .ready, cap: cap), running: .notCounted,
+            StageCounts(kind: kind, ready: try figure(kind, .ready, cap: cap), running: .byHeartbeat(running[kind] ?? 0),
                         retrying: try figure(kind, .retrying, cap: cap), dead: try figure(kind, .dead, cap: deadCap))
         }
     }

@@ -51,7 +51,7 @@ enum ConsolePages {
         return HTML.page(title: "Overview", current: .overview, session: session, csrf: csrf, body: """
             <h2>Stages</h2>
             \(HTML.table(id: "stages", headers: ["stage", "ready", "running", "waiting for retry", "dead"], rows: stageRows))
-            <p class="hint">The admin view coachspool.queue_status_by_kind. Above \(Int(ConsoleData.exactCountLimit).formatted()) jobs no figure counts the table: dead jobs are counted up to \(ConsoleData.deadCap.formatted()) from their own index; ready and waiting jobs up to \(ConsoleData.cap.formatted()), or ≈ the planner's estimate from the last ANALYZE; running jobs (–) are not counted, since they have no index (claims stay fast): the view counts them all.</p>
+            <p class="hint">The admin view coachspool.queue_status_by_kind. Above \(Int(ConsoleData.exactCountLimit).formatted()) jobs no figure counts the table: dead jobs are counted up to \(ConsoleData.deadCap.formatted()) from their own index; ready and waiting jobs up to \(ConsoleData.cap.formatted()), or ≈ the planner's estimate from the last ANALYZE; running jobs are what the live workers reported holding at their last heartbeats (they have no index to count them by, so that claims stay fast): the view counts them all.</p>
             <h2>Throughput</h2>\(chart.render())
             <h2>Workers</h2><p><span id="workers-live">\(live.count)</span> live, \(workers.count - live.count) gone (latest 10).</p>
             \(HTML.table(id: "workers", headers: ["worker", "host", "concurrency", "state", "since heartbeat"], rows: workerRows))
