@@ -1,4 +1,4 @@
--- coachspool schema as of 0020_worker_held.sql
+-- coachspool schema as of 0020_console_running_and_dead.sql
 --
 -- The current schema, for fresh installs: what the migrations schema/0001…0020 leave, written by
 -- scripts/schema-snapshot.sh from a database migrated file by file (do not edit by hand: add a
@@ -1241,6 +1241,9 @@ CREATE INDEX interactions_user ON coachspool.interactions USING btree (user_id) 
 
 -- index jobs_dead
 CREATE INDEX jobs_dead ON coachspool.jobs USING btree (kind, id) WHERE (state = 'dead'::text);
+
+-- index jobs_dead_newest
+CREATE INDEX jobs_dead_newest ON coachspool.jobs USING btree (id) WHERE (state = 'dead'::text);
 
 -- index jobs_ready
 CREATE INDEX jobs_ready ON coachspool.jobs USING btree (run_at, id) WHERE ((state = 'ready'::text) AND (kind <> 'interaction_batch'::text));

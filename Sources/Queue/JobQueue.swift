@@ -206,22 +206,24 @@ public enum JobQueue {
     ///
     /// Every worker calls this; one at a time does the work (a transaction-level advisory lock),
     /// because the search for expired leases scans the running jobs without an index of its own.
+    /// Lock and reaping are one statement: a worker frozen between two round trips of a
+    /// transaction (SIGSTOP, a paused VM) would otherwise keep the lock, and every other worker's
+    /// reaper would skip its turn until the frozen one woke; one statement, once sent, the server
+    /// finishes and commits alone. (The lock gates the scan: PostgreSQL's one-time filter.)
     @discardableResult
     public static func reapExpiredLeases(_ conn: PGConnection, limit: Int = 1000) throws -> [Reaped] {
-        try conn.transaction { conn in
-            guard try conn.query("SELECT pg_try_advisory_xact_lock(\(reaperLockKey))").scalar(Bool.self) else { return [] }
-            return try conn.query("""
-                UPDATE coachspool.jobs j
-                   SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
-                       last_error = 'lease expired while held by ' || j.lease_owner,
-                       lease_owner = NULL, lease_expires_at = NULL, run_at = now()
-                 WHERE j.id = ANY(ARRAY(
-                        SELECT id FROM coachspool.jobs
-                         WHERE state = 'running' AND lease_expires_at < now()
-                         LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-                RETURNING j.kind, j.state = 'dead'
-                """).map { Reaped(kind: try $0.decode(String.self, at: 0), dead: try $0.decode(Bool.self, at: 1)) }
-        }
+        try conn.query("""
+            WITH turn AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(\(reaperLockKey)) AS ours)
+            UPDATE coachspool.jobs j
+               SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
+                   last_error = 'lease expired while held by ' || j.lease_owner,
+                   lease_owner = NULL, lease_expires_at = NULL, run_at = now()
+             WHERE j.id = ANY(ARRAY(
+                    SELECT id FROM coachspool.jobs
+                     WHERE (SELECT ours FROM turn) AND state = 'running' AND lease_expires_at < now()
+                     LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+            RETURNING j.kind, j.state = 'dead'
+            """).map { Reaped(kind: try $0.decode(String.self, at: 0), dead: try $0.decode(Bool.self, at: 1)) }
     }
 
     /// A job the reaper took back from an expired lease: ready again, or dead after its last attempt.

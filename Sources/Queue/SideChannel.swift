@@ -76,8 +76,9 @@ final class SideChannel: Sendable {
                 let now = Date()
                 if now >= nextHeartbeat {
                     let jobs = inHand.withLock { Array($0.values.joined()) }
-                    try WorkerRegistry.heartbeat(conn, registration, holding: jobs)
+                    // The leases first: they are what keeps the work; the registry row only reports.
                     let extended = try JobQueue.heartbeat(conn, owner: configuration.workerID, jobs: jobs, leaseSeconds: configuration.leaseSeconds)
+                    try WorkerRegistry.heartbeat(conn, registration, holding: jobs)
                     if extended < jobs.count {
                         logger.debug("leases not extended: lost to the reaper or another worker", metadata: [
                             LogKey.jobsCount: "\(jobs.count - extended)",

@@ -31,18 +31,27 @@ public enum WorkerRegistry {
     /// view `running_by_heartbeat` for the console: running jobs have no index to count them by);
     /// registers again when the row is gone (pruned by another worker's reaper while this one was
     /// paused or cut off for longer than `goneRetentionSeconds`).
+    /// A database not yet migrated to 0020 has no `held`: the heartbeat is recorded without it.
     public static func heartbeat(_ conn: PGConnection, _ worker: Registration, holding jobs: [ClaimedJob] = []) throws {
         let held = try JSONText(Dictionary(grouping: jobs, by: \.kind.rawValue).mapValues(\.count))
-        let updated = try conn.query(
-            "UPDATE coachspool.workers SET last_heartbeat = now(), stopped_at = NULL, held = \(held)::jsonb WHERE id = \(worker.id)").affectedRows
-        if updated == 0 {
+        if try beat(conn, id: worker.id, held: held) == 0 {
             try register(conn, worker)
-            try conn.query("UPDATE coachspool.workers SET held = \(held)::jsonb WHERE id = \(worker.id)")
+            _ = try beat(conn, id: worker.id, held: held)
         }
     }
 
+    private static func beat(_ conn: PGConnection, id: String, held: JSONText) throws(PGError) -> Int {
+        do {
+            return try conn.query(
+                "UPDATE coachspool.workers SET last_heartbeat = now(), stopped_at = NULL, held = \(held)::jsonb WHERE id = \(id)").affectedRows
+        } catch {
+            guard error.sqlState == PGError.SQLState.undefinedColumn else { throw error }
+        }
+        return try conn.query("UPDATE coachspool.workers SET last_heartbeat = now(), stopped_at = NULL WHERE id = \(id)").affectedRows
+    }
+
     public static func markStopped(_ conn: PGConnection, id: String) throws {
-        try conn.query("UPDATE coachspool.workers SET stopped_at = now(), held = '{}' WHERE id = \(id)")
+        try conn.query("UPDATE coachspool.workers SET stopped_at = now() WHERE id = \(id)")
     }
 
     /// A worker that stopped or whose heartbeat is older than its lease.

@@ -44,6 +44,27 @@ extension DatabaseTests {
             }
         }
 
+        /// One reaper at a time, and the turn is held only for its one statement: a session that
+        /// holds the reaper's lock (a worker frozen mid-transaction, as before) makes the others
+        /// skip, and once it lets go the next reaper reaps.
+        @Test func reapersTakeTurnsByAnAdvisoryLockHeldForOneStatement() async throws {
+            try await TestDatabase.with { db in
+                _ = try seed(db)
+                let conn = try db.connect()
+                _ = try claim(conn, owner: "A", limit: 10, leaseSeconds: 30)
+                try conn.query("UPDATE coachspool.jobs SET lease_expires_at = now() - interval '1 second'")
+                let frozen = try db.connect()
+                try frozen.query("BEGIN")
+                #expect(try frozen.query("SELECT pg_try_advisory_xact_lock(\(JobQueue.reaperLockKey))").scalar(Bool.self))
+                #expect(try JobQueue.reapExpiredLeases(conn).isEmpty, "not this reaper's turn")
+                #expect(try conn.query("SELECT count(*) FROM coachspool.jobs WHERE state = 'running'").scalar(Int.self) == 1)
+                try frozen.query("ROLLBACK")
+                #expect(try JobQueue.reapExpiredLeases(conn) == [.init(kind: "interaction", dead: false)])
+                // The reaper's own turn ended with its statement: another session takes it at once.
+                #expect(try frozen.query("SELECT pg_try_advisory_xact_lock(\(JobQueue.reaperLockKey))").scalar(Bool.self))
+            }
+        }
+
         @Test func sameOwnerWithAnOldAttemptIsRefusedToo() async throws {
             try await TestDatabase.with { db in
                 _ = try seed(db)

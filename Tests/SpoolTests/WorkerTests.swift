@@ -43,15 +43,23 @@ func runningOwner(_ db: TestDatabase) async throws -> String? {
 }
 
 /// Starts a worker and SIGSTOPs it while it holds a batch (retrying when it was caught between
-/// two batches). Returns the stopped process, its lease owner id and the source ids it holds.
+/// two batches, or in the middle of retiring one: a completion's transaction, stopped open,
+/// holds the jobs' rows, so no other worker can take them, and they are not "held" but done).
+/// Returns the stopped process, its lease owner id and the source ids it holds.
 func catchHoldingABatch(_ db: TestDatabase, _ arguments: [String]) async throws -> (CoachSpoolProcess, String, [Int64]) {
     for _ in 0..<5 {
         let worker = try CoachSpoolProcess(arguments, database: db)
         let owner = try #require(try await runningOwner(db))
         worker.signal(SIGSTOP)
-        let held = try db.connect().query("SELECT source_id FROM coachspool.jobs WHERE lease_owner = \(owner) AND state = 'running'")
+        try await Task.sleep(for: .milliseconds(100))  // a statement already sent finishes
+        let conn = try db.connect()
+        let midTransaction = try conn.query("""
+            SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name LIKE 'coachspool-worker%' AND state LIKE 'idle in transaction%'
+            """).scalar(Int.self) > 0
+        let held = try conn.query("SELECT source_id FROM coachspool.jobs WHERE lease_owner = \(owner) AND state = 'running'")
             .map { try $0.decode(Int64.self, at: 0) }
-        if !held.isEmpty { return (worker, owner, held) }
+        if !held.isEmpty && !midTransaction { return (worker, owner, held) }
         worker.signal(SIGKILL)
         _ = await worker.wait()
     }
@@ -201,7 +209,7 @@ extension DatabaseTests {
                     })
                     return (reported["interaction_batch"] ?? 0) > 0
                 }, "a heartbeat while the worker holds its batch")
-                #expect(reported.keys.sorted() == ["interaction_batch"] && (1...jobs).contains(reported["interaction_batch"] ?? 0), "\(reported)")
+                #expect((1...jobs).contains(reported["interaction_batch"] ?? 0), "\(reported)")
                 #expect(try await eventually(timeout: 120) { try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 0 })
                 worker.signal(SIGTERM)
                 #expect(await worker.wait(timeout: 20) == 0)

@@ -33,12 +33,18 @@ BEGIN
         v_id := NULL;
     END LOOP;
     IF v_id IS NOT NULL THEN
-        UPDATE coachspool.review_leases SET expires_at = now() + v_lease * interval '1 second'
-         WHERE interaction_id = v_id AND reviewer = p_reviewer;
-        RETURN QUERY SELECT q.interaction_id, q.mode, q.language, q.occurred_at, q.user_input, q.ai_response, q.rating,
-                            q.helpful, q.why, q.reasons, q.context, q.leased_until
-                       FROM coachspool.review_queue q WHERE q.interaction_id = v_id;
-        RETURN;
+        -- Renewed only while still ours: a lease that expired meanwhile may be another's now, and
+        -- an item decided meanwhile (another tab) is no longer in the queue; then walk on.
+        UPDATE coachspool.review_leases l SET expires_at = now() + v_lease * interval '1 second'
+         WHERE l.interaction_id = v_id AND l.reviewer = p_reviewer AND l.expires_at > now();
+        IF FOUND THEN
+            RETURN QUERY SELECT q.interaction_id, q.mode, q.language, q.occurred_at, q.user_input, q.ai_response, q.rating,
+                                q.helpful, q.why, q.reasons, q.context, q.leased_until
+                           FROM coachspool.review_queue q WHERE q.interaction_id = v_id;
+            IF FOUND THEN
+                RETURN;
+            END IF;
+        END IF;
     END IF;
     -- Newest received first (the interaction id): a backward walk of the primary key that stops
     -- at the first free candidate, never a sort of every interaction (occurred_at has no index,

@@ -12,9 +12,13 @@ enum ConsoleData {
     /// Ready jobs and jobs waiting for a retry are counted up to this many before the planner's
     /// estimate stands in for them.
     static let cap = 1_000
-    /// What all the capped counts of one Overview may spend together; figures not reached in it
-    /// show the estimate.
-    static let countingBudget: Duration = .milliseconds(120)
+    /// How long counting may take on a page: each capped count has `statementTimeout`; the
+    /// Overview's ready and waiting figures share `budget` (those not reached in it show the
+    /// estimate; dead counts, from their own index, always run).
+    struct CountingTime: Sendable {
+        var budget: Duration = .milliseconds(120)
+        var statementTimeout: Duration = .milliseconds(50)
+    }
 
     /// A count: exact, at least (a cap reached), the planner's estimate, what the live workers
     /// reported holding at their last heartbeats, or not counted.
@@ -60,7 +64,7 @@ enum ConsoleData {
     }
 
     /// Per stage and state: exact below `exactBelow` jobs (the planner's estimate of the table).
-    static func stageCounts(_ conn: PGConnection, exactBelow: Double = exactCountLimit) throws -> [StageCounts] {
+    static func stageCounts(_ conn: PGConnection, exactBelow: Double = exactCountLimit, time: CountingTime = CountingTime()) throws -> [StageCounts] {
         if try conn.query("SELECT reltuples::float8 FROM pg_class WHERE oid = 'coachspool.jobs'::regclass").scalar(Double.self) < exactBelow {
             return try conn.query("SELECT kind, ready, running, retrying, dead FROM coachspool.queue_status_by_kind ORDER BY kind").map {
                 StageCounts(
@@ -69,7 +73,7 @@ enum ConsoleData {
                     dead: .exact(try $0.decode(Int.self, at: 4)))
             }
         }
-        return try largeStageCounts(conn)
+        return try largeStageCounts(conn, time: time)
     }
 
     /// The kinds present, by a loose index scan of (kind, source_id): one probe per kind.
@@ -89,15 +93,15 @@ enum ConsoleData {
     /// workers reported them at their last heartbeats (`running_by_heartbeat`, 0020) — they have
     /// no index (claims stay fast), so counting them would read the table;
     /// `queue_status_by_kind` counts everything exactly when someone needs it.
-    private static func largeStageCounts(_ conn: PGConnection) throws -> [StageCounts] {
+    private static func largeStageCounts(_ conn: PGConnection, time: CountingTime) throws -> [StageCounts] {
         let started = ContinuousClock.now
         func figure(_ kind: String, _ state: JobState, cap: Int) throws -> Count {
             let estimate = try estimatedRows(conn, kind: kind, state: state)
             // Dead jobs always: their index holds nothing else, so the count stays small.
-            guard state == .dead || (estimate < 10 * cap && ContinuousClock.now - started < countingBudget) else {
+            guard state == .dead || (estimate < 10 * cap && ContinuousClock.now - started < time.budget) else {
                 return .estimate(estimate)
             }
-            return try capped(conn, kind: kind, state: state, cap: cap) ?? .estimate(estimate)
+            return try capped(conn, kind: kind, state: state, cap: cap, timeout: time.statementTimeout) ?? .estimate(estimate)
         }
         let running = Dictionary(uniqueKeysWithValues: try conn.query("SELECT kind, running FROM coachspool.running_by_heartbeat").map {
             (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
@@ -120,8 +124,8 @@ enum ConsoleData {
     }
 
     /// Counts up to `cap` (`≥ cap` beyond) under a short statement timeout; nil when it ran out.
-    private static func capped(_ conn: PGConnection, kind: String, state: JobState, cap: Int) throws -> Count? {
-        try capped(conn, cap: cap, PGQuery(
+    private static func capped(_ conn: PGConnection, kind: String, state: JobState, cap: Int, timeout: Duration) throws -> Count? {
+        try capped(conn, cap: cap, timeout: timeout, PGQuery(
             unsafeSQL: "SELECT count(*) FROM (SELECT 1 FROM coachspool.jobs j WHERE j.kind = $1 AND \(state.condition) LIMIT \(cap + 1)) x",
             binds: [kind]))
     }
@@ -129,14 +133,16 @@ enum ConsoleData {
     /// The items waiting for review, counted up to 1,000: the queue is a view (consent, verdict,
     /// feedback, decisions per interaction), walked newest first until enough are found.
     static func waitingForReview(_ conn: PGConnection) throws -> Count {
-        try capped(conn, cap: 1_000, "SELECT count(*) FROM (SELECT 1 FROM coachspool.review_queue LIMIT 1001) x") ?? .notCounted
+        try capped(conn, cap: 1_000, timeout: CountingTime().statementTimeout,
+                   "SELECT count(*) FROM (SELECT 1 FROM coachspool.review_queue LIMIT 1001) x") ?? .notCounted
     }
 
-    /// `query` counts at most `cap + 1` rows; it runs under a 50 ms statement timeout (nil then).
-    private static func capped(_ conn: PGConnection, cap: Int, _ query: PGQuery) throws -> Count? {
+    /// `query` counts at most `cap + 1` rows; it runs under a statement timeout (nil when it ran out).
+    private static func capped(_ conn: PGConnection, cap: Int, timeout: Duration, _ query: PGQuery) throws -> Count? {
         do {
             return try conn.transaction { conn in
-                try conn.query("SET LOCAL statement_timeout = '50ms'")
+                let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+                try conn.query(PGQuery(unsafeSQL: "SET LOCAL statement_timeout = \(max(1, milliseconds))", binds: []))
                 let n = try conn.query(query).scalar(Int.self)
                 return n > cap ? .atLeast(cap) : .exact(n)
             }

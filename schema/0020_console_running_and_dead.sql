@@ -14,4 +14,9 @@ SELECT h.key AS kind, sum(h.value::bigint)::bigint AS running, max(now() - w.las
  WHERE w.stopped_at IS NULL AND w.last_heartbeat > now() - make_interval(secs => w.lease_seconds)
  GROUP BY h.key;
 
--- Privileges: admins and the monitor read it like the other admin views (schema/privileges/).
+-- Privileges: workers and admins read it like the other admin views (0007's defaults).
+
+-- The Jobs page lists dead jobs of every stage newest first: 0019's (kind, id) serves one stage;
+-- without a stage the planner would walk the primary key backwards past every ready job when the
+-- dead ones are old. Dead jobs only, so claims and completions never write it.
+CREATE INDEX jobs_dead_newest ON coachspool.jobs (id) WHERE state = 'dead';
