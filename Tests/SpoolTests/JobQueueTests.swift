@@ -44,9 +44,10 @@ extension DatabaseTests {
             }
         }
 
-        /// One reaper at a time, and the turn is held only for its one statement: a session that
-        /// holds the reaper's lock (a worker frozen mid-transaction, as before) makes the others
-        /// skip, and once it lets go the next reaper reaps.
+        /// One reaper at a time: a session that holds the reaper's lock makes the others skip, once
+        /// it lets go the next reaper reaps, and a reaper's call leaves the lock free. (That the
+        /// reaper takes and uses its turn in one statement, so that a client frozen mid-call
+        /// cannot keep it, is the shape of `reapExpiredLeases` and not observable from here.)
         @Test func reapersTakeTurnsByAnAdvisoryLockHeldForOneStatement() async throws {
             try await TestDatabase.with { db in
                 _ = try seed(db)

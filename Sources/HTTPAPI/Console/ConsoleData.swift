@@ -96,11 +96,13 @@ enum ConsoleData {
     private static func largeStageCounts(_ conn: PGConnection, time: CountingTime) throws -> [StageCounts] {
         let started = ContinuousClock.now
         func figure(_ kind: String, _ state: JobState, cap: Int) throws -> Count {
-            let estimate = try estimatedRows(conn, kind: kind, state: state)
             // Dead jobs always: their index holds nothing else, so the count stays small.
-            guard state == .dead || (estimate < 10 * cap && ContinuousClock.now - started < time.budget) else {
-                return .estimate(estimate)
+            if state == .dead {
+                return try capped(conn, kind: kind, state: state, cap: cap, timeout: time.statementTimeout)
+                    ?? .estimate(try estimatedRows(conn, kind: kind, state: state))
             }
+            let estimate = try estimatedRows(conn, kind: kind, state: state)
+            guard estimate < 10 * cap, ContinuousClock.now - started < time.budget else { return .estimate(estimate) }
             return try capped(conn, kind: kind, state: state, cap: cap, timeout: time.statementTimeout) ?? .estimate(estimate)
         }
         let running = Dictionary(uniqueKeysWithValues: try conn.query("SELECT kind, running FROM coachspool.running_by_heartbeat").map {
@@ -137,14 +139,22 @@ enum ConsoleData {
                    "SELECT count(*) FROM (SELECT 1 FROM coachspool.review_queue LIMIT 1001) x") ?? .notCounted
     }
 
-    /// `query` counts at most `cap + 1` rows; it runs under a statement timeout (nil when it ran out).
+    /// `query` counts at most `cap + 1` rows, within `timeout` (nil when it ran out).
     private static func capped(_ conn: PGConnection, cap: Int, timeout: Duration, _ query: PGQuery) throws -> Count? {
+        try within(timeout, conn) { conn in
+            let n = try conn.query(query).scalar(Int.self)
+            return n > cap ? .atLeast(cap) : .exact(n)
+        }
+    }
+
+    /// Runs `body` in a transaction whose statements may take `timeout` each; nil when one ran
+    /// out (the transaction is rolled back and the connection stays usable).
+    private static func within<T>(_ timeout: Duration, _ conn: PGConnection, _ body: (PGConnection) throws -> T) throws -> T? {
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
         do {
             return try conn.transaction { conn in
-                let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
                 try conn.query(PGQuery(unsafeSQL: "SET LOCAL statement_timeout = \(max(1, milliseconds))", binds: []))
-                let n = try conn.query(query).scalar(Int.self)
-                return n > cap ? .atLeast(cap) : .exact(n)
+                return try body(conn)
             }
         } catch let error as PGError where error.sqlState == PGError.SQLState.queryCanceled {
             return nil
@@ -224,22 +234,13 @@ enum ConsoleData {
 
     /// How long the Jobs page searches: dead, ready and retrying jobs come from an index in a few
     /// milliseconds at 10 M jobs; running ones have none and are found by a scan, which may stop here.
-    static let jobSearchTimeout = "1s"
+    static let jobSearchTimeout: Duration = .seconds(1)
 
     /// One page of jobs of a state (and kind), newest first, before `before` (keyset); nil when
     /// the search ran out of `jobSearchTimeout`.
     static func jobs(_ conn: PGConnection, kind: String?, state: JobState, before: Int64?, limit: Int = 50) throws -> [Job]? {
-        do {
-            return try jobPage(conn, kind: kind, state: state, before: before, limit: limit)
-        } catch let error as PGError where error.sqlState == PGError.SQLState.queryCanceled {
-            return nil
-        }
-    }
-
-    private static func jobPage(_ conn: PGConnection, kind: String?, state: JobState, before: Int64?, limit: Int) throws -> [Job] {
-        try conn.transaction { conn in
-            try conn.query(PGQuery(unsafeSQL: "SET LOCAL statement_timeout = '\(jobSearchTimeout)'", binds: []))
-            return try conn.query(PGQuery(
+        try within(jobSearchTimeout, conn) { conn in
+            try conn.query(PGQuery(
                 unsafeSQL: """
                     SELECT j.id, j.kind, j.source_id, j.attempt, j.max_attempts, extract(epoch FROM j.run_at)::float8, j.last_error
                       FROM coachspool.jobs j

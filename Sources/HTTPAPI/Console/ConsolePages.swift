@@ -103,7 +103,7 @@ enum ConsolePages {
             <button type="submit">Filter</button></form>
             \(bulk)
             \(HTML.table(id: "jobs", headers: ["job", "stage", "source", "attempt", "run at", "error", ""], rows: rows))
-            \(found == nil ? "<p class=\"hint\" id=\"search-stopped\">The search stopped after \(ConsoleData.jobSearchTimeout): \(state == .running ? "running jobs have no index of their own (so that claims stay fast) and are found by reading the table; coachspool.queue_status_by_kind counts them" : "the table is too large to search this way; narrow the filter to one stage").</p>" : "")
+            \(found == nil ? "<p class=\"hint\" id=\"search-stopped\">The search stopped after \(ConsoleData.jobSearchTimeout.formatted(.units(allowed: [.seconds], width: .wide))): \(state == .running ? "running jobs have no index of their own (so that claims stay fast) and are found by reading the table; coachspool.queue_status_by_kind counts them" : "the table is too large to search this way; narrow the filter to one stage").</p>" : "")
             \(next)
             """)
     }
