@@ -160,6 +160,11 @@ struct AddressDetector {
                    "NSEW".utf8.contains(bytes[tokens[j + 1].start]) {
                     last = j + 1  // "NW"
                 }
+                // "3/45 Bondi Road": a flat's number before the house's.
+                if i > 0, tokens[i - 1].kind == .number, n.gap == .other, tokens[i - 1].end + 1 == n.start,
+                   bytes[n.start - 1] == UInt8(ascii: "/") {
+                    return (i - 1, last)
+                }
                 return (i, last)
             }
             if t.kind == .number {

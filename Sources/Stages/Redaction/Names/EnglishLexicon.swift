@@ -4812,7 +4812,137 @@ extension NameLexicon {
         álvarez
         """
 
+    /// Nicknames and diminutives of British, Irish, Australian and American chat ("Gaz", "Tommo", "Robbo"),
+    /// male; the ones that are words are also in `englishNameWords`.
+    static let englishMaleNicknames = """
+        baz
+        bazza
+        benno
+        bunny
+        chaz
+        chazza
+        davo
+        daz
+        dazza
+        dazzer
+        deano
+        dunc
+        fitzy
+        fozzy
+        gaz
+        gazza
+        gazzer
+        jacko
+        jacksy
+        jamo
+        jez
+        jimbo
+        johnno
+        jonesy
+        jonna
+        jonno
+        jono
+        jonty
+        kevvy
+        macca
+        mikko
+        mozza
+        neddy
+        nobby
+        ozzy
+        robbo
+        rosco
+        rossco
+        scotty
+        shaggy
+        smithy
+        stevie-o
+        stevo
+        sully
+        tez
+        timbo
+        tommo
+        tomo
+        woz
+        wozza
+        """
+
+    /// The same, female ("Bex", "Shaz", "Mags").
+    static let englishFemaleNicknames = """
+        abi
+        ange
+        becs
+        bels
+        bex
+        bexy
+        cath
+        emms
+        emmz
+        gabs
+        issy
+        jaz
+        jojo
+        jools
+        karz
+        kazza
+        kels
+        kelz
+        kez
+        liddy
+        lins
+        lizbeth
+        lizzy
+        loz
+        lozza
+        lulu
+        mags
+        mazza
+        megs
+        mez
+        nattie
+        nikki-lou
+        rach
+        rachie
+        saz
+        sazza
+        shaz
+        shazza
+        soph
+        steffi
+        steph
+        tash
+        tashy
+        tiff
+        tils
+        """
+
+    /// The same, either.
+    static let englishUnisexNicknames = """
+        ant
+        bri
+        cat
+        caz
+        jay
+        jazz
+        maz
+        pip
+        sam
+        wills
+        """
+
     static let englishNameWords = """
+        abi
+        baz
+        ant
+        cat
+        gabs
+        jazz
+        mags
+        pip
+        shaggy
+        tiff
+        wills
+        bunny
         ally
         amber
         angel
@@ -6260,6 +6390,30 @@ extension NameLexicon {
         """
 
     static let englishCommonWords = """
+        versa
+        proto
+        sapiens
+        gregorian
+        comp
+        repo
+        deets
+        okey
+        convo
+        convos
+        sesh
+        probs
+        obvs
+        defo
+        soz
+        legit
+        vibes
+        lecs
+        prac
+        tute
+        brekkie
+        arvo
+        servo
+        hols
         a
         able
         about

@@ -564,6 +564,28 @@ extension NameLexicon {
         mine
         """
 
+    /// What people call each other ("calls me honey", "kallar mig gumman"): never the name, read
+    /// as pronouns are, also after "call me".
+    static let endearments = """
+        babe
+        baby
+        darling
+        honey
+        hun
+        sugar
+        sweetheart
+        sweetie
+        pumpkin
+        cutie
+        älskling
+        gumman
+        gubben
+        sötnos
+        raring
+        hjärtat
+        vännen
+        """
+
     /// Verbs whose object is usually a person: a capitalised unknown word after them is one
     /// ("met Tawanda"), and so is a name that is also a rarer word ("asked amber").
     static let cueSocial = """

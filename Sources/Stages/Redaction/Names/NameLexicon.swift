@@ -61,10 +61,14 @@ struct NameLexicon: Sendable {
         static let road = Flags(rawValue: 1 << 29)
         /// "street", "road", "st", "rd": a street type that is no ordinary word
         static let unmistakableStreetType = Flags(rawValue: 1 << 30)
+        /// A given name of the wide lists (`WideNameLists.swift`), of no language we tell apart.
+        static let otherGiven = Flags(rawValue: 1 << 31)
 
         // Computed, not stored: a stored static is initialised lazily and checked on every read
         // (`swift_once`), and these are read for every word.
-        @inline(__always) static var given: Flags { Flags(rawValue: 1 << 0 | 1 << 1) }
+        @inline(__always) static var given: Flags { Flags(rawValue: 1 << 0 | 1 << 1 | 1 << 31) }
+        /// A given name or a surname.
+        @inline(__always) static var name: Flags { Flags(rawValue: 1 << 0 | 1 << 1 | 1 << 4 | 1 << 31) }
         @inline(__always) static var ambiguous: Flags { Flags(rawValue: 1 << 5 | 1 << 6 | 1 << 7) }
     }
 
@@ -89,10 +93,13 @@ struct NameLexicon: Sendable {
 
     private init() {
         var entries: [UInt64: Flags] = [:]
-        func add(_ list: String, _ flags: Flags) {
+        func add(_ list: String, _ flags: Flags, shortIsWord: Bool = false) {
             for line in list.split(separator: "\n") {
                 let word = line.trimmingCharacters(in: " ")
                 guard !word.isEmpty else { continue }
+                // Four letters or fewer are abbreviations as often as names ("conn", "repo",
+                // "dest" are surnames too): such a name of the wide lists needs a cue or a capital.
+                let flags = shortIsWord && word.unicodeScalars.count <= 4 ? flags.union(.nameWord) : flags
                 entries[WordHash.of(word), default: []].formUnion(flags)
                 // The words of a place or company of several words are not names on their own
                 // either ("new york" → "york"), unless they are names ("san jose" keeps "jose").
@@ -107,6 +114,9 @@ struct NameLexicon: Sendable {
         add(Self.swedishMaleGiven, [.swedishGiven, .male])
         add(Self.englishFemaleGiven, [.englishGiven, .female])
         add(Self.englishMaleGiven, [.englishGiven, .male])
+        add(Self.englishMaleNicknames, [.englishGiven, .male])
+        add(Self.englishFemaleNicknames, [.englishGiven, .female])
+        add(Self.englishUnisexNicknames, [.englishGiven, .female, .male])
         add(Self.swedishSurnames, .surname)
         add(Self.englishSurnames, .surname)
         add(Self.swedishNameWords, .nameWord)
@@ -131,16 +141,23 @@ struct NameLexicon: Sendable {
         add(Self.cueSocial, .social)
         add(Self.cueActions, .action)
         add(Self.pronouns, .pronoun)
+        add(Self.endearments, .pronoun)
         add("from\nfrån", .from)
         add("i\njag\nme\nmig", .firstPerson)
         add("is\när\nam\nwas\nvar", .copula)
         add("this", .this)
         add("my\nour\nhis\nher\nmin\nmitt\nvår\nhans\nhennes", .possessive)
         add("riksväg\nlänsväg\neuropaväg\nmotorväg\nmotorvägen\nriksvägen", .road)
-        add("street\nroad\navenue\nlane\nboulevard\nst\nrd\nave\nblvd\nln", .unmistakableStreetType)
+        add("street\nroad\navenue\nlane\nboulevard\nterrace\ncrescent\nst\nrd\nave\nblvd\nln\ntce\ncres", .unmistakableStreetType)
         add(Self.placesThatAreNames, .notName)
         add(Self.englishWordsThatAreNames, .nameWord)
         add(Self.swedishWordsThatAreNames, .nameWord)
+        // The wide lists hold no word and no curated name (their generator checks), so they add
+        // names unknown to the curated lists and change no word's flags.
+        add(Self.wideFemaleGiven, [.otherGiven, .female], shortIsWord: true)
+        add(Self.wideMaleGiven, [.otherGiven, .male], shortIsWord: true)
+        add(Self.wideUnisexGiven, [.otherGiven, .female, .male], shortIsWord: true)
+        add(Self.wideSurnames, .surname, shortIsWord: true)
         self.table = FlagTable(entries)
 
         // Surrogates are names that can never be mistaken for words, of one part ("Anna-Maria"
@@ -168,8 +185,9 @@ struct NameLexicon: Sendable {
 /// looked up once each, so this is most of the name detector's time).
 struct FlagTable: @unchecked Sendable {
     // One 8-byte slot per entry — a 32-bit fingerprint of the hash above its flags — in a table
-    // about half full: 256 KiB for our lists, which stays in a core's L2 cache (the lookup was
-    // a cache miss per word with separate keys and values). Allocated once for the process's
+    // at most half full: 2 MiB with the wide lists (512 KiB for the curated ones alone; keeping
+    // the wide lists behind a filter in a table of their own measured no faster on the bench
+    // corpus, where most words are in the curated lists). Allocated once for the process's
     // one lexicon (`NameLexicon.shared`) and never freed: a raw pointer spares every lookup a
     // retain, a release and a bounds check. Read-only after `init`, hence safe to share. The
     // fingerprint and the slot together compare about 47 bits of the hash.

@@ -60,7 +60,7 @@ struct PersonDetector {
         let t = tokens[i]
         // Most words: in small letters, in no name list, no surname ending, no introduction or
         // title before them. Decided from the flags alone.
-        if !t.capitalized && t.flags.isDisjoint(with: [.swedishGiven, .englishGiven, .surname]) && !mayHaveSurnameForm(t, bytes) {
+        if !t.capitalized && t.flags.isDisjoint(with: NameLexicon.Flags.name) && !mayHaveSurnameForm(t, bytes) {
             guard i > 0, !tokens[i - 1].flags.isDisjoint(with: [.introduction, .introductionLead, .title, .weakIntroduction])
                     || i > 1 && tokens[i - 2].flags.contains(.introductionLead) else { return false }
         }
@@ -89,9 +89,13 @@ struct PersonDetector {
             }
             if !t.isAmbiguous { return true }
             if i > 0, t.gap.isEmpty, tokens[i - 1].flags.contains(.determiner) { return false }
+            // "me and robin", "hope and i", "jag och Saga": a given name beside the writer is
+            // someone, whatever else the word means.
+            if t.isGiven && withFirstPerson(i, tokens) { return true }
             // A month ("in June") or a place ("to Austin") is one unless a person is announced.
             if isMonth(i, tokens) || t.flags.contains(.notName) {
                 return cue == .relation || cue == .title || cue == .introduction || cue == .greeting
+                    || cue == .weakIntroduction && ageFollows(i, tokens)
             }
             let common = t.flags.contains(.commonWord)
             if t.capitalized && !t.sentenceInitial && !inTitleCase(i, tokens) {
@@ -99,12 +103,13 @@ struct PersonDetector {
             }
             switch cue {
             case .introduction: return true
-            case .weakIntroduction: return t.capitalized
+            // "I'm Drew", "im jordan, 22": not "I'm frank" or "im rusty at this".
+            case .weakIntroduction: return t.capitalized || ageFollows(i, tokens)
             case .title, .relation, .greeting, .social: return t.capitalized || !common
             case nil: break
             }
             if t.capitalized && !inTitleCase(i, tokens)
-                && (speechFollows(i, tokens) || actionFollows(i, tokens) || fromFollows(i, tokens)) {
+                && (speechFollows(i, tokens) || actionFollows(i, tokens) || fromFollows(i, tokens) || groupFollows(i, tokens)) {
                 return true
             }
             // "nisse ringde", "tom from legal": in small letters, at the start or after "and".
@@ -129,8 +134,7 @@ struct PersonDetector {
             return t.capitalized || t.nameEnd - t.start >= 3 && (t.gap.contains(.period) || tokens[i - 1].end - tokens[i - 1].start >= 5)
         case .weakIntroduction:
             // "i'm zephyr, 19": a name and an age.
-            return t.capitalized || i + 2 < tokens.count && tokens[i + 1].gap == .comma && tokens[i + 1].kind == .number
-                && tokens[i + 1].digits <= 3
+            return t.capitalized || ageFollows(i, tokens)
         case .relation, .greeting, .social: return t.capitalized
         case nil:
             guard t.capitalized else { return false }
@@ -185,12 +189,39 @@ struct PersonDetector {
         return t.capitalized && t.flags.isDisjoint(with: [.commonWord, .notName])
     }
 
-    /// "May" after "in", "since", "i", or before a number, is a month.
+    /// "May" after "in", "since", "i", or right before a day ("May 31", not "Drew, 31"), is a month.
     private func isMonth(_ i: Int, _ tokens: [WordToken]) -> Bool {
         if i > 0, tokens[i].gap.isEmpty, tokens[i - 1].flags.contains(.beforeMonth) { return true }
-        if i + 1 < tokens.count, tokens[i + 1].kind == .number, tokens[i + 1].digits <= 2 { return true }
+        if i + 1 < tokens.count, tokens[i + 1].gap.isEmpty, tokens[i + 1].kind == .number, tokens[i + 1].digits <= 2 { return true }
         return false
     }
+
+    /// ", 22" after the word: a name and an age ("im jordan, 22").
+    private func ageFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
+        i + 1 < tokens.count && tokens[i + 1].gap == .comma && tokens[i + 1].kind == .number && tokens[i + 1].digits <= 3
+    }
+
+    /// The writer joined to the word: "me and X", "jag och X"; "X and i", "X och jag" when X
+    /// opens the sentence (not "my exams are in june and I haven't").
+    private func withFirstPerson(_ i: Int, _ tokens: [WordToken]) -> Bool {
+        if i >= 2, tokens[i].gap.isEmpty, tokens[i - 1].gap.isEmpty, tokens[i - 1].flags.contains(.coordinator),
+           tokens[i - 2].flags.contains(.firstPerson) {
+            return true
+        }
+        return tokens[i].sentenceInitial && i + 2 < tokens.count && tokens[i + 1].gap.isEmpty && tokens[i + 2].gap.isEmpty
+            && tokens[i + 1].flags.contains(.coordinator) && tokens[i + 2].flags.contains(.firstPerson)
+    }
+
+    /// "in my cohort", "at work", "på jobbet": where a person is ("Dean in my cohort", "Lance at
+    /// work"), after a capitalised name that opens a sentence.
+    private func groupFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
+        guard i + 2 < tokens.count, tokens[i + 1].gap.isEmpty, tokens[i + 2].gap.isEmpty,
+              Self.placePrepositions.contains(tokens[i + 1].hash) else { return false }
+        return tokens[i + 2].flags.contains(.possessive) || Self.workplaces.contains(tokens[i + 2].hash)
+    }
+
+    private static let placePrepositions: Set<UInt64> = Set(["in", "at", "on", "i", "på"].map { WordHash.of($0) })
+    private static let workplaces: Set<UInt64> = Set(["work", "school", "uni", "jobbet", "skolan", "plugget"].map { WordHash.of($0) })
 
     private enum Cue { case title, relation, introduction, weakIntroduction, greeting, social }
 

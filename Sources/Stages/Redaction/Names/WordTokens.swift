@@ -148,6 +148,17 @@ enum WordTokenizer {
             var hyphens = 0
             while i < n {
                 let c = bytes[i]
+                // Most bytes of a word are ASCII letters: lowercased and hashed without the
+                // general step's tests (the same result as `WordHash.step`).
+                let lower = c | 0x20
+                if lower &- 0x61 < 26 {
+                    if c != lower { capitals += 1 } else { smalls += 1 }
+                    hasLetter = true
+                    beforeLast = hash
+                    hash = WordHash.mix(hash, lower)
+                    i += 1
+                    continue
+                }
                 if c &- 0x30 < 10 {
                     hasDigit = true
                     beforeLast = hash
@@ -205,7 +216,7 @@ enum WordTokenizer {
         _ token: inout WordToken, _ bytes: UnsafeBufferPointer<UInt8>, lexicon: NameLexicon, lastApostrophe: Int,
         beforeApostrophe: UInt64, beforeLast: UInt64, hyphens: Int
     ) {
-        let names: NameLexicon.Flags = [.swedishGiven, .englishGiven, .surname]
+        let names: NameLexicon.Flags = NameLexicon.Flags.name
         func tryEnd(_ end: Int, _ hash: UInt64) -> Bool {
             var flags = lexicon.flags(hash)
             if flags.isEmpty, hyphens > 0 { flags = hyphenated(bytes, token.start..<end, lexicon: lexicon) }
@@ -216,7 +227,11 @@ enum WordTokenizer {
         if hyphens > 0, tryEnd(token.end, token.hash) { return }
         // "chloe's", "chloe’s"
         if lastApostrophe >= 0, bytes[token.end - 1] | 0x20 == UInt8(ascii: "s"),
-           lastApostrophe + apostrophe(bytes, lastApostrophe) == token.end - 1, tryEnd(lastApostrophe, beforeApostrophe) {
+           lastApostrophe + apostrophe(bytes, lastApostrophe) == token.end - 1 {
+            if tryEnd(lastApostrophe, beforeApostrophe) { return }
+            // "my dad's best friend": a relation keeps its meaning (the name stays the whole word).
+            let flags = lexicon.flags(beforeApostrophe)
+            if flags.contains(.relation) { token.flags = flags.intersection(.relation) }
             return
         }
         // "linneas", "anderssons"
@@ -232,12 +247,12 @@ enum WordTokenizer {
         for j in range.lowerBound...range.upperBound where j == range.upperBound || bytes[j] == UInt8(ascii: "-") {
             guard j > partStart else { return [] }
             let flags = lexicon.flags(WordHash.of(bytes, partStart..<j))
-            if flags.isDisjoint(with: [.swedishGiven, .englishGiven, .surname]) {
+            if flags.isDisjoint(with: NameLexicon.Flags.name) {
                 // An unknown later part, written as a name, after a given name.
                 guard parts > 0, !combined.isDisjoint(with: .given), isCapital(bytes, partStart),
                       flags.isDisjoint(with: [.commonWord, .notName]) else { return [] }
             }
-            combined.formUnion(parts == 0 ? flags.intersection([.swedishGiven, .englishGiven, .female, .male, .surname])
+            combined.formUnion(parts == 0 ? flags.intersection([.swedishGiven, .englishGiven, .otherGiven, .female, .male, .surname])
                                           : flags.intersection(.surname))
             parts += 1
             partStart = j + 1
