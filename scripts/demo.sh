@@ -208,6 +208,12 @@ printf '%s\n' \
   '{"text": "jonas ringde igen, och Anna säger att my roommate Chloe kan hjälpa till.", "conversation": "demo"}' \
   | tee "$STATE_DIR/demo/names.jsonl" | "$COACHSPOOL" redact --jsonl
 "$COACHSPOOL" redact --jsonl --pseudonyms surrogate < "$STATE_DIR/demo/names.jsonl"
+echo "names from the wide lists, nicknames and context in English chat; words that are names stay words:"
+printf '%s\n' \
+  '{"text": "me and robin are splitting up, and radoslaw says gaz from work is no help"}' \
+  '{"text": "hey im jordan, 22. Dean in my cohort copies my notes"}' \
+  '{"text": "the sun rose and i was still awake, my exams are in june and hope is all i have"}' \
+  | "$COACHSPOOL" redact --jsonl
 
 step "no message is dropped: a session that opens with the coach's greeting and has two user messages in a row"
 "$COACHSPOOL" ingest --format sessions "$SAMPLES/greeting-session.jsonl"
