@@ -103,6 +103,11 @@ extension DatabaseTests {
                 let first = try PGConnection(conninfo: pair.primaryURL)
                 try first.execute(unsafeSQL: "ALTER SYSTEM SET default_transaction_read_only = on")
                 try first.execute(unsafeSQL: "SELECT pg_reload_conf()")
+                // The reload is asynchronous: until the postmaster has read the file (a new
+                // session shows it), a request may still be stored on the first node.
+                #expect(await eventually(timeout: 10, interval: 0.05) {
+                    (try? PGConnection(conninfo: pair.primaryURL).query("SHOW default_transaction_read_only").scalar(String.self)) == "on"
+                })
                 var n = 1
                 #expect(await eventually(timeout: 60, interval: 0.2) { n += 1; return await log(n) == 201 }, "\(server.stderr)")
                 #expect(await log(n + 1) == 201)
