@@ -5323,6 +5323,8 @@ extension NameLexicon {
         """
 
     static let englishNotNames = """
+        déjà vu
+        deja vu
         a-level
         a-levels
         aberdeen

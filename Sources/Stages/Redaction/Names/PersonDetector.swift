@@ -98,14 +98,16 @@ struct PersonDetector {
                     || cue == .weakIntroduction && ageFollows(i, tokens)
             }
             let common = t.flags.contains(.commonWord)
-            if t.capitalized && !t.sentenceInitial && !inTitleCase(i, tokens) {
+            // A capital inside a sentence, but not a verb before its subject where a sentence's
+            // end went unmarked ("Mål för veckan Can you help", "… May I ask").
+            if t.capitalized && !t.sentenceInitial && !inTitleCase(i, tokens) && !(common && subjectFollows(i, tokens)) {
                 return true
             }
             switch cue {
             case .introduction: return true
             // "I'm Drew", "im jordan, 22": not "I'm frank" or "im rusty at this".
             case .weakIntroduction: return t.capitalized || ageFollows(i, tokens)
-            case .title, .relation, .greeting, .social: return t.capitalized || !common
+            case .title, .relation, .greeting, .social: return (t.capitalized || !common) && !(common && subjectFollows(i, tokens))
             case nil: break
             }
             if t.capitalized && !inTitleCase(i, tokens)
@@ -195,6 +197,13 @@ struct PersonDetector {
         if i + 1 < tokens.count, tokens[i + 1].gap.isEmpty, tokens[i + 1].kind == .number, tokens[i + 1].digits <= 2 { return true }
         return false
     }
+
+    /// "you", "we", "I", "du", "vi" right after the word.
+    private func subjectFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
+        i + 1 < tokens.count && tokens[i + 1].gap.isEmpty && Self.subjects.contains(tokens[i + 1].hash)
+    }
+
+    private static let subjects: Set<UInt64> = Set(["you", "we", "i", "they", "he", "she", "du", "vi", "ni", "jag", "man", "det"].map { WordHash.of($0) })
 
     /// ", 22" after the word: a name and an age ("im jordan, 22").
     private func ageFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {

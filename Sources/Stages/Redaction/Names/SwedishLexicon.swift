@@ -4191,6 +4191,63 @@ extension NameLexicon {
         nasa
         """
     static let swedishCommonWords = """
+        finns
+        fanns
+        behövs
+        syns
+        hörs
+        märks
+        trivs
+        tycks
+        maila
+        googla
+        chilla
+        tagga
+        stressa
+        peppa
+        pusha
+        deppa
+        sporta
+        swisha
+        facetima
+        snappa
+        shoppa
+        hänga
+        käka
+        softa
+        gymma
+        lajka
+        posta
+        dissa
+        ghosta
+        crasha
+        flexa
+        zooma
+        surfa
+        joina
+        hajja
+        fatta
+        palla
+        gitta
+        babbla
+        mysa
+        skypa
+        texta
+        smsa
+        lunka
+        jogga
+        simma
+        cykla
+        vabba
+        lekis
+        dagis
+        fritids
+        mellis
+        frukis
+        snubbe
+        iofs
+        isf
+        mvh
         jag
         du
         han

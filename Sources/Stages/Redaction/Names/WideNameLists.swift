@@ -2888,7 +2888,6 @@ extension NameLexicon {
         gislunn
         gisselle
         gissunn
-        gitta
         gitte
         giulia
         giuliana
@@ -5169,7 +5168,6 @@ extension NameLexicon {
         maija
         maike
         maiken
-        maila
         maile
         maimuna
         maimunah
@@ -46798,7 +46796,6 @@ extension NameLexicon {
         palkovicova
         palkovič
         palkovičova
-        palla
         palladino
         palladio
         pallan
