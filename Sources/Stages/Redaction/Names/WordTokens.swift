@@ -106,7 +106,7 @@ enum WordTokenizer {
 
     static func tokens(_ bytes: UnsafeBufferPointer<UInt8>, lexicon: NameLexicon) -> [WordToken] {
         var tokens: [WordToken] = []
-        tokens.reserveCapacity(min(bytes.count / 6, 1 << 16))
+        tokens.reserveCapacity(bytes.count / 4 + 1)  // words average 5–6 bytes with their space: no regrowth
         var gap: WordToken.Gap = .sentence
         var i = 0
         let n = bytes.count
