@@ -29,13 +29,12 @@ struct PersonDetector {
     /// The byte ranges of the names among `tokens`.
     func find(_ tokens: [WordToken], _ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         guard !tokens.isEmpty else { return [] }
-        var person = [Bool](repeating: false, count: tokens.count)
-        var any = false
-        for i in tokens.indices where tokens[i].isWord && !isPlainWord(i, tokens, bytes) {
-            person[i] = isName(i, tokens, bytes)
-            any = any || person[i]
+        var person: [Bool] = []  // allocated at the first name: most texts have none
+        for i in tokens.indices where tokens[i].isWord && !isPlainWord(i, tokens, bytes) && isName(i, tokens, bytes) {
+            if person.isEmpty { person = [Bool](repeating: false, count: tokens.count) }
+            person[i] = true
         }
-        guard any else { return [] }
+        guard !person.isEmpty else { return [] }
         // Names joined to names ("Jonas och Axel", "Chloe, Will and me"), twice for chains.
         for _ in 0..<2 {
             for i in tokens.indices where !person[i] && tokens[i].isWord && isNameLike(tokens[i]) {
