@@ -54,9 +54,12 @@ def curated():
         for m in re.finditer(r'static let (\w+) = """\n(.*?)"""', src, re.S):
             entries = {norm(l) for l in m.group(2).split("\n") if l.strip() and not l.strip().startswith("//")}
             is_name = re.search(r"(Given|Surnames|Nicknames)$", m.group(1)) is not None
-            (names if is_name else words).update(entries)
-            for e in entries:
-                words.update(e.split(" ")) if not is_name else None
+            if is_name:
+                names.update(entries)
+            else:
+                # Multi-word entries ("new york") make each of their words a word too.
+                words.update(entries)
+                words.update(part for e in entries for part in e.split(" "))
     return words, names
 
 

@@ -204,12 +204,10 @@ struct PersonDetector {
         return false
     }
 
-    /// "you", "we", "I", "du", "vi" right after the word.
+    /// A pronoun right after the word ("Can you", "May I", "Ring mig").
     private func subjectFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
-        i + 1 < tokens.count && tokens[i + 1].gap.isEmpty && Self.subjects.contains(tokens[i + 1].hash)
+        i + 1 < tokens.count && tokens[i + 1].gap.isEmpty && tokens[i + 1].flags.contains(.pronoun)
     }
-
-    private static let subjects: Set<UInt64> = Set(["you", "we", "i", "they", "he", "she", "du", "vi", "ni", "jag", "man", "det"].map { WordHash.of($0) })
 
     /// ", 22" after the word: a name and an age ("im jordan, 22").
     private func ageFollows(_ i: Int, _ tokens: [WordToken]) -> Bool {
