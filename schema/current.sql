@@ -1,6 +1,6 @@
--- coachspool schema as of 0020_console_running_and_dead.sql
+-- coachspool schema as of 0021_feedback_with_the_exchange.sql
 --
--- The current schema, for fresh installs: what the migrations schema/0001…0020 leave, written by
+-- The current schema, for fresh installs: what the migrations schema/0001…0021 leave, written by
 -- scripts/schema-snapshot.sh from a database migrated file by file (do not edit by hand: add a
 -- migration and run the script). MigrationTests holds both ways to the same catalog.
 
@@ -33,6 +33,43 @@ $$;
 -- ==============================================================================================
 -- Tables and sequences
 -- ==============================================================================================
+
+-- table feedback
+CREATE TABLE coachspool.feedback (
+    id bigint NOT NULL,
+    interaction_id bigint NOT NULL,
+    rating smallint,
+    helpful boolean,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT feedback_check CHECK (((rating IS NOT NULL) OR (helpful IS NOT NULL))),
+    CONSTRAINT feedback_rating_check CHECK (((rating >= 1) AND (rating <= 5)))
+);
+
+-- table interactions
+CREATE TABLE coachspool.interactions (
+    id bigint NOT NULL,
+    idempotency_key text NOT NULL COLLATE pg_catalog."C",
+    session_id text COLLATE pg_catalog."C",
+    turn_index integer,
+    mode text NOT NULL,
+    language text,
+    user_id text COLLATE pg_catalog."C",
+    occurred_at timestamp with time zone NOT NULL,
+    user_input text NOT NULL,
+    ai_response text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    origin_file text,
+    origin_line bigint,
+    opening text,
+    rating smallint,
+    helpful boolean,
+    CONSTRAINT interactions_ai_response_check CHECK ((ai_response <> ''::text)),
+    CONSTRAINT interactions_check CHECK (((origin_file IS NULL) = (origin_line IS NULL))),
+    CONSTRAINT interactions_mode_check CHECK ((mode = ANY (ARRAY['personal'::text, 'university'::text]))),
+    CONSTRAINT interactions_rating_check CHECK (((rating >= 1) AND (rating <= 5))),
+    CONSTRAINT interactions_turn_index_check CHECK ((turn_index >= 0)),
+    CONSTRAINT interactions_user_input_check CHECK ((user_input <> ''::text))
+);
 
 -- table eval_runs
 CREATE TABLE coachspool.eval_runs (
@@ -115,29 +152,6 @@ CREATE TABLE coachspool.consents (
     source text NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT consents_purpose_check CHECK ((purpose = ANY (ARRAY['training'::text, 'retrieval'::text])))
-);
-
--- table interactions
-CREATE TABLE coachspool.interactions (
-    id bigint NOT NULL,
-    idempotency_key text NOT NULL COLLATE pg_catalog."C",
-    session_id text COLLATE pg_catalog."C",
-    turn_index integer,
-    mode text NOT NULL,
-    language text,
-    user_id text COLLATE pg_catalog."C",
-    occurred_at timestamp with time zone NOT NULL,
-    user_input text NOT NULL,
-    ai_response text NOT NULL,
-    received_at timestamp with time zone DEFAULT now() NOT NULL,
-    origin_file text,
-    origin_line bigint,
-    opening text,
-    CONSTRAINT interactions_ai_response_check CHECK ((ai_response <> ''::text)),
-    CONSTRAINT interactions_check CHECK (((origin_file IS NULL) = (origin_line IS NULL))),
-    CONSTRAINT interactions_mode_check CHECK ((mode = ANY (ARRAY['personal'::text, 'university'::text]))),
-    CONSTRAINT interactions_turn_index_check CHECK ((turn_index >= 0)),
-    CONSTRAINT interactions_user_input_check CHECK ((user_input <> ''::text))
 );
 
 -- table conversation_builds
@@ -303,17 +317,6 @@ ALTER TABLE coachspool.exports ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
--- table feedback
-CREATE TABLE coachspool.feedback (
-    id bigint NOT NULL,
-    interaction_id bigint NOT NULL,
-    rating smallint,
-    helpful boolean,
-    received_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT feedback_check CHECK (((rating IS NOT NULL) OR (helpful IS NOT NULL))),
-    CONSTRAINT feedback_rating_check CHECK (((rating >= 1) AND (rating <= 5)))
 );
 
 -- table feedback_examples
@@ -654,6 +657,23 @@ ALTER TABLE coachspool.training_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDE
 -- Views
 -- ==============================================================================================
 
+-- view all_feedback
+CREATE VIEW coachspool.all_feedback AS
+ SELECT i.id AS interaction_id,
+    NULL::bigint AS feedback_id,
+    i.rating,
+    i.helpful,
+    i.received_at
+   FROM coachspool.interactions i
+  WHERE ((i.rating IS NOT NULL) OR (i.helpful IS NOT NULL))
+UNION ALL
+ SELECT f.interaction_id,
+    f.id AS feedback_id,
+    f.rating,
+    f.helpful,
+    f.received_at
+   FROM coachspool.feedback f;
+
 -- view answer_eval_history
 CREATE VIEW coachspool.answer_eval_history AS
  SELECT id,
@@ -805,8 +825,8 @@ CREATE VIEW coachspool.latest_feedback AS
     rating,
     helpful,
     received_at
-   FROM coachspool.feedback
-  ORDER BY interaction_id, id DESC;
+   FROM coachspool.all_feedback
+  ORDER BY interaction_id, feedback_id DESC NULLS LAST;
 
 -- view live_workers
 CREATE VIEW coachspool.live_workers AS
@@ -1002,11 +1022,11 @@ CREATE VIEW coachspool.review_queue AS
           WHERE (x.interaction_id = i.id)
           ORDER BY x.processed_at DESC
          LIMIT 1) v ON (true))
-     LEFT JOIN LATERAL ( SELECT x.helpful
-           FROM coachspool.feedback x
-          WHERE ((x.interaction_id = i.id) AND (x.helpful IS NOT NULL))
-          ORDER BY x.id DESC
-         LIMIT 1) f ON (true))
+     LEFT JOIN LATERAL ( SELECT COALESCE(( SELECT x.helpful
+                   FROM coachspool.feedback x
+                  WHERE ((x.interaction_id = i.id) AND (x.helpful IS NOT NULL))
+                  ORDER BY x.id DESC
+                 LIMIT 1), i.helpful) AS helpful) f ON (true))
      LEFT JOIN coachspool.review_leases l ON (((l.interaction_id = i.id) AND (l.expires_at > now()))))
      LEFT JOIN coachspool.review_settings s ON (true))
   WHERE ((EXISTS ( SELECT 1
@@ -1368,6 +1388,18 @@ GRANT USAGE ON SCHEMA coachspool TO coachspool_worker;
 GRANT USAGE ON SCHEMA coachspool TO coachspool_admin;
 GRANT USAGE ON SCHEMA coachspool TO coachspool_reviewer;
 
+-- acl TABLE feedback
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.feedback TO coachspool_worker;
+GRANT SELECT,MAINTAIN ON TABLE coachspool.feedback TO coachspool_admin;
+
+-- acl TABLE interactions
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.interactions TO coachspool_worker;
+GRANT SELECT,MAINTAIN ON TABLE coachspool.interactions TO coachspool_admin;
+
+-- acl TABLE all_feedback
+GRANT SELECT ON TABLE coachspool.all_feedback TO coachspool_worker;
+GRANT SELECT ON TABLE coachspool.all_feedback TO coachspool_admin;
+
 -- acl TABLE eval_runs
 GRANT SELECT ON TABLE coachspool.eval_runs TO coachspool_worker;
 GRANT SELECT,INSERT ON TABLE coachspool.eval_runs TO coachspool_admin;
@@ -1393,10 +1425,6 @@ GRANT USAGE ON SEQUENCE coachspool.chunks_id_seq TO coachspool_worker;
 -- acl TABLE consents
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.consents TO coachspool_worker;
 GRANT SELECT,MAINTAIN ON TABLE coachspool.consents TO coachspool_admin;
-
--- acl TABLE interactions
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.interactions TO coachspool_worker;
-GRANT SELECT,MAINTAIN ON TABLE coachspool.interactions TO coachspool_admin;
 
 -- acl TABLE consent_coverage
 GRANT SELECT ON TABLE coachspool.consent_coverage TO coachspool_worker;
@@ -1468,10 +1496,6 @@ GRANT SELECT ON TABLE coachspool.export_overview TO coachspool_admin;
 
 -- acl SEQUENCE exports_id_seq
 GRANT USAGE ON SEQUENCE coachspool.exports_id_seq TO coachspool_worker;
-
--- acl TABLE feedback
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.feedback TO coachspool_worker;
-GRANT SELECT,MAINTAIN ON TABLE coachspool.feedback TO coachspool_admin;
 
 -- acl TABLE feedback_examples
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE coachspool.feedback_examples TO coachspool_worker;

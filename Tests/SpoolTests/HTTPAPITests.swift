@@ -164,7 +164,7 @@ extension DatabaseTests {
                 #expect(((out["metrics"] as! [Any])[1] as! String).contains(#"coachspool_api_requests_total{route="/v1/interactions",status="201"} 2"#))
                 #expect(((out["metrics"] as! [Any])[1] as! String).contains(#"coachspool_api_requests_total{route="/v1/consent",status="201"} 4"#))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions WHERE session_id = 'http-1'", as: Int.self) == 1)
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 2, "the rating with the exchange, then helpful")
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.all_feedback", as: Int.self) == 2, "the rating with the exchange, then helpful")
 
                 // Graceful shutdown.
                 server.signal(SIGTERM)

@@ -16,7 +16,7 @@ extension DatabaseTests {
                 #expect(again.status == 0)
                 #expect(again.out.contains("accepted 0, duplicates 250, rejected 0"))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 250)
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 125)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.all_feedback", as: Int.self) == 125)
                 // One job per 100 new interactions (three transactions of ≤ 100 lines: 3 batches),
                 // and every interaction in exactly one batch.
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction_batch'", as: Int.self) == 3)
@@ -93,11 +93,62 @@ extension DatabaseTests {
                 #expect(result.out.contains("accepted 2"))
                 let rows = try db.connect().query("""
                     SELECT i.turn_index, i.mode, f.rating FROM coachspool.interactions i
-                    LEFT JOIN coachspool.feedback f ON f.interaction_id = i.id ORDER BY i.turn_index
+                    LEFT JOIN coachspool.all_feedback f ON f.interaction_id = i.id ORDER BY i.turn_index
                     """)
                 #expect(try rows.map { try $0.decode(Int.self, at: 0) } == [0, 1])
                 #expect(try rows.map { try $0.decode(String.self, at: 1) } == ["university", "university"])
                 #expect(try rows.map { try $0.decode(Int?.self, at: 2) } == [4, nil])
+            }
+        }
+
+        /// A batch whose keys are partly stored already (overlapping files): the optimistic plain
+        /// insert fails on the first stored key, the batch runs again skipping stored keys, and
+        /// each exchange is stored once with the feedback of its first line.
+        @Test func aBatchWithStoredKeysStoresOnlyTheNewOnes() async throws {
+            try await TestDatabase.with { db in
+                let (head, all) = (temporaryFile("head.jsonl"), temporaryFile("all.jsonl"))
+                try writeInteractions(count: 100, to: head, firstIndex: 50)
+                try writeInteractions(count: 250, to: all)
+                let first = try await CoachSpoolProcess.run(["ingest", head.path], database: db)
+                #expect(first.out.contains("accepted 100, duplicates 0"), "\(first.out) \(first.err)")
+                for expected in ["accepted 150, duplicates 100", "accepted 0, duplicates 250"] {
+                    let run = try await CoachSpoolProcess.run(["ingest", "--batch-size", "1000", all.path], database: db)
+                    #expect(run.status == 0 && run.out.contains(expected), "\(run.out) \(run.err)")
+                }
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 250)
+                #expect(try db.scalar("""
+                    SELECT count(*) FROM coachspool.interactions
+                     WHERE rating IS DISTINCT FROM (substring(user_input FROM 'number ([0-9]+)')::int % 5 + 1)
+                    """, as: Int.self) == 0)
+                #expect(try db.scalar("""
+                    SELECT count(*) = 250 AND count(DISTINCT m) = 250 FROM coachspool.interaction_batches b, unnest(b.interaction_ids) m
+                    """, as: Bool.self))
+            }
+        }
+
+        /// The feedback given with an exchange is stored in its row (schema/0021) and is the
+        /// earliest: later feedback wins field by field, for the worker and in the views.
+        @Test func laterFeedbackWinsOverTheExchangesOwnFieldByField() async throws {
+            try await TestDatabase.with { db in
+                let conn = try db.connect()
+                let id = try conn.query("""
+                    SELECT coachspool.log_interaction(p_user_input => 'Hur sätter jag mål för veckan?',
+                        p_ai_response => 'Välj ett mål som går att mäta och skriv ner det.', p_rating => 2, p_helpful => false)
+                    """).scalar(Int64.self)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 0)
+                #expect(try db.scalar("SELECT rating FROM coachspool.latest_feedback WHERE interaction_id = \(id)", as: Int.self) == 2)
+                func verdictRating() async throws -> Int {
+                    let work = try await CoachSpoolProcess.run(["work", "--drain", "--no-embeddings"], database: db)
+                    #expect(work.status == 0, "\(work.err)")
+                    return try db.scalar("SELECT coalesce(rating, 0) FROM coachspool.quality_verdicts WHERE interaction_id = \(id)", as: Int.self)
+                }
+                #expect(try await verdictRating() == 2)
+                try conn.query("SELECT coachspool.log_feedback(\(id), NULL, true)")  // helpful only: the rating stays 2
+                #expect(try await verdictRating() == 2)
+                #expect(try db.scalar("SELECT helpful FROM coachspool.latest_feedback WHERE interaction_id = \(id)", as: Bool.self))
+                try conn.query("SELECT coachspool.log_feedback(\(id), 5, NULL)")
+                #expect(try await verdictRating() == 5)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.all_feedback WHERE interaction_id = \(id)", as: Int.self) == 3)
             }
         }
 
@@ -121,7 +172,7 @@ extension DatabaseTests {
                     """).scalar(Int64.self)
                 #expect(again == id)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 1)
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == 1)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.all_feedback", as: Int.self) == 1)
             }
         }
 
@@ -184,7 +235,7 @@ extension DatabaseTests {
                     SELECT count(*) FROM coachspool.interaction_batches b
                      WHERE NOT EXISTS (SELECT 1 FROM coachspool.jobs j WHERE j.kind = 'interaction_batch' AND j.source_id = b.id)
                     """, as: Int.self) == 0)
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.feedback", as: Int.self) == total)
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.all_feedback", as: Int.self) == total)
             }
         }
     }

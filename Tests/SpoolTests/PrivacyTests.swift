@@ -79,6 +79,7 @@ extension DatabaseTests {
                     "SELECT messages FROM coachspool.examples LIMIT 1",
                     "SELECT * FROM coachspool.dataset_overview LIMIT 1",
                     "SELECT rating FROM coachspool.feedback LIMIT 1",
+                    "SELECT rating FROM coachspool.all_feedback LIMIT 1",
                     "SELECT * FROM coachspool.consents LIMIT 1",
                     "SELECT * FROM coachspool.erase_user('anna')",
                     "UPDATE coachspool.interactions SET user_input = 'x'",

@@ -92,6 +92,7 @@ extension DatabaseTests {
             "training_runs": ("r", "arw"),
             "workers": ("arwd", "rd"),
             // views
+            "all_feedback": ("r", "r"),
             "answer_eval_history": ("r", "r"),
             "consent_coverage": ("r", "r"),
             "dataset_overview": ("r", "r"),

@@ -27,7 +27,7 @@ extension DatabaseTests {
                 let id = try db.scalar("SELECT id FROM coachspool.interactions WHERE idempotency_key = 'id:app-msg-123'", as: Int64.self)
                 #expect(first.out == "\(id) True\n" && again.out == "\(id) False\n", "\(first.out) \(again.out)")
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 1)
-                #expect(try db.scalar("SELECT max(rating) FROM coachspool.feedback WHERE interaction_id = \(id)", as: Int.self) == 5)
+                #expect(try db.scalar("SELECT max(rating) FROM coachspool.all_feedback WHERE interaction_id = \(id)", as: Int.self) == 5)
                 #expect(try db.scalar("SELECT granted FROM coachspool.consents WHERE user_id = 'user-42' AND purpose = 'training'", as: Bool.self))
             }
         }

@@ -87,7 +87,7 @@ extension DatabaseTests {
                 // Unrated interactions are rejected for that reason, and only those carry it.
                 #expect(try db.scalar("""
                     SELECT count(*) FROM coachspool.quality_verdicts v
-                    WHERE ('no_feedback_yet' = ANY(v.reasons)) <> NOT EXISTS (SELECT 1 FROM coachspool.feedback f WHERE f.interaction_id = v.interaction_id)
+                    WHERE ('no_feedback_yet' = ANY(v.reasons)) <> NOT EXISTS (SELECT 1 FROM coachspool.all_feedback f WHERE f.interaction_id = v.interaction_id)
                     """, as: Int.self) == 0)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.quality_verdicts WHERE 'no_feedback_yet' = ANY(reasons)", as: Int.self) == 2000)
                 // Both processes did part of the work.

@@ -51,16 +51,15 @@ BEGIN
     v_key := CASE WHEN p_id IS NOT NULL THEN 'id:' || p_id
                   ELSE coachspool.interaction_key(p_session_id, p_occurred_at, p_user_input, p_ai_response) END;
     INSERT INTO coachspool.interactions
-        (idempotency_key, session_id, turn_index, mode, language, user_id, occurred_at, user_input, ai_response)
-    VALUES (v_key, p_session_id, p_turn_index, p_mode, p_language, p_user_id, p_occurred_at, p_user_input, p_ai_response)
+        (idempotency_key, session_id, turn_index, mode, language, user_id, occurred_at, user_input, ai_response,
+         rating, helpful)  -- the feedback given with the exchange (0021)
+    VALUES (v_key, p_session_id, p_turn_index, p_mode, p_language, p_user_id, p_occurred_at, p_user_input, p_ai_response,
+            p_rating, p_helpful)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id INTO v_id;
     IF v_id IS NULL THEN
         SELECT id INTO v_id FROM coachspool.interactions WHERE idempotency_key = v_key;
         RETURN v_id;
-    END IF;
-    IF p_rating IS NOT NULL OR p_helpful IS NOT NULL THEN
-        INSERT INTO coachspool.feedback (interaction_id, rating, helpful) VALUES (v_id, p_rating, p_helpful);
     END IF;
     PERFORM coachspool.enqueue('interaction', v_id);
     PERFORM coachspool.wake_workers();

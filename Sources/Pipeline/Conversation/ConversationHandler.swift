@@ -74,8 +74,10 @@ struct ConversationRebuild: Sendable {
                    (extract(epoch FROM i.occurred_at) * 1000000)::bigint AS occurred_at, i.mode, i.language,
                    t.user_input, t.ai_response, t.opening, v.accepted, v.rating,
                    i.user_input AS original_user_input, i.ai_response AS original_ai_response, i.opening AS original_opening,
-                   (SELECT f.helpful FROM coachspool.feedback f
-                     WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1) AS helpful,
+                   -- the latest later `helpful`, else the exchange's own (schema/0021)
+                   coalesce((SELECT f.helpful FROM coachspool.feedback f
+                              WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1),
+                            i.helpful) AS helpful,
                    r.decision AS review, r.corrected_answer
               FROM coachspool.conversations c
              CROSS JOIN LATERAL (

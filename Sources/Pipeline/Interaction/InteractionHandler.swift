@@ -154,13 +154,13 @@ struct InteractionHandler: JobHandler {
     }
 
     /// The texts, the latest rating (a later feedback row without a rating does not erase an
-    /// earlier one), and whether texts of the current version exist already.
+    /// earlier one; the exchange's own rating is the earliest: schema/0021), and whether texts of the current version exist already.
     private func load(_ ids: [Int64], on conn: PGConnection) throws -> [Int64: InteractionStage.Input] {
         let rows = try conn.query("""
             SELECT i.id, i.user_input, i.ai_response, i.opening,
-                   (SELECT f.rating FROM coachspool.feedback f
-                     WHERE f.interaction_id = i.id AND f.rating IS NOT NULL
-                     ORDER BY f.id DESC LIMIT 1) AS rating,
+                   coalesce((SELECT f.rating FROM coachspool.feedback f
+                              WHERE f.interaction_id = i.id AND f.rating IS NOT NULL
+                              ORDER BY f.id DESC LIMIT 1), i.rating) AS rating,
                    EXISTS (SELECT 1 FROM coachspool.interaction_texts t
                             WHERE t.interaction_id = i.id AND t.text_version = \(stage.text.version)) AS has_current_texts
               FROM coachspool.interactions i

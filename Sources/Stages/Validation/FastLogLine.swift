@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A byte scanner for the common shape of the seed's log line (a flat object of the known keys,
 /// `feedback` and `consent` objects inside), ~5× cheaper than `JSONDecoder`, for bulk ingest.
 ///
@@ -36,16 +40,37 @@ enum FastLogLine {
             return true
         }
 
-        /// `{ "key": value, … }` with `body` consuming each value; nil on a repeated key.
-        mutating func object(_ body: (inout Scanner, String) -> Bool) -> Bool {
+        /// `{ "key": value, … }` with `body` consuming each value; false on a repeated key or one
+        /// `body` does not know. Keys are matched as bytes against `keys` (no `String`, no hashing:
+        /// this runs for every field of every line); a key with an escape is "not sure".
+        mutating func object(keys: [StaticString], _ body: (inout Scanner, Int) -> Bool) -> Bool {
             guard take(UInt8(ascii: "{")) else { return false }
             if take(UInt8(ascii: "}")) { return true }
-            var seen = Set<String>()
+            var seen: UInt32 = 0
             repeat {
                 skipSpace()
-                guard let key = string(), seen.insert(key).inserted, take(UInt8(ascii: ":")), body(&self, key) else { return false }
+                guard let index = key(in: keys), seen & (1 << index) == 0, take(UInt8(ascii: ":")) else { return false }
+                seen |= 1 << index
+                guard body(&self, index) else { return false }
             } while take(UInt8(ascii: ","))
             return take(UInt8(ascii: "}"))
+        }
+
+        /// The index in `keys` of the quoted key at the cursor, which it consumes; nil otherwise.
+        mutating func key(in keys: [StaticString]) -> Int? {
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+            let start = i + 1
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+            guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
+            let length = end - start
+            for (index, name) in keys.enumerated() where name.utf8CodeUnitCount == length {
+                if memcmp(bytes.baseAddress! + start, name.utf8Start, length) == 0 {
+                    i = end + 1
+                    return index
+                }
+            }
+            return nil
         }
 
         mutating func value() -> Value? {
@@ -155,48 +180,57 @@ enum FastLogLine {
 
         // MARK: - the log line
 
+        /// The log line's keys, in the order `Field` numbers them.
+        private static let interactionKeys: [StaticString] = [
+            "id", "session_id", "turn_index", "timestamp", "user_input", "ai_response", "mode", "user_id", "language",
+            "feedback", "consent",
+        ]
+        private static let feedbackKeys: [StaticString] = ["rating", "helpful"]
+        private static let consentKeys: [StaticString] = ["training", "retrieval"]
+        private enum Field: Int {
+            case id, sessionID, turnIndex, timestamp, userInput, aiResponse, mode, userID, language, feedback, consent
+        }
+
         mutating func interaction() -> RawInteraction? {
-            var fields: [String: Value] = [:]
+            var fields = [Value?](repeating: nil, count: Field.feedback.rawValue)
             var feedback: RawFeedback?
             var consent: ConsentRecord?
-            let ok = object { scanner, key in
-                switch key {
-                case "feedback":
+            let ok = object(keys: Self.interactionKeys) { scanner, index in
+                switch Field(rawValue: index)! {
+                case .feedback:
                     return scanner.feedback(&feedback)
-                case "consent":
+                case .consent:
                     return scanner.consent(&consent)
-                case "id", "session_id", "turn_index", "timestamp", "user_input", "ai_response", "mode", "user_id", "language":
-                    guard let value = scanner.value() else { return false }
-                    fields[key] = value
-                    return true
                 default:
-                    return false
+                    guard let value = scanner.value() else { return false }
+                    fields[index] = value
+                    return true
                 }
             }
             guard ok else { return nil }
-            func text(_ key: String) -> String?? {
-                switch fields[key] {
+            func text(_ field: Field) -> String?? {
+                switch fields[field.rawValue] {
                 case nil, .null?: return .some(nil)
                 case .string(let s)?: return .some(s)
                 default: return nil
                 }
             }
-            func identifier(_ key: String) -> String?? {
-                switch fields[key] {
+            func identifier(_ field: Field) -> String?? {
+                switch fields[field.rawValue] {
                 case nil, .null?: return .some(nil)
                 case .string(let s)? where !s.isEmpty: return .some(s)
                 case .integer(let n)?: return .some(String(n))
                 default: return nil
                 }
             }
-            guard let id = identifier("id"), let session = identifier("session_id"), let user = identifier("user_id"),
-                  let language = text("language"), let modeText = text("mode"),
-                  case .string(let timestamp)? = fields["timestamp"], let occurredAt = ISOTimestamp.parseMicros(timestamp),
-                  case .string(let userInput)? = fields["user_input"], userInput.contains(where: { !$0.isWhitespace }),
-                  case .string(let aiResponse)? = fields["ai_response"], aiResponse.contains(where: { !$0.isWhitespace })
+            guard let id = identifier(.id), let session = identifier(.sessionID), let user = identifier(.userID),
+                  let language = text(.language), let modeText = text(.mode),
+                  case .string(let timestamp)? = fields[Field.timestamp.rawValue], let occurredAt = ISOTimestamp.parseMicros(timestamp),
+                  case .string(let userInput)? = fields[Field.userInput.rawValue], userInput.contains(where: { !$0.isWhitespace }),
+                  case .string(let aiResponse)? = fields[Field.aiResponse.rawValue], aiResponse.contains(where: { !$0.isWhitespace })
             else { return nil }
             var turnIndex: Int?
-            switch fields["turn_index"] {
+            switch fields[Field.turnIndex.rawValue] {
             case nil, .null?: turnIndex = nil
             case .integer(let n)? where n >= 0 && n <= Int64(Int32.max): turnIndex = Int(n)
             default: return nil
@@ -217,11 +251,11 @@ enum FastLogLine {
             skipSpace()
             if literal("null") { return true }
             var result = RawFeedback(rating: nil, helpful: nil)
-            let ok = object { scanner, key in
+            let ok = object(keys: Self.feedbackKeys) { scanner, key in
                 switch (key, scanner.value()) {
-                case ("rating", .integer(let rating)?) where (1...5).contains(rating): result.rating = Int(rating)
-                case ("helpful", .bool(let helpful)?): result.helpful = helpful
-                case ("rating", .null?), ("helpful", .null?): break
+                case (0, .integer(let rating)?) where (1...5).contains(rating): result.rating = Int(rating)
+                case (1, .bool(let helpful)?): result.helpful = helpful
+                case (0, .null?), (1, .null?): break
                 default: return false
                 }
                 return true
@@ -235,12 +269,12 @@ enum FastLogLine {
             skipSpace()
             if literal("null") { return true }
             var result = ConsentRecord(training: nil, retrieval: nil)
-            let ok = object { scanner, key in
+            let ok = object(keys: Self.consentKeys) { scanner, key in
                 guard let value = scanner.value() else { return false }
                 switch (key, value) {
-                case ("training", .bool(let granted)): result.training = granted
-                case ("retrieval", .bool(let granted)): result.retrieval = granted
-                case ("training", .null), ("retrieval", .null): break
+                case (0, .bool(let granted)): result.training = granted
+                case (1, .bool(let granted)): result.retrieval = granted
+                case (0, .null), (1, .null): break
                 default: return false
                 }
                 return true
