@@ -76,7 +76,7 @@ public final class PGConnection {
     @discardableResult
     public func query(_ query: PGQuery) throws(PGError) -> PGRows {
         // libpq passes parameters as C strings: a NUL would silently cut the value there.
-        if let index = query.binds.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+        if let index = query.binds.firstIndex(where: { $0.map(Self.containsNUL) == true }) {
             throw PGError(
                 code: .invalidParameter, message: "parameter $\(index + 1) contains a NUL character (U+0000), which PostgreSQL text cannot hold",
                 sqlState: PGError.SQLState.characterNotInRepertoire, query: query.sql)
@@ -86,6 +86,16 @@ public final class PGConnection {
             PQexecPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
         }
         return try consume(result, sql: query.sql)
+    }
+
+    /// `memchr` over the string's own bytes: the workers' parameters are rows of JSON, megabytes
+    /// per statement, where a byte-by-byte generic search was 3 % of a worker's CPU.
+    private static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        }
     }
 
     /// Runs SQL text with no parameters, possibly several statements (migrations, `BEGIN`).

@@ -43,7 +43,10 @@ extension JobKind {
 
 /// A row of `coachspool.interaction_batches`: the interactions one `interaction_batch` job prepares.
 public enum InteractionBatch {
-    /// Interactions per batch row. 100 is a worker's default claim of single jobs, so a claim of
-    /// one batch holds what a claim of 100 `interaction` jobs held; the table's CHECK allows 1,000.
-    public static let maximumSize = 100
+    /// Interactions per batch row, at most: one claim and one transaction of the worker each. 500
+    /// rather than 100 (a worker's claim of single jobs): a 200,000-line backfill's workers took
+    /// 33.5 s with 100, 27.0 s with 500 and 25.6 s with 1,000 (docs/benchmarks.md, "Issue 28,
+    /// third pass"): the commits' flushes and the claims, per batch. A batch's texts are in
+    /// memory at once (messages are up to 256 KiB); the table's CHECK allows 1,000.
+    public static let maximumSize = 500
 }

@@ -17,7 +17,7 @@ extension DatabaseTests {
                 #expect(again.out.contains("accepted 0, duplicates 250, rejected 0"))
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.interactions", as: Int.self) == 250)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.all_feedback", as: Int.self) == 125)
-                // One job per 100 new interactions (three transactions of ≤ 100 lines: 3 batches),
+                // One job per 500 new interactions (three transactions of ≤ 100 lines: 3 batches),
                 // and every interaction in exactly one batch.
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind = 'interaction_batch'", as: Int.self) == 3)
                 #expect(try db.scalar("SELECT count(*) FROM coachspool.jobs WHERE kind <> 'interaction_batch'", as: Int.self) == 0)

@@ -302,7 +302,7 @@ extension DatabaseTests {
                 let status = try await CoachSpoolProcess.run(["status", "--json"], database: db)
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(status.out.utf8)) as? [String: Any])
                 let queue = try #require(json["queue"] as? [String: Any])
-                #expect(queue["ready"] as? Int == 1, "ingest queues one job per 100 interactions")
+                #expect(queue["ready"] as? Int == 1, "ingest queues one job per 500 interactions")
                 #expect(queue["dead"] as? Int == 0)
                 #expect(json["interactions"] as? Int == 40)
             }

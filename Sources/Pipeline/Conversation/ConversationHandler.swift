@@ -72,7 +72,7 @@ struct ConversationRebuild: Sendable {
         let rows = try conn.query("""
             SELECT c.id AS conversation_id, i.id AS interaction_id, i.turn_index,
                    (extract(epoch FROM i.occurred_at) * 1000000)::bigint AS occurred_at, i.mode, i.language,
-                   t.user_input, t.ai_response, t.opening, v.accepted, v.rating,
+                   t.user_input, t.ai_response, t.opening, t.user_input_tokens, t.ai_response_tokens, v.accepted, v.rating,
                    i.user_input AS original_user_input, i.ai_response AS original_ai_response, i.opening AS original_opening,
                    -- the latest later `helpful`, else the exchange's own (schema/0021)
                    coalesce((SELECT f.helpful FROM coachspool.feedback f
@@ -89,7 +89,8 @@ struct ConversationRebuild: Sendable {
              -- with the users) whenever a batch touched a few dozen conversations.
              CROSS JOIN LATERAL (SELECT 1 FROM coachspool.consents k
                                   WHERE k.user_id = i.user_id AND k.purpose = 'training' AND k.granted LIMIT 1) k
-             CROSS JOIN LATERAL (SELECT t.user_input, t.ai_response, t.opening FROM coachspool.interaction_texts t
+             CROSS JOIN LATERAL (SELECT t.user_input, t.ai_response, t.opening, t.user_input_tokens, t.ai_response_tokens
+                                   FROM coachspool.interaction_texts t
                                   WHERE t.interaction_id = i.id AND t.text_version = \(textVersion) LIMIT 1) t
              CROSS JOIN LATERAL (SELECT v.accepted, v.rating FROM coachspool.quality_verdicts v
                                   WHERE v.interaction_id = i.id AND v.pipeline_version = \(qualityVersion) LIMIT 1) v
@@ -117,7 +118,10 @@ struct ConversationRebuild: Sendable {
                 original: stage.text == nil ? nil : ConversationStage.Original(
                     userInput: try row.decode(String.self, named: "original_user_input"),
                     aiResponse: try row.decode(String.self, named: "original_ai_response"),
-                    opening: try row.decode(String?.self, named: "original_opening"))))
+                    opening: try row.decode(String?.self, named: "original_opening")),
+                storedTokens: ConversationStage.StoredTokens(
+                    userInput: try row.decode(Int.self, named: "user_input_tokens"),
+                    aiResponse: try row.decode(Int.self, named: "ai_response_tokens"))))
         }
         return turns
     }

@@ -19,11 +19,17 @@ public struct ConversationStage: Sendable {
     public let text: TextPreparation?
     public let pseudonyms: Pseudonyms.Style
 
+    /// Token counts of the texts every conversation repeats (the system prompts, the roles),
+    /// counted once here rather than once per conversation.
+    private let precounted: [String: Int]
+
     public init(builder: ExampleBuilder, counter: ChatTokenCounter, text: TextPreparation? = nil, pseudonyms: Pseudonyms.Style = .placeholder) {
         self.builder = builder
         self.counter = counter
         self.text = text
         self.pseudonyms = pseudonyms
+        let repeated = builder.prompts.all + [ChatMessage.Role.system, .user, .assistant].map(\.rawValue)
+        precounted = Dictionary(repeated.map { ($0, counter.encoding.count($0)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// One usable interaction of the conversation (prepared, verdict of the current version,
@@ -37,13 +43,30 @@ public struct ConversationStage: Sendable {
         /// The interaction's texts as the user and the coach wrote them, read only to number
         /// people per conversation, never stored or returned.
         public var original: Original?
+        /// The cl100k counts the interaction stage stored for `turn`'s texts as loaded (the same
+        /// encoding): a text the conversation-wide redaction leaves as it was is not counted again.
+        public var storedTokens: StoredTokens?
 
-        public init(turn: ConversationTurn, hasTurnIndex: Bool, mode: Mode, language: String?, original: Original? = nil) {
+        public init(
+            turn: ConversationTurn, hasTurnIndex: Bool, mode: Mode, language: String?, original: Original? = nil,
+            storedTokens: StoredTokens? = nil
+        ) {
             self.turn = turn
             self.hasTurnIndex = hasTurnIndex
             self.mode = mode
             self.language = language
             self.original = original
+            self.storedTokens = storedTokens
+        }
+    }
+
+    public struct StoredTokens: Sendable, Equatable {
+        public var userInput: Int
+        public var aiResponse: Int
+
+        public init(userInput: Int, aiResponse: Int) {
+            self.userInput = userInput
+            self.aiResponse = aiResponse
         }
     }
 
@@ -150,9 +173,14 @@ public struct ConversationStage: Sendable {
             first_at: times.min(), last_at: times.max()))
         guard let mode = conversation.first?.mode else { return rows }
         let language = Self.language(conversation)
+        var memo = precounted
+        for item in conversation {
+            guard let stored = item.storedTokens else { continue }
+            memo[item.turn.userInput] = stored.userInput
+            memo[item.turn.aiResponse] = stored.aiResponse
+        }
         numberPeopleAcrossTurns(&conversation, id: id, language: language)
         let output = builder.build(mode: mode, language: language, turns: conversation.map(\.turn))
-        var memo: [String: Int] = [:]
         func tokens(_ messages: [ChatMessage]) -> Int { counter.count(Self.counted(messages), memo: &memo) }
         func example(_ messages: [ChatMessage], branch: Int64) -> Example {
             Example(

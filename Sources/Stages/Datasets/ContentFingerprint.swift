@@ -5,11 +5,19 @@ import Foundation
 /// the text normalised (Unicode NFC, lower case, runs of white space as one space, trimmed), so
 /// that examples differing only in spacing or case count as the same.
 public enum ContentFingerprint {
+    /// Each role's name and the separator after it, made once.
+    private static let systemBytes = Array("system".utf8) + [0x1F]
+    private static let userBytes = Array("user".utf8) + [0x1F]
+    private static let assistantBytes = Array("assistant".utf8) + [0x1F]
+
     public static func of(_ messages: [ChatMessage]) -> [UInt8] {
         var hasher = SHA256()
         for message in messages {
-            hasher.update(data: Array(message.role.rawValue.utf8))
-            hasher.update(data: [0x1F])
+            switch message.role {
+            case .system: hasher.update(data: systemBytes)
+            case .user: hasher.update(data: userBytes)
+            case .assistant: hasher.update(data: assistantBytes)
+            }
             hasher.update(data: normalisedUTF8(message.content))
             hasher.update(data: [0x1F, UInt8(message.weight ?? 2), 0x1E])
         }
@@ -27,28 +35,42 @@ public enum ContentFingerprint {
     /// (but CR LF, both white space), and lower case is the per-scalar mapping that
     /// `String.lowercased()` applies (`ContentFingerprintTests` holds them together).
     static func normalisedUTF8(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        var space = false
-        for scalar in text.unicodeScalars {
-            let value = scalar.value
-            guard value < 0x300 else { return generalNormalised(text) }
-            switch value {
-            case 0x09...0x0D, 0x20, 0x85, 0xA0:  // White_Space below U+0300
-                space = !out.isEmpty
-            default:
-                if space {
-                    out.append(0x20)
-                    space = false
-                }
-                if value < 0x80 {
-                    out.append(value >= 0x41 && value <= 0x5A ? UInt8(value + 0x20) : UInt8(value))
+        var utf8 = text
+        return utf8.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var space = false
+            var i = 0
+            while i < bytes.count {
+                let lead = bytes[i]
+                let value: UInt32
+                if lead < 0x80 {
+                    value = UInt32(lead)
+                    i += 1
+                } else if lead >= 0xC2, lead <= 0xCB, i + 1 < bytes.count {
+                    // Two bytes, U+0080…U+02FF (the string's UTF-8 is valid: the next byte continues it).
+                    value = UInt32(lead & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+                    i += 2
                 } else {
-                    out.append(contentsOf: LatinLowercase.table[Int(value - 0x80)])
+                    return generalNormalised(text)  // U+0300 or above
+                }
+                switch value {
+                case 0x09...0x0D, 0x20, 0x85, 0xA0:  // White_Space below U+0300
+                    space = !out.isEmpty
+                default:
+                    if space {
+                        out.append(0x20)
+                        space = false
+                    }
+                    if value < 0x80 {
+                        out.append(value >= 0x41 && value <= 0x5A ? UInt8(value + 0x20) : UInt8(value))
+                    } else {
+                        out.append(contentsOf: LatinLowercase.table[Int(value - 0x80)])
+                    }
                 }
             }
+            return out
         }
-        return out
     }
 
     static func generalNormalised(_ text: String) -> [UInt8] {

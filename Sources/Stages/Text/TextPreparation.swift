@@ -68,6 +68,9 @@ public struct TextPreparation: Sendable {
 
     private func redactedForSure(_ text: String, _ pseudonyms: inout Pseudonyms) throws(CoachSpoolError) -> Redaction {
         let redacted = redactor.redact(text, pseudonyms: &pseudonyms)
+        // Nothing found: the text came back as it was, and a scan of it again would find nothing
+        // again (what the redactor finds depends on the text alone, not on the pseudonyms).
+        if redacted.entities.isEmpty, redacted.text == text { return redacted }
         guard redactor.redact(redacted.text).entities.isEmpty else {
             throw CoachSpoolError(.processing, "redaction is not idempotent for this text; refusing to store it")
         }
