@@ -128,7 +128,9 @@ public struct DatasetExport: Sendable {
             for record in row.record.records(for: format) {
                 chat.clear()
                 DatasetRecord.conversation(messages: record.chatForm).write(as: .openai, into: &chat)
-                let verdict = validator.validate(line: chat.bytes)
+                // A stored example written whole (not expanded into several records) has its
+                // token count stored by the conversation stage: not counted again.
+                let verdict = validator.validate(line: chat.bytes, knownTokens: format.expandsConversations ? nil : row.storedTokens)
                 guard verdict.isValid, let tokens = verdict.tokens else {
                     for reason in verdict.reasons.map(\.rawValue).sorted() { summary.excluded(reason) }
                     continue

@@ -28,6 +28,10 @@ public struct DatasetReader: Sendable {
         public var isDuplicate: Bool
         /// Made from a reviewer's correction (`ExampleBuilder`, "Reviews").
         public var fromReview: Bool
+        /// The cookbook token count of `record`'s messages as the conversation stage stored it
+        /// (`examples.tokens`, the same counter); nil for the other sources, whose stored counts
+        /// are of another shape.
+        public var storedTokens: Int?
     }
 
     public let source: DatasetFormat.Source
@@ -68,18 +72,19 @@ public struct DatasetReader: Sendable {
                 try body(Row(
                     conversation: try row.decode(String.self, at: 0), record: record, mode: try row.decode(String.self, at: 2),
                     firstAt: try row.decode(Int64.self, at: 3), lastAt: try row.decode(Int64.self, at: 4),
-                    isDuplicate: try row.decode(Bool.self, at: 5), fromReview: try row.decode(Bool.self, at: 6)))
+                    isDuplicate: try row.decode(Bool.self, at: 5), fromReview: try row.decode(Bool.self, at: 6),
+                    storedTokens: source == .examples ? try row.decode(Int.self, at: 7) : nil))
             }
         }
     }
 
     /// Columns: key, messages/input/prompt as JSON, mode, first and last time (µs), duplicate,
-    /// from a review, then the source's own (preferred, non-preferred | completion, label).
+    /// from a review, then the source's own (tokens | preferred, non-preferred | completion, label).
     private var query: PGQuery {
         // Several records of one conversation are ordered (and deduplicated) by the `within`
         // columns: the conversation as it happened before its corrections; turns in order.
         let (table, json, review, extra, within) = switch source {
-        case .examples: ("examples", "messages", "x.branch <> 0", "", ["branch"])
+        case .examples: ("examples", "messages", "x.branch <> 0", ", x.tokens", ["branch"])
         case .preferencePairs:
             ("preference_pairs", "input", "x.from_review", ", x.preferred, x.non_preferred", ["turn_index", "non_preferred_interaction"])
         case .feedbackExamples: ("feedback_examples", "prompt", "x.from_review", ", x.completion, x.label", ["interaction_id", "label"])

@@ -20,8 +20,26 @@ def _stat(pid):
         return f.read().rsplit(")", 1)[1].split()
 
 
+def _zombie_children(pid):
+    found = False
+    for child in os.listdir("/proc"):
+        if child.isdigit():
+            try:
+                s = _stat(child)
+                found = found or (int(s[1]) == pid and s[0] == "Z")
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                pass
+    return found
+
+
 def tree_cpu(pid):
-    """CPU seconds of a process, its reaped children and its live children."""
+    """CPU seconds of a process, its reaped children and its live children. A child that has
+    exited but is not reaped yet (a zombie: a backend whose client just closed) shows no CPU at
+    all in /proc until its parent reaps it, so this waits for that (up to 5 s) first: without it a
+    phase's figure lost its backends' CPU whenever the command's exit raced the postmaster."""
+    deadline = time.time() + 5
+    while _zombie_children(pid) and time.time() < deadline:
+        time.sleep(0.01)
     total = sum(int(x) for x in _stat(pid)[11:15])
     for child in os.listdir("/proc"):
         if child.isdigit():
@@ -49,12 +67,22 @@ def reap(process):
     return process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def machine_busy():
+    """CPU seconds the whole machine spent busy (all but idle and iowait), from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICK
+
+
 def account(server, command, **popen):
-    """Runs `command`; returns its accounting dict."""
-    database0, t0 = tree_cpu(server), time.time()
+    """Runs `command`; returns its accounting dict. `machine_busy_s` is the whole machine's busy
+    CPU over the same time: on a quiet host, client + database + the rest (a cross-check of the
+    process-tree figure)."""
+    database0, busy0, t0 = tree_cpu(server), machine_busy(), time.time()
     status, cpu, rss = reap(subprocess.Popen(command, **popen))
-    return {"seconds": time.time() - t0, "client_cpu_s": cpu, "database_cpu_s": tree_cpu(server) - database0,
-            "peak_rss_mb": rss, "status": status}
+    seconds = time.time() - t0
+    return {"seconds": seconds, "client_cpu_s": cpu, "database_cpu_s": tree_cpu(server) - database0,
+            "machine_busy_s": machine_busy() - busy0, "peak_rss_mb": rss, "status": status}
 
 
 if __name__ == "__main__":

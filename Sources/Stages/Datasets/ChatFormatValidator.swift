@@ -36,7 +36,9 @@ public struct ChatFormatValidator: Sendable {
         public var isValid: Bool { reasons.isEmpty }
     }
 
-    public func validate(line: some Collection<UInt8>) -> Result {
+    /// `knownTokens`: the example's token count when the caller has it from the same counter over
+    /// the same messages (a stored example written as it is); every other check still reads `line`.
+    public func validate(line: some Collection<UInt8>, knownTokens: Int? = nil) -> Result {
         guard let example = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
             return Result(reasons: [.dataType], tokens: nil)
         }
@@ -66,7 +68,7 @@ public struct ChatFormatValidator: Sendable {
             counted.append(ChatTokenCounter.Message(role: role ?? "", content: content ?? "", name: message["name"] as? String))
         }
         if !hasAssistant { reasons.insert(.exampleMissingAssistantMessage) }
-        let tokens = counter.count(counted)
+        let tokens = knownTokens ?? counter.count(counted)
         if tokens > maxTokens { reasons.insert(.overTokenLimit) }
         return Result(reasons: reasons, tokens: tokens)
     }
