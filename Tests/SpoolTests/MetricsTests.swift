@@ -51,7 +51,7 @@ extension DatabaseTests {
                 let (worker, base) = try await startWorker(db)
                 defer { worker.signal(SIGKILL) }
                 #expect(await eventually(timeout: 30) { worker.stderr.contains("worker started") })
-                try await ingest(200, into: db)
+                try await ingest(600, into: db)
                 #expect(try await eventually(timeout: 60) {
                     try db.scalar("SELECT count(*) FROM coachspool.jobs", as: Int.self) == 0
                 })
@@ -67,7 +67,7 @@ extension DatabaseTests {
                         && samples[#"coachspool_queue_jobs{stage="interaction",state="dead"}"#] == 1
                 }
                 #expect(settled, "\(samples.filter { $0.key.hasPrefix("coachspool") })")
-                // Ingest queued the 200 interactions as two batch jobs of 100; their conversations
+                // Ingest queued the 600 interactions as two batch jobs (500 and 100); their conversations
                 // were built in the same completions, without conversation jobs.
                 #expect(samples[#"coachspool_jobs_claimed_total{stage="interaction_batch"}"#] == 2)
                 #expect(samples[#"coachspool_jobs_completed_total{stage="interaction_batch"}"#] == 2)
@@ -78,7 +78,7 @@ extension DatabaseTests {
                 #expect(samples[#"coachspool_queue_jobs{stage="interaction_batch",state="ready"}"#] ?? 0 == 0)
                 #expect((samples[#"coachspool_batch_duration_seconds_count{stage="interaction_batch"}"#] ?? 0) >= 1)
                 #expect((samples[#"coachspool_batch_duration_seconds_sum{stage="interaction_batch"}"#] ?? 0) > 0)
-                #expect(try db.scalar("SELECT count(*) FROM coachspool.conversation_builds", as: Int.self) == 50, "200 interactions in sessions of 4")
+                #expect(try db.scalar("SELECT count(*) FROM coachspool.conversation_builds", as: Int.self) == 150, "600 interactions in sessions of 4")
                 #expect(samples["coachspool_worker_database_connected"] == 1)
                 let log = worker.stderr
                 #expect(!log.contains("Question number"), "no conversation text in the logs")

@@ -157,10 +157,20 @@ public struct ConversationStage: Sendable {
             case .reject: fields.append("review:reject")
             case .correct(let answer): fields.append("review:correct:" + answer)
             }
-            hasher.update(data: Array(("\u{1E}" + fields.joined(separator: "\u{1F}")).utf8))
+            // The bytes of "\u{1E}" + the fields joined by "\u{1F}", fed piece by piece (the texts
+            // are not copied into one string first: this runs for every conversation built).
+            hasher.update(data: Self.recordSeparator)
+            for (index, field) in fields.enumerated() {
+                if index > 0 { hasher.update(data: Self.unitSeparator) }
+                var field = field
+                field.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            }
         }
         return hasher.finalize().hexString
     }
+
+    private static let recordSeparator: [UInt8] = [0x1E]
+    private static let unitSeparator: [UInt8] = [0x1F]
 
     /// The rows of conversation `id` built from its usable turns (in any order). A conversation
     /// with none (consent revoked) gets a build row and nothing else.

@@ -1,12 +1,13 @@
 extension Sequence where Element == UInt8 {
     /// Lower-case hexadecimal, two digits per byte (digests in keys, versions and manifests).
     public var hexString: String {
-        var text = ""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            text.append(Character(Unicode.Scalar(Hex.digits[Int(byte >> 4)])))
-            text.append(Character(Unicode.Scalar(Hex.digits[Int(byte & 0x0F)])))
+            bytes.append(Hex.digits[Int(byte >> 4)])
+            bytes.append(Hex.digits[Int(byte & 0x0F)])
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
