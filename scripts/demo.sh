@@ -65,6 +65,11 @@ id=$("$REPO/scripts/postgres.sh" psql -Atq -c "SELECT coachspool.log_interaction
 echo "log_interaction returned id $id"
 "$REPO/scripts/postgres.sh" psql -Atq -c "SELECT coachspool.log_feedback($id, 5, true)" >/dev/null
 echo "log_feedback($id, 5, true) recorded"
+echo "every feedback of the first ingested session's exchanges (feedback_id empty: given with the exchange, stored in its row):"
+"$REPO/scripts/postgres.sh" psql -q -c "SELECT f.interaction_id, f.feedback_id, f.rating, f.helpful
+  FROM coachspool.all_feedback f JOIN coachspool.interactions i ON i.id = f.interaction_id
+ WHERE i.id = $id OR i.session_id = (SELECT session_id FROM coachspool.interactions WHERE session_id IS NOT NULL ORDER BY id LIMIT 1)
+ ORDER BY 1, 2 NULLS FIRST"
 
 step "the text stages as commands (JSON Lines in, one object per line out; a bad line is answered in place)"
 printf '%s\n' \
