@@ -85,6 +85,27 @@ import Tokenizers
         #expect(stage.fingerprint([turn(1, 0, answer: "a")]) != fingerprint)
     }
 
+    /// The counts the interaction stage stored for a turn's texts stand in for counting them again
+    /// (and the system prompts are counted once per stage): the rows are those of a count from
+    /// scratch, and each example's tokens are the counter's own over its messages.
+    @Test func storedTokenCountsGiveTheRowsOfACountFromScratch() throws {
+        let stage = try conversationStage()
+        let encoding = try Fixtures.cl100k.get()
+        let plain = [turn(1, 0, answer: "Börja med ett litet steg i dag."), turn(2, 1, answer: "Skriv ner vad som hindrar dig.", rating: 2)]
+        let stored = plain.map { item in
+            var item = item
+            item.storedTokens = ConversationStage.StoredTokens(
+                userInput: encoding.count(item.turn.userInput), aiResponse: encoding.count(item.turn.aiResponse))
+            return item
+        }
+        let fromScratch = stage.run(id: 3, turns: plain)
+        #expect(stage.run(id: 3, turns: stored) == fromScratch)
+        let example = try #require(fromScratch.example)
+        let counted = example.messages.map { ChatTokenCounter.Message(role: $0.role.rawValue, content: $0.content) }
+        #expect(example.tokens == ChatTokenCounter(encoding: encoding).count(counted))
+        #expect(!fromScratch.feedback.isEmpty, "KTO rows too, compared above")
+    }
+
     @Test func turnsWithoutIndexesAreOrderedByTime() throws {
         let rows = try conversationStage().run(id: 1, turns: [
             turn(1, nil, answer: "senare", at: 20), turn(2, nil, answer: "tidigare", at: 10),
