@@ -65,7 +65,9 @@ enum FastLogLine {
             guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
             let length = end - start
             for (index, name) in keys.enumerated() where name.utf8CodeUnitCount == length {
-                if memcmp(bytes.baseAddress! + start, name.utf8Start, length) == 0 {
+                // withUTF8Buffer, not utf8Start: it also holds for a one-character literal.
+                let same = name.withUTF8Buffer { memcmp(bytes.baseAddress! + start, $0.baseAddress!, length) == 0 }
+                if same {
                     i = end + 1
                     return index
                 }
