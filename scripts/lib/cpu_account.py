@@ -20,26 +20,11 @@ def _stat(pid):
         return f.read().rsplit(")", 1)[1].split()
 
 
-def _zombie_children(pid):
-    found = False
-    for child in os.listdir("/proc"):
-        if child.isdigit():
-            try:
-                s = _stat(child)
-                found = found or (int(s[1]) == pid and s[0] == "Z")
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                pass
-    return found
-
-
 def tree_cpu(pid):
-    """CPU seconds of a process, its reaped children and its live children. A child that has
-    exited but is not reaped yet (a zombie: a backend whose client just closed) shows no CPU at
-    all in /proc until its parent reaps it, so this waits for that (up to 5 s) first: without it a
-    phase's figure lost its backends' CPU whenever the command's exit raced the postmaster."""
-    deadline = time.time() + 5
-    while _zombie_children(pid) and time.time() < deadline:
-        time.sleep(0.01)
+    """CPU seconds of a process, its reaped children and its live children. A lower bound: the
+    CPU of backends that exit around the end of a phase goes missing from it (up to half of a
+    worker phase's in docs/benchmarks.md, "Issue 28, third pass"; waiting for the postmaster to
+    reap them did not bring it back), hence `machine_busy` beside it."""
     total = sum(int(x) for x in _stat(pid)[11:15])
     for child in os.listdir("/proc"):
         if child.isdigit():
