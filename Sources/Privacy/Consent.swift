@@ -1,11 +1,10 @@
 import LibPQ
+import Stages
 
 /// Consent per user and purpose, recorded through `coachspool.set_consent` (the function the
 /// coach app calls too): one definition of what recording consent does.
 public enum Consent {
-    public enum Purpose: String, Sendable, CaseIterable {
-        case training, retrieval
-    }
+    public typealias Purpose = ConsentPurpose
 
     /// Grants or revokes; returns whether anything changed. Needs only EXECUTE on the function
     /// (the producer role's right), so the HTTP API can call it.

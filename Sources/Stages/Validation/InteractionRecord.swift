@@ -53,6 +53,11 @@ public struct InteractionRecord: Sendable, Equatable {
 }
 
 /// A user's consent per purpose as an input line states it (nil: not stated).
+/// What a user may consent to, each on its own (schema: `consents.purpose`).
+public enum ConsentPurpose: String, Sendable, CaseIterable {
+    case training, retrieval
+}
+
 public struct ConsentRecord: Sendable, Equatable {
     public var training: Bool?
     public var retrieval: Bool?
@@ -60,6 +65,11 @@ public struct ConsentRecord: Sendable, Equatable {
     public init(training: Bool?, retrieval: Bool?) {
         self.training = training
         self.retrieval = retrieval
+    }
+
+    /// The decisions the record states, by purpose.
+    public var stated: [(purpose: ConsentPurpose, granted: Bool)] {
+        [(.training, training), (.retrieval, retrieval)].compactMap { purpose, granted in granted.map { (purpose, $0) } }
     }
 }
 
