@@ -1,6 +1,6 @@
--- coachspool schema as of 0021_feedback_with_the_exchange.sql
+-- coachspool schema as of 0022_derived_rows_without_foreign_keys.sql
 --
--- The current schema, for fresh installs: what the migrations schema/0001…0021 leave, written by
+-- The current schema, for fresh installs: what the migrations schema/0001…0022 leave, written by
 -- scripts/schema-snapshot.sh from a database migrated file by file (do not edit by hand: add a
 -- migration and run the script). MigrationTests holds both ways to the same catalog.
 
@@ -1310,17 +1310,9 @@ ALTER TABLE ONLY coachspool.chunks
 ALTER TABLE ONLY coachspool.chunks
     ADD CONSTRAINT chunks_space_id_fkey FOREIGN KEY (space_id) REFERENCES coachspool.embedding_spaces(id);
 
--- fk constraint conversation_builds conversation_builds_conversation_id_fkey
-ALTER TABLE ONLY coachspool.conversation_builds
-    ADD CONSTRAINT conversation_builds_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES coachspool.conversations(id) ON DELETE CASCADE;
-
 -- fk constraint eval_runs eval_runs_space_id_fkey
 ALTER TABLE ONLY coachspool.eval_runs
     ADD CONSTRAINT eval_runs_space_id_fkey FOREIGN KEY (space_id) REFERENCES coachspool.embedding_spaces(id);
-
--- fk constraint examples examples_conversation_id_version_fkey
-ALTER TABLE ONLY coachspool.examples
-    ADD CONSTRAINT examples_conversation_id_version_fkey FOREIGN KEY (conversation_id, version) REFERENCES coachspool.conversation_builds(conversation_id, version) ON DELETE CASCADE;
 
 -- fk constraint export_conversations export_conversations_conversation_id_fkey
 ALTER TABLE ONLY coachspool.export_conversations
@@ -1330,14 +1322,6 @@ ALTER TABLE ONLY coachspool.export_conversations
 ALTER TABLE ONLY coachspool.export_conversations
     ADD CONSTRAINT export_conversations_export_id_fkey FOREIGN KEY (export_id) REFERENCES coachspool.exports(id) ON DELETE CASCADE;
 
--- fk constraint feedback_examples feedback_examples_conversation_id_version_fkey
-ALTER TABLE ONLY coachspool.feedback_examples
-    ADD CONSTRAINT feedback_examples_conversation_id_version_fkey FOREIGN KEY (conversation_id, version) REFERENCES coachspool.conversation_builds(conversation_id, version) ON DELETE CASCADE;
-
--- fk constraint interaction_texts interaction_texts_interaction_id_fkey
-ALTER TABLE ONLY coachspool.interaction_texts
-    ADD CONSTRAINT interaction_texts_interaction_id_fkey FOREIGN KEY (interaction_id) REFERENCES coachspool.interactions(id);
-
 -- fk constraint memories memories_interaction_id_fkey
 ALTER TABLE ONLY coachspool.memories
     ADD CONSTRAINT memories_interaction_id_fkey FOREIGN KEY (interaction_id) REFERENCES coachspool.interactions(id) ON DELETE CASCADE;
@@ -1345,14 +1329,6 @@ ALTER TABLE ONLY coachspool.memories
 -- fk constraint memories memories_space_id_fkey
 ALTER TABLE ONLY coachspool.memories
     ADD CONSTRAINT memories_space_id_fkey FOREIGN KEY (space_id) REFERENCES coachspool.embedding_spaces(id);
-
--- fk constraint preference_pairs preference_pairs_conversation_id_version_fkey
-ALTER TABLE ONLY coachspool.preference_pairs
-    ADD CONSTRAINT preference_pairs_conversation_id_version_fkey FOREIGN KEY (conversation_id, version) REFERENCES coachspool.conversation_builds(conversation_id, version) ON DELETE CASCADE;
-
--- fk constraint quality_verdicts quality_verdicts_interaction_id_fkey
-ALTER TABLE ONLY coachspool.quality_verdicts
-    ADD CONSTRAINT quality_verdicts_interaction_id_fkey FOREIGN KEY (interaction_id) REFERENCES coachspool.interactions(id);
 
 -- fk constraint review_leases review_leases_interaction_id_fkey
 ALTER TABLE ONLY coachspool.review_leases

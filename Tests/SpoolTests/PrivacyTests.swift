@@ -61,6 +61,66 @@ extension DatabaseTests {
             }
         }
 
+        /// The derived rows have no foreign keys (schema/0022): what a completion in flight writes
+        /// under its locks is committed before an erasure can lock the same rows, and the erasure
+        /// then deletes it. Either the interaction stage's completion (the interactions FOR KEY
+        /// SHARE, then the conversation FOR UPDATE) or a conversation job's (the conversation only).
+        @Test(arguments: [true, false])
+        func anErasureWaitsForACompletionInFlightAndDeletesWhatItWrote(interactionStage: Bool) async throws {
+            try await TestDatabase.with { db in
+                try await DatasetTests.prepare(db)
+                let conversation = try db.scalar("SELECT id FROM coachspool.conversations WHERE key = 's:s-anna'", as: Int64.self)
+                func derivedRowsOfAnna() throws -> Int {
+                    try db.scalar("""
+                        SELECT (SELECT count(*) FROM coachspool.quality_verdicts v
+                                  JOIN coachspool.interactions i ON i.id = v.interaction_id WHERE i.user_id = 'anna')
+                             + (SELECT count(*) FROM coachspool.interaction_texts t
+                                  JOIN coachspool.interactions i ON i.id = t.interaction_id WHERE i.user_id = 'anna')
+                             + (SELECT count(*) FROM coachspool.conversation_builds WHERE conversation_id = \(conversation))
+                             + (SELECT count(*) FROM coachspool.examples WHERE conversation_id = \(conversation))
+                        """, as: Int.self)
+                }
+                let prepared = try derivedRowsOfAnna()
+                #expect(prepared >= 4)
+
+                // A completion in flight: the locks a worker's completion takes, and rows of a
+                // new version written under them, not committed yet.
+                let worker = try db.connect()
+                try worker.execute(unsafeSQL: "BEGIN")
+                if interactionStage {
+                    try worker.query("SELECT id FROM coachspool.interactions WHERE user_id = 'anna' ORDER BY id FOR KEY SHARE")
+                }
+                try worker.query("SELECT id FROM coachspool.conversations WHERE id = \(conversation) FOR UPDATE")
+                let written = (interactionStage ? ["quality_verdicts", "interaction_texts"] : []) + ["conversation_builds", "examples"]
+                for table in written {
+                    let column = table == "quality_verdicts" ? "pipeline_version" : table == "interaction_texts" ? "text_version" : "version"
+                    try worker.execute(unsafeSQL: """
+                        CREATE TEMP TABLE in_flight AS SELECT * FROM coachspool.\(table);
+                        UPDATE in_flight SET \(column) = 'in-flight';
+                        INSERT INTO coachspool.\(table) SELECT * FROM in_flight;
+                        DROP TABLE in_flight
+                        """)
+                }
+                let erasure = Task { try await CoachSpoolProcess.run(["erase", "--user", "anna"], database: db) }
+                var waited = 0
+                while try db.scalar("""
+                    SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%erase_user%'
+                    """, as: Int.self) == 0 {
+                    waited += 1
+                    #expect(waited < 300, "the erasure never waited for the completion's locks")
+                    if waited >= 300 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try worker.execute(unsafeSQL: "COMMIT")
+                let result = try await erasure.value
+                #expect(result.status == 0, "\(result.err)")
+                #expect(try derivedRowsOfAnna() == 0)
+                for pattern in [#"\manna\M"#, "s-anna"] {
+                    #expect(try Self.tablesContaining(pattern, in: db) == [], "\(pattern) is still somewhere")
+                }
+            }
+        }
+
         @Test func theProducerCanOnlyLogAndReadsNothing() async throws {
             try await TestDatabase.with { db in
                 try await DatasetTests.prepare(db)

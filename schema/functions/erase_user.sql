@@ -27,7 +27,11 @@ BEGIN
     v_conversations := ARRAY(
         SELECT c.id FROM coachspool.conversations c
          WHERE c.key IN (SELECT coachspool.conversation_key(i.session_id, i.idempotency_key)
-                           FROM coachspool.interactions i WHERE i.id = ANY(v_interactions)));
+                           FROM coachspool.interactions i WHERE i.id = ANY(v_interactions))
+         ORDER BY c.id FOR UPDATE);
+    -- Locked (in id order, as every rebuild locks them): a rebuild running now commits first and
+    -- its rows are deleted below, or waits and then reads the turns that are left. The derived
+    -- rows have no foreign keys (schema/0022): they are deleted here by name, none by cascade.
 
     -- Jobs first, running or not: a worker holding one finds its lease gone at completion and
     -- writes nothing (so nothing built from the erased texts can come back).

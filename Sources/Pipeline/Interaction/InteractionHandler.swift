@@ -85,12 +85,15 @@ struct InteractionHandler: JobHandler {
         return StageOutcome(failures: failures, writes: .transaction { conn, completed in
             let members = retired.filter { completed.jobs.contains($0.job) }
             let touched = try conn.query("""
-                WITH members AS (
-                    -- only interactions that still exist: one erased since the load writes nothing
-                    -- (and one erased while this runs fails the rows' foreign keys: the batch is retried)
+                WITH members AS MATERIALIZED (
+                    -- only interactions that still exist, locked until commit (the derived rows
+                    -- have no foreign keys: schema/0022): one erased since the load writes nothing,
+                    -- and an erasure that comes now waits for this commit and then deletes its rows
                     SELECT m.interaction_id, m.prepared
                       FROM jsonb_to_recordset(\(JSONText(rows: members))::jsonb) AS m(\(unsafeSQL: Member.recordType))
                       JOIN coachspool.interactions i ON i.id = m.interaction_id
+                     ORDER BY i.id
+                       FOR KEY SHARE OF i
                 ), verdicts AS (
                     INSERT INTO coachspool.quality_verdicts
                         (interaction_id, pipeline_version, accepted, reasons, rating, worker)
