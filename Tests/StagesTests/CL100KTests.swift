@@ -38,6 +38,21 @@ import Tokenizers
         }
     }
 
+    /// "é" as one scalar and as "e" + a combining accent are equal Swift strings but different
+    /// bytes and different tokens: a memo shared by a conversation's examples keeps them apart.
+    @Test func aMemoCountsCanonicallyEquivalentTextsEachByItsBytes() {
+        let counter = ChatTokenCounter(encoding: encoding)
+        let composed = "Idén om ett café"
+        let decomposed = "Ide\u{301}n om ett cafe\u{301}"
+        #expect(composed == decomposed, "String equality treats them as one text")
+        let alone = [composed, decomposed].map { counter.count([ChatTokenCounter.Message(role: "user", content: $0)]) }
+        #expect(alone[0] != alone[1])
+        var memo: [TextBytes: Int] = [:]
+        let shared = [composed, decomposed].map { counter.count([ChatTokenCounter.Message(role: "user", content: $0)], memo: &memo) }
+        #expect(shared == alone)
+        #expect(memo.count == 3, "user, and each text by its own bytes")
+    }
+
     @Test func chatExamplesFollowTheCookbookFormula() {
         let counter = ChatTokenCounter(encoding: encoding)
         #expect(reference.chat_examples.count == 30)

@@ -33,7 +33,7 @@ struct ConversationRebuild: Sendable {
     let stage: ConversationStage
     let qualityVersion: String
     let textVersion: String
-    private var version: String { stage.builder.version }
+    private var version: String { stage.version }
 
     /// Which conversations: by id (conversation jobs), or by key (the interaction stage's).
     enum Selection {

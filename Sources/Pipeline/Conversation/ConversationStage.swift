@@ -21,15 +21,18 @@ public struct ConversationStage: Sendable {
 
     /// Token counts of the texts every conversation repeats (the system prompts, the roles),
     /// counted once here rather than once per conversation.
-    private let precounted: [String: Int]
+    private let precounted: [TextBytes: Int]
+    /// `builder.version`, a digest of every prompt: computed once here, not per conversation.
+    public let version: String
 
     public init(builder: ExampleBuilder, counter: ChatTokenCounter, text: TextPreparation? = nil, pseudonyms: Pseudonyms.Style = .placeholder) {
         self.builder = builder
         self.counter = counter
         self.text = text
         self.pseudonyms = pseudonyms
+        version = builder.version
         let repeated = builder.prompts.all + [ChatMessage.Role.system, .user, .assistant].map(\.rawValue)
-        precounted = Dictionary(repeated.map { ($0, counter.encoding.count($0)) }, uniquingKeysWith: { first, _ in first })
+        precounted = Dictionary(repeated.map { (TextBytes($0), counter.encoding.count($0)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// One usable interaction of the conversation (prepared, verdict of the current version,
@@ -141,7 +144,7 @@ public struct ConversationStage: Sendable {
     /// The fingerprint of a conversation's inputs at this builder's version (hex).
     public func fingerprint(_ turns: [Turn]) -> String {
         var hasher = SHA256()
-        hasher.update(data: Array(builder.version.utf8))
+        hasher.update(data: Array(version.utf8))
         for item in Self.ordered(turns).sorted(by: { $0.turn.interactionID < $1.turn.interactionID }) {
             let t = item.turn
             var fields = [
@@ -186,8 +189,8 @@ public struct ConversationStage: Sendable {
         var memo = precounted
         for item in conversation {
             guard let stored = item.storedTokens else { continue }
-            memo[item.turn.userInput] = stored.userInput
-            memo[item.turn.aiResponse] = stored.aiResponse
+            memo[TextBytes(item.turn.userInput)] = stored.userInput
+            memo[TextBytes(item.turn.aiResponse)] = stored.aiResponse
         }
         numberPeopleAcrossTurns(&conversation, id: id, language: language)
         let output = builder.build(mode: mode, language: language, turns: conversation.map(\.turn))

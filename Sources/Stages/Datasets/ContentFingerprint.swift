@@ -10,18 +10,22 @@ public enum ContentFingerprint {
     private static let userBytes = Array("user".utf8) + [0x1F]
     private static let assistantBytes = Array("assistant".utf8) + [0x1F]
 
+    /// The bytes hashed, per message: the role, 0x1F, the normalised text, 0x1F, the weight
+    /// (2: none), 0x1E; gathered first and hashed in one call (each call into swift-crypto's
+    /// digest costs a generic-metadata lookup).
     public static func of(_ messages: [ChatMessage]) -> [UInt8] {
-        var hasher = SHA256()
+        var preimage: [UInt8] = []
+        preimage.reserveCapacity(messages.reduce(0) { $0 + $1.content.utf8.count + 16 })
         for message in messages {
             switch message.role {
-            case .system: hasher.update(data: systemBytes)
-            case .user: hasher.update(data: userBytes)
-            case .assistant: hasher.update(data: assistantBytes)
+            case .system: preimage.append(contentsOf: systemBytes)
+            case .user: preimage.append(contentsOf: userBytes)
+            case .assistant: preimage.append(contentsOf: assistantBytes)
             }
-            hasher.update(data: normalisedUTF8(message.content))
-            hasher.update(data: [0x1F, UInt8(message.weight ?? 2), 0x1E])
+            preimage.append(contentsOf: normalisedUTF8(message.content))
+            preimage.append(contentsOf: [0x1F, UInt8(message.weight ?? 2), 0x1E])
         }
-        return Array(hasher.finalize())
+        return Array(SHA256.hash(data: preimage))
     }
 
     public static func normalised(_ text: String) -> String {

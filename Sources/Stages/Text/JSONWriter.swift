@@ -48,7 +48,7 @@ public struct JSONWriter: Sendable {
 
     public mutating func integer<I: BinaryInteger>(_ value: I) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        bytes.appendDecimal(value)
         needsComma = true
     }
 

@@ -48,16 +48,3 @@ extension String.UTF8View {
         return count
     }
 }
-
-extension [UInt8] {
-    fileprivate mutating func appendDecimal(_ value: some BinaryInteger) {
-        if value < 0 { append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = endIndex
-        repeat {
-            append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude != 0
-        self[start...].reverse()
-    }
-}

@@ -39,12 +39,13 @@ public struct ChatTokenCounter: Sendable {
 
     /// Tokens of a whole example, each distinct string tokenized once across the calls that
     /// share `memo` (the examples of one conversation repeat its messages).
-    public func count(_ messages: [Message], memo: inout [String: Int]) -> Int {
+    public func count(_ messages: [Message], memo: inout [TextBytes: Int]) -> Int {
         messages.reduce(Self.replyPriming) { total, message in
             total + count(message) { text in
-                if let known = memo[text] { return known }
+                let key = TextBytes(text)
+                if let known = memo[key] { return known }
                 let tokens = encoding.count(text)
-                memo[text] = tokens
+                memo[key] = tokens
                 return tokens
             }
         }
@@ -54,5 +55,26 @@ public struct ChatTokenCounter: Sendable {
         var total = Self.tokensPerMessage + tokens(message.role) + tokens(message.content)
         if let name = message.name { total += tokens(name) + Self.tokensPerName }
         return total
+    }
+}
+
+/// A string as a key of its UTF-8 bytes. A memo of token counts must not take canonically
+/// equivalent texts for one ("é" as one scalar, or "e" and a combining accent: different bytes,
+/// different tokens), as `String`'s own equality and hash do; and hashing bytes skips the
+/// normalisation `String` hashing does for non-ASCII text.
+public struct TextBytes: Hashable, Sendable {
+    public let text: String
+
+    public init(_ text: String) {
+        self.text = text
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.text.utf8.count == rhs.text.utf8.count && lhs.text.utf8.elementsEqual(rhs.text.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
