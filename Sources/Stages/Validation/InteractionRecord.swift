@@ -52,12 +52,12 @@ public struct InteractionRecord: Sendable, Equatable {
     }
 }
 
-/// A user's consent per purpose as an input line states it (nil: not stated).
 /// What a user may consent to, each on its own (schema: `consents.purpose`).
 public enum ConsentPurpose: String, Sendable, CaseIterable {
     case training, retrieval
 }
 
+/// A user's consent per purpose as an input line states it (nil: not stated).
 public struct ConsentRecord: Sendable, Equatable {
     public var training: Bool?
     public var retrieval: Bool?
