@@ -45,8 +45,6 @@ extension Array where Element == UInt8 {
 }
 
 enum Hex {
-    static let digits = Array("0123456789abcdef".utf8)
-
     static func value(_ digit: UInt8) -> UInt8? {
         switch digit {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")

@@ -25,17 +25,7 @@ extension InteractionRecord {
         preimage.append(UInt8(ascii: "|"))
         preimage.append(contentsOf: aiResponse.utf8)
         let digest = SHA256.hash(data: preimage)
-        return String(unsafeUninitializedCapacity: 66) { buffer in
-            buffer[0] = UInt8(ascii: "h")
-            buffer[1] = UInt8(ascii: ":")
-            var index = 2
-            for byte in digest {
-                buffer[index] = Hex.digits[Int(byte >> 4)]
-                buffer[index + 1] = Hex.digits[Int(byte & 0x0F)]
-                index += 2
-            }
-            return index
-        }
+        return "h:" + digest.hexString
     }
 }
 
