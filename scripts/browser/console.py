@@ -54,14 +54,14 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (StaleElementReferenceException, TimeoutException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
@@ -285,7 +285,7 @@ class Console:
         old = self.d.find_element(By.TAG_NAME, "html")
         yield
         try:
-            WebDriverWait(self.d, self.timeout).until(EC.staleness_of(old))
+            WebDriverWait(self.d, self.timeout).until(lambda _: is_stale(old))
             WebDriverWait(self.d, self.timeout).until(
                 lambda d: d.execute_script("return document.readyState") == "complete")
         except TimeoutException as err:
@@ -618,6 +618,22 @@ def no_pointer() -> Iterator[None]:
     finally:
         for owner, name, original in saved:
             setattr(owner, name, original)
+
+
+def is_stale(element: WebElement) -> bool:
+    """Selenium's `staleness_of`, but also taking Chromium's other answer for a node of a page
+    that is gone: chromedriver sometimes reports it as an "unknown error" ("Node with given id
+    does not belong to the document", SeleniumHQ/selenium#15401) instead of a stale element,
+    which made a navigation that had happened look like a WebDriver failure."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as err:
+        if "does not belong to the document" in str(err) or "No node with given id" in str(err):
+            return True
+        raise
 
 
 def as_int(text: Any) -> int | None:
