@@ -94,6 +94,36 @@ public struct DatasetExport: Sendable {
         return try export(DatasetReader(source: format.source, filter: filter(version)), on: conn, recordOn: recorder)
     }
 
+    /// One record of a row as the export checked it: the cookbook's verdict on its openai
+    /// line and, when valid, the line to write (newline included) and, for formats that expand
+    /// conversations, its digest (equal records of different conversations are written once).
+    struct CheckedRecord: Sendable {
+        var verdict: ChatFormatValidator.Result
+        var line: [UInt8]
+        var digest: Data?
+    }
+
+    /// The records `format` makes of `row`, each checked on the bytes that would be uploaded.
+    static func check(_ row: DatasetReader.Row, format: DatasetFormat, validator: ChatFormatValidator) -> [CheckedRecord] {
+        var chat = JSONWriter()
+        return row.record.records(for: format).map { record in
+            chat.clear()
+            DatasetRecord.conversation(messages: record.chatForm).write(as: .openai, into: &chat)
+            // A stored example written whole (not expanded into several records) has its token
+            // count stored by the conversation stage: not counted again.
+            let verdict = validator.validate(line: chat.bytes, knownTokens: format.expandsConversations ? nil : row.storedTokens)
+            guard verdict.isValid else { return CheckedRecord(verdict: verdict, line: [], digest: nil) }
+            // An openai line is the very bytes just checked; other formats render the record.
+            if format != .openai {
+                chat.clear()
+                record.write(as: format, into: &chat)
+            }
+            chat.newline()
+            return CheckedRecord(
+                verdict: verdict, line: chat.bytes, digest: format.expandsConversations ? Data(SHA256.hash(data: chat.bytes)) : nil)
+        }
+    }
+
     /// Jobs that prepare interactions or build conversations, not yet done (ready or running).
     /// Interactions and conversations whose jobs are not done (a batch job counts its members).
     static func pendingJobs(_ conn: PGConnection) throws -> Int {
@@ -113,44 +143,41 @@ public struct DatasetExport: Sendable {
         defer { files.values.forEach { $0.discard() } }
         var summary = ExportSummary()
         var progress = ExportProgress()
-        var chat = JSONWriter()
         // Expanded records of different conversations can be equal (a shared first exchange).
         var expandedSeen = Set<Data>()
         var conversations: [DatasetSplit.Part: [String]] = [.train: [], .validation: []]
         var accounting = ExportAccounting()
-        let (format, filter) = (self.format, reader.filter)
-        try reader.forEach(conn, afterLast: { conn in
+        let (format, filter, validator) = (self.format, reader.filter, self.validator)
+        try reader.forEachPage(conn, afterLast: { conn in
             accounting = try ExportAccounting.count(
                 conn, format: format, filter: filter, exportedKeys: conversations[.train]! + conversations[.validation]!)
-        }) { row in
-            progress.tick()
-            if row.isDuplicate { return summary.excluded("duplicate") }
-            for record in row.record.records(for: format) {
-                chat.clear()
-                DatasetRecord.conversation(messages: record.chatForm).write(as: .openai, into: &chat)
-                // A stored example written whole (not expanded into several records) has its
-                // token count stored by the conversation stage: not counted again.
-                let verdict = validator.validate(line: chat.bytes, knownTokens: format.expandsConversations ? nil : row.storedTokens)
-                guard verdict.isValid, let tokens = verdict.tokens else {
-                    for reason in verdict.reasons.map(\.rawValue).sorted() { summary.excluded(reason) }
-                    continue
-                }
-                // An openai line is the very bytes just checked; other formats render the record.
-                if format != .openai {
-                    chat.clear()
-                    record.write(as: format, into: &chat)
-                }
-                chat.newline()
-                if format.expandsConversations, !expandedSeen.insert(Data(SHA256.hash(data: chat.bytes))).inserted {
+        }) { rows in
+            // What each row's records are is the row's alone (rendered, checked, hashed): done
+            // on several threads; what depends on the rows before (duplicates, the split's
+            // order, the files, the totals) below, in order.
+            let checked = try ParallelMap.map(rows) { row in row.isDuplicate ? [] : Self.check(row, format: format, validator: validator) }
+            for (row, records) in zip(rows, checked) {
+                progress.tick()
+                if row.isDuplicate {
                     summary.excluded("duplicate")
                     continue
                 }
-                let part = split.part(forConversation: row.conversation)
-                if conversations[part]!.last != row.conversation { conversations[part]!.append(row.conversation) }
-                try files[part]!.write(chat.bytes)
-                summary.add(
-                    part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt,
-                    fromCorrection: row.fromReview)
+                for record in records {
+                    guard record.verdict.isValid, let tokens = record.verdict.tokens else {
+                        for reason in record.verdict.reasons.map(\.rawValue).sorted() { summary.excluded(reason) }
+                        continue
+                    }
+                    if let digest = record.digest, !expandedSeen.insert(digest).inserted {
+                        summary.excluded("duplicate")
+                        continue
+                    }
+                    let part = split.part(forConversation: row.conversation)
+                    if conversations[part]!.last != row.conversation { conversations[part]!.append(row.conversation) }
+                    try files[part]!.write(record.line)
+                    summary.add(
+                        part: part, conversation: row.conversation, mode: row.mode, tokens: tokens, firstAt: row.firstAt, lastAt: row.lastAt,
+                        fromCorrection: row.fromReview)
+                }
             }
         }
         progress.finish()

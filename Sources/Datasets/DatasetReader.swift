@@ -1,3 +1,4 @@
+import CoachSpoolCore
 import Foundation
 import LibPQ
 import Stages
@@ -49,37 +50,48 @@ public struct DatasetReader: Sendable {
             """).first.map { try $0.decode(String.self, at: 0) }
     }
 
-    /// `afterLast` runs after the last row, in the snapshot the rows were read in.
-    public func forEach(
-        _ conn: PGConnection, pageSize: Int = 2000, afterLast: ((PGConnection) throws -> Void)? = nil, _ body: (Row) throws -> Void
+    /// Calls `body` with each page of rows, in order; a page's rows are decoded on several
+    /// threads (`ParallelMap`: the stored JSON of each is most of an export's reading). `afterLast`
+    /// runs after the last page, in the snapshot the rows were read in.
+    public func forEachPage(
+        _ conn: PGConnection, pageSize: Int = 2000, afterLast: ((PGConnection) throws -> Void)? = nil, _ body: ([Row]) throws -> Void
     ) throws {
-        let decoder = JSONDecoder()
+        let (source, decoder) = (source, JSONDecoder())
         try conn.forEachPage(of: query, pageSize: pageSize, afterLastPage: afterLast) { page in
-            for row in page {
-                let record: DatasetRecord
-                switch source {
-                case .examples:
-                    record = .conversation(messages: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)))
-                case .preferencePairs:
-                    record = .preference(
-                        input: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)),
-                        preferred: try row.decode(String.self, at: 7), nonPreferred: try row.decode(String.self, at: 8))
-                case .feedbackExamples:
-                    record = .feedback(
-                        prompt: try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: 1).utf8)),
-                        completion: try row.decode(String.self, at: 7), label: try row.decode(Bool.self, at: 8))
-                }
-                try body(Row(
-                    conversation: try row.decode(String.self, at: 0), record: record, mode: try row.decode(String.self, at: 2),
-                    firstAt: try row.decode(Int64.self, at: 3), lastAt: try row.decode(Int64.self, at: 4),
-                    isDuplicate: try row.decode(Bool.self, at: 5), fromReview: try row.decode(Bool.self, at: 6),
-                    storedTokens: source == .examples ? try row.decode(Int.self, at: 7) : nil))
-            }
+            try body(try ParallelMap.map(Array(page.indices)) { try Self.decode(page[$0], source: source, decoder: decoder) })
         }
     }
 
-    /// Columns: key, messages/input/prompt as JSON, mode, first and last time (µs), duplicate,
-    /// from a review, then the source's own (tokens | preferred, non-preferred | completion, label).
+    private static func decode(_ row: PGRow, source: DatasetFormat.Source, decoder: JSONDecoder) throws -> Row {
+        func messages(at column: Int) throws -> [ChatMessage] {
+            try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: column).utf8))
+        }
+        let own = Column.sourceOwn
+        let record: DatasetRecord = switch source {
+        case .examples: .conversation(messages: try messages(at: Column.json))
+        case .preferencePairs:
+            .preference(input: try messages(at: Column.json), preferred: try row.decode(String.self, at: own), nonPreferred: try row.decode(String.self, at: own + 1))
+        case .feedbackExamples:
+            .feedback(prompt: try messages(at: Column.json), completion: try row.decode(String.self, at: own), label: try row.decode(Bool.self, at: own + 1))
+        }
+        return Row(
+            conversation: try row.decode(String.self, at: Column.key), record: record,
+            mode: try row.decode(String.self, at: Column.mode), firstAt: try row.decode(Int64.self, at: Column.firstAt),
+            lastAt: try row.decode(Int64.self, at: Column.lastAt), isDuplicate: try row.decode(Bool.self, at: Column.isDuplicate),
+            fromReview: try row.decode(Bool.self, at: Column.fromReview),
+            storedTokens: source == .examples ? try row.decode(Int.self, at: own) : nil)
+    }
+
+    /// The query's columns, in its SELECT order.
+    private enum Column {
+        static let key = 0, json = 1, mode = 2, firstAt = 3, lastAt = 4, isDuplicate = 5, fromReview = 6
+        /// The first of the source's own columns (tokens | preferred, non-preferred | completion, label).
+        static let sourceOwn = 7
+    }
+
+    /// Columns (`Column`): key, messages/input/prompt as JSON, mode, first and last time (µs),
+    /// duplicate, from a review, then the source's own (tokens | preferred, non-preferred |
+    /// completion, label).
     private var query: PGQuery {
         // Several records of one conversation are ordered (and deduplicated) by the `within`
         // columns: the conversation as it happened before its corrections; turns in order.
