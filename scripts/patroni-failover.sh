@@ -26,9 +26,12 @@ BIN_DIR="$(readlink -f "$STATE_DIR/pg")/wheel/${PG_WHEEL_VERSION:-18.6.3}/embedd
 # Somewhere the run user can enter (root's home is not).
 WORK=${PATRONI_DIR:-/var/lib/coachspool/patroni-$(printf '%s' "$STATE_DIR" | sha256sum | cut -c1-12)}
 SOCKETS=$WORK/sockets
+# Fixed ports below Linux's ephemeral range (32768–60999 by default): a port inside it can be
+# held at any moment by some outgoing connection's local end, which once kept a Patroni REST API
+# from binding (a failed test run, not a failover).
 ETCD_PORT=${ETCD_PORT:-23790}
-PORTS=(55431 55432)
-API=(58431 58432)
+PORTS=(25431 25432)
+API=(28431 28432)
 # Passwords for this throwaway cluster, from the environment as Patroni expects: never argv.
 export PATRONI_SUPERUSER_PASSWORD=demo-superuser PATRONI_REPLICATION_PASSWORD=demo-replication
 unset DATABASE_URL COACHSPOOL_READ_URL
