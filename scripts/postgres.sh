@@ -82,8 +82,9 @@ fetch_wheel() {
   chmod -R a+rX "$(PGROOT)/wheel"
 }
 
-# port_taken P: a server listens on 127.0.0.1:P, or a socket holds it (these ports lie in the
-# kernel's ephemeral range, so a client connection may be using it); binds as PostgreSQL does.
+# port_taken P: a server listens on 127.0.0.1:P, or a socket holds it; binds as PostgreSQL does.
+# The ports picked lie below the kernel's ephemeral range (32768–60999 by default), so that no
+# client connection's local end takes a server's port while it is down (a restart).
 port_taken() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
   ! python3 -c 'import socket, sys
@@ -99,7 +100,7 @@ free_port() {
 pick_port() {
   [ -n "$(port)" ] && return 0
   local p=${COACHSPOOL_PG_PORT:-}
-  [ -n "$p" ] || p=$(free_port $(( 56000 + $(printf '%s' "$REPO" | cksum | cut -d' ' -f1) % 900 )))
+  [ -n "$p" ] || p=$(free_port $(( 26000 + $(printf '%s' "$REPO" | cksum | cut -d' ' -f1) % 900 )))
   echo "$p" > "$(PGROOT)/port"
 }
 
