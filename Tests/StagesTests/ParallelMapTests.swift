@@ -2,8 +2,8 @@ import CoachSpoolCore
 import Foundation
 import Testing
 
-/// `ParallelMap.map` is `map`: same values, same order, for every count and width, on more than
-/// one thread when there is enough work; an error is thrown, the first in item order.
+/// `ParallelMap.map` is `map`: same values, same order, for every count and width; too little
+/// work stays on the caller's thread; of several errors, the first in item order is thrown.
 @Suite struct ParallelMapTests {
     private struct Failure: Error, Equatable { var item: Int }
 
