@@ -33,6 +33,13 @@ extension String.UTF8View {
     /// The number of Unicode scalars: every byte that does not continue a sequence starts one
     /// (the string is valid UTF-8), without decoding them.
     fileprivate var scalarCount: Int {
+        // Native strings are contiguous: a loop over a buffer, not over the view's indices
+        // (3 % of ingest's client time went to the view's iteration).
+        if let count = withContiguousStorageIfAvailable({ bytes in
+            var count = 0
+            for byte in bytes where byte & 0xC0 != 0x80 { count += 1 }
+            return count
+        }) { return count }
         var count = 0
         for byte in self where byte & 0xC0 != 0x80 { count += 1 }
         return count
