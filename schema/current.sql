@@ -1,6 +1,6 @@
--- coachspool schema as of 0022_derived_rows_without_foreign_keys.sql
+-- coachspool schema as of 0023_export_lineage_without_foreign_keys.sql
 --
--- The current schema, for fresh installs: what the migrations schema/0001…0022 leave, written by
+-- The current schema, for fresh installs: what the migrations schema/0001…0023 leave, written by
 -- scripts/schema-snapshot.sh from a database migrated file by file (do not edit by hand: add a
 -- migration and run the script). MigrationTests holds both ways to the same catalog.
 
@@ -1314,14 +1314,6 @@ ALTER TABLE ONLY coachspool.chunks
 ALTER TABLE ONLY coachspool.eval_runs
     ADD CONSTRAINT eval_runs_space_id_fkey FOREIGN KEY (space_id) REFERENCES coachspool.embedding_spaces(id);
 
--- fk constraint export_conversations export_conversations_conversation_id_fkey
-ALTER TABLE ONLY coachspool.export_conversations
-    ADD CONSTRAINT export_conversations_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES coachspool.conversations(id) ON DELETE CASCADE;
-
--- fk constraint export_conversations export_conversations_export_id_fkey
-ALTER TABLE ONLY coachspool.export_conversations
-    ADD CONSTRAINT export_conversations_export_id_fkey FOREIGN KEY (export_id) REFERENCES coachspool.exports(id) ON DELETE CASCADE;
-
 -- fk constraint memories memories_interaction_id_fkey
 ALTER TABLE ONLY coachspool.memories
     ADD CONSTRAINT memories_interaction_id_fkey FOREIGN KEY (interaction_id) REFERENCES coachspool.interactions(id) ON DELETE CASCADE;
@@ -1460,7 +1452,7 @@ GRANT USAGE ON SEQUENCE coachspool.eval_runs_id_seq TO coachspool_worker;
 
 -- acl TABLE export_conversations
 GRANT SELECT ON TABLE coachspool.export_conversations TO coachspool_worker;
-GRANT SELECT,INSERT,UPDATE ON TABLE coachspool.export_conversations TO coachspool_admin;
+GRANT SELECT,INSERT,MAINTAIN,UPDATE ON TABLE coachspool.export_conversations TO coachspool_admin;
 
 -- acl TABLE exports
 GRANT SELECT ON TABLE coachspool.exports TO coachspool_worker;

@@ -35,11 +35,25 @@ public enum ExportRecords {
                         \(export.trainExamples), \(export.validationExamples), \(export.conversations.count))
                 RETURNING id
                 """).scalar(Int64.self)
-            _ = try conn.query("""
-                INSERT INTO coachspool.export_conversations (export_id, conversation_id)
-                SELECT \(id), c.id FROM coachspool.conversations c WHERE c.key = ANY(\(export.conversations)::text[])
-                ON CONFLICT DO NOTHING
-                """)
+            // The conversations locked as a foreign key's checks would lock them (there are none:
+            // schema/0023), once per statement and in id order, the order erase_user locks them in.
+            let recorded = try conn.query("""
+                WITH recorded AS (
+                    INSERT INTO coachspool.export_conversations (export_id, conversation_id)
+                    SELECT \(id), c.id FROM coachspool.conversations c WHERE c.key = ANY(\(export.conversations)::text[])
+                     ORDER BY c.id
+                       FOR KEY SHARE OF c
+                    ON CONFLICT DO NOTHING
+                    RETURNING 1
+                )
+                SELECT count(*) FROM recorded
+                """).scalar(Int.self)
+            // Only erase_user deletes conversations: one read for this export and gone now was
+            // erased in between, after its lineage trigger looked for exports (this one was not
+            // recorded yet), so the export is flagged here instead.
+            if recorded < Set(export.conversations).count {
+                try conn.query("UPDATE coachspool.exports SET contains_erased_data = true WHERE id = \(id)")
+            }
             return id
         }
     }

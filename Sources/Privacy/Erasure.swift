@@ -19,7 +19,7 @@ public enum Erasure {
     public static let tables = [
         "jobs", "memories", "examples", "preference_pairs", "feedback_examples", "conversation_builds",
         "quality_verdicts", "interaction_texts", "feedback", "review_leases", "reviews", "interactions", "consents",
-        "conversations",
+        "export_conversations", "conversations",
     ]
 
     public struct Result: Sendable {

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import LibPQ
 import Testing
@@ -66,6 +67,24 @@ extension DatabaseTests {
         }
 
         /// Conversation jobs still queued: the failure says so, with the format's own minimum.
+        /// An export whose conversation was erased after it was read and before it was recorded:
+        /// the lineage trigger could not find it then, so the recording flags it (schema/0023).
+        @Test func anExportRecordedAfterAnErasureOfWhatItReadIsFlagged() async throws {
+            try await TestDatabase.with { db in
+                let conn = try db.connect()
+                try conn.query("INSERT INTO coachspool.conversations (key, session_id) VALUES ('s:s-kept', 's-kept')")
+                func record(_ keys: [String]) throws -> Bool {
+                    let id = try ExportRecords.record(conn, .init(
+                        format: "openai", pipelineVersion: "v", outDirectory: "/exports/x", trainExamples: keys.count,
+                        validationExamples: 0, conversations: keys))
+                    return try conn.query("SELECT contains_erased_data FROM coachspool.exports WHERE id = \(id)").scalar(Bool.self)
+                }
+                #expect(try record(["s:s-kept"]) == false)
+                #expect(try record(["s:s-kept", "s:s-erased"]) == true)
+                #expect(try conn.query("SELECT count(*) FROM coachspool.export_conversations").scalar(Int.self) == 2)
+            }
+        }
+
         @Test func aTooSmallExportSaysWhatIsStillQueuedAndTheFormatsOwnMinimum() async throws {
             try await TestDatabase.with { db in
                 let file = temporaryFile("queued-sessions.jsonl")

@@ -1,9 +1,10 @@
 -- Issue 6: erasure on request. Removes a person from every table in one transaction: their
 -- interactions and feedback, reviews of them (corrections included), everything derived from them (verdicts, redacted texts, memories, examples,
 -- DPO pairs, KTO examples, builds), their jobs, their consent records, and the conversations
--- left without interactions. Conversations shared with other users (a session with several
--- user ids) are rebuilt without them. Knowledge-base chunks are made from documents only, never
--- from interactions, so no vector holds a person's conversation.
+-- left without interactions (with the exports' lineage rows that name them). Conversations
+-- shared with other users (a session with several user ids) are rebuilt without them.
+-- Knowledge-base chunks are made from documents only, never from interactions, so no vector
+-- holds a person's conversation.
 --
 -- Returns the rows removed per table; the caller logs those counts, never the id.
 -- Runs with its owner's rights (it deletes from every table; admins only), on a fixed search path.
@@ -69,6 +70,11 @@ BEGIN
          WHERE c.id = ANY(v_conversations)
            AND (EXISTS (SELECT 1 FROM coachspool.interactions i WHERE i.session_id = c.session_id)
                 OR EXISTS (SELECT 1 FROM coachspool.interactions i WHERE i.id = c.interaction_id)));
+    -- Their exports' lineage rows too (no foreign key since schema/0023; the exports themselves
+    -- were flagged by the trigger on interactions above and keep their folders' names).
+    DELETE FROM coachspool.export_conversations
+     WHERE conversation_id = ANY(v_conversations) AND NOT conversation_id = ANY(v_remaining);
+    GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'export_conversations'; removed := v_count; RETURN NEXT;
     DELETE FROM coachspool.conversations WHERE id = ANY(v_conversations) AND NOT id = ANY(v_remaining);
     GET DIAGNOSTICS v_count = ROW_COUNT; table_name := 'conversations'; removed := v_count; RETURN NEXT;
     PERFORM coachspool.enqueue('conversation', id) FROM unnest(v_remaining) AS r(id);

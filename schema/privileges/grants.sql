@@ -90,7 +90,8 @@ BEGIN
         EXECUTE 'GRANT MAINTAIN ON coachspool.jobs, coachspool.memories, coachspool.examples, coachspool.preference_pairs,
                  coachspool.feedback_examples, coachspool.conversation_builds, coachspool.quality_verdicts,
                  coachspool.interaction_texts, coachspool.feedback, coachspool.review_leases, coachspool.reviews,
-                 coachspool.interactions, coachspool.consents, coachspool.conversations TO coachspool_admin';
+                 coachspool.interactions, coachspool.consents, coachspool.export_conversations,
+                 coachspool.conversations TO coachspool_admin';
     END IF;
 END
 $$;
