@@ -146,8 +146,9 @@ struct ConversationRebuild: Sendable {
         return try Dictionary(uniqueKeysWithValues: rows.map { (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1)) })
     }
 
-    /// Replaces the examples of the conversations built: delete, then insert, inside the
-    /// transaction that retired their jobs. Times are microseconds since the epoch, converted here.
+    /// Replaces the examples of the conversations built: delete, then insert (the builds as JSON,
+    /// upserted; the rest by copy), inside the transaction that retired their jobs. Times are
+    /// microseconds since the epoch, converted here.
     private func replace(_ built: [ConversationStage.Rows], owner: String, on conn: PGConnection) throws {
         let conversations = built.map(\.build.conversation_id)
         try conn.query("""
@@ -156,37 +157,24 @@ struct ConversationRebuild: Sendable {
             DELETE FROM coachspool.feedback_examples WHERE conversation_id = ANY(\(conversations)::bigint[]) AND version = \(version)
             """)
         try conn.query("""
-            WITH builds AS (
-                INSERT INTO coachspool.conversation_builds
-                       (conversation_id, version, input_hash, interactions, mode, language, first_at, last_at, worker)
-                SELECT b.conversation_id, \(version), decode(b.input_hash, 'hex'), b.interactions, b.mode, b.language,
-                       timestamptz 'epoch' + b.first_at * interval '1 microsecond',
-                       timestamptz 'epoch' + b.last_at * interval '1 microsecond', \(owner)
-                  FROM jsonb_to_recordset(\(JSONText(rows: built.map(\.build)))::jsonb)
-                       AS b(\(unsafeSQL: ConversationStage.Build.recordType))
-                ON CONFLICT (conversation_id, version) DO UPDATE
-                   SET input_hash = excluded.input_hash, interactions = excluded.interactions, mode = excluded.mode,
-                       language = excluded.language, first_at = excluded.first_at, last_at = excluded.last_at,
-                       worker = excluded.worker, built_at = now()
-            ), examples AS (
-                INSERT INTO coachspool.examples (conversation_id, version, branch, messages, turns, trained_turns, tokens, content_hash)
-                SELECT e.conversation_id, \(version), e.branch, e.messages, e.turns, e.trained_turns, e.tokens, decode(e.content_hash, 'hex')
-                  FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap { ($0.example.map { [$0] } ?? []) + $0.corrections }))::jsonb)
-                       AS e(\(unsafeSQL: ConversationStage.Example.recordType))
-            ), pairs AS (
-                INSERT INTO coachspool.preference_pairs (conversation_id, version, turn_index, input, preferred, non_preferred,
-                       preferred_interaction, non_preferred_interaction, from_review, tokens, content_hash)
-                SELECT p.conversation_id, \(version), p.turn_index, p.input, p.preferred, p.non_preferred, p.preferred_interaction,
-                       p.non_preferred_interaction, p.from_review, p.tokens, decode(p.content_hash, 'hex')
-                  FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.pairs)))::jsonb)
-                       AS p(\(unsafeSQL: ConversationStage.Pair.recordType))
-            )
-            INSERT INTO coachspool.feedback_examples (conversation_id, version, interaction_id, prompt, completion, label,
-                   from_review, tokens, content_hash)
-            SELECT f.conversation_id, \(version), f.interaction_id, f.prompt, f.completion, f.label, f.from_review, f.tokens,
-                   decode(f.content_hash, 'hex')
-              FROM jsonb_to_recordset(\(JSONText(rows: built.flatMap(\.feedback)))::jsonb)
-                   AS f(\(unsafeSQL: ConversationStage.Feedback.recordType))
+            INSERT INTO coachspool.conversation_builds
+                   (conversation_id, version, input_hash, interactions, mode, language, first_at, last_at, worker)
+            SELECT b.conversation_id, \(version), decode(b.input_hash, 'hex'), b.interactions, b.mode, b.language,
+                   timestamptz 'epoch' + b.first_at * interval '1 microsecond',
+                   timestamptz 'epoch' + b.last_at * interval '1 microsecond', \(owner)
+              FROM jsonb_to_recordset(\(JSONText(rows: built.map(\.build)))::jsonb)
+                   AS b(\(unsafeSQL: ConversationStage.Build.recordType))
+            ON CONFLICT (conversation_id, version) DO UPDATE
+               SET input_hash = excluded.input_hash, interactions = excluded.interactions, mode = excluded.mode,
+                   language = excluded.language, first_at = excluded.first_at, last_at = excluded.last_at,
+                   worker = excluded.worker, built_at = now()
             """)
+        // The rows of the conversations deleted above, copied as they are (no conflict can meet
+        // them: the conversations are locked, their old rows gone).
+        let fixed: [(column: StaticString, value: String)] = [("version", version)]
+        try ConversationStage.Example.copy(built.flatMap { ($0.example.map { [$0] } ?? []) + $0.corrections },
+                                           into: "examples", fixed: fixed, on: conn)
+        try ConversationStage.Pair.copy(built.flatMap(\.pairs), into: "preference_pairs", fixed: fixed, on: conn)
+        try ConversationStage.Feedback.copy(built.flatMap(\.feedback), into: "feedback_examples", fixed: fixed, on: conn)
     }
 }

@@ -18,7 +18,7 @@ extension ConversationStage.Example: DerivedRow {
         [
             .bigint("conversation_id") { $0.conversation_id }, .bigint("branch") { $0.branch }, .messages("messages") { $0.messages },
             .integer("turns") { $0.turns }, .integer("trained_turns") { $0.trained_turns }, .integer("tokens") { $0.tokens },
-            .text("content_hash") { $0.content_hash },
+            .hexBytes("content_hash") { $0.content_hash },
         ]
     }
 }
@@ -31,7 +31,7 @@ extension ConversationStage.Pair: DerivedRow {
             .bigint("preferred_interaction") { $0.preferred_interaction },
             .bigint("non_preferred_interaction") { $0.non_preferred_interaction }, .boolean("from_review") { $0.from_review },
             .integer("tokens") { $0.tokens },
-            .text("content_hash") { $0.content_hash },
+            .hexBytes("content_hash") { $0.content_hash },
         ]
     }
 }
@@ -42,7 +42,7 @@ extension ConversationStage.Feedback: DerivedRow {
             .bigint("conversation_id") { $0.conversation_id }, .bigint("interaction_id") { $0.interaction_id },
             .messages("prompt") { $0.prompt }, .text("completion") { $0.completion }, .boolean("label") { $0.label },
             .boolean("from_review") { $0.from_review },
-            .integer("tokens") { $0.tokens }, .text("content_hash") { $0.content_hash },
+            .integer("tokens") { $0.tokens }, .hexBytes("content_hash") { $0.content_hash },
         ]
     }
 }

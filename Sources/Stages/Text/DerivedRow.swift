@@ -13,50 +13,94 @@ public protocol DerivedRow: JSONRow {
 public struct DerivedColumn<Row> {
     public let name: String
     public let sqlType: String
-    let write: (Row, inout JSONWriter) -> Void
+    /// The row's value in this column, typed: written as JSON here, and as a binary `COPY`
+    /// field by the database layer (`DerivedRow.copy` in Spool), from this one declaration.
+    public let value: (Row) -> DerivedValue
 
-    init(_ name: String, _ sqlType: String, _ write: @escaping (Row, inout JSONWriter) -> Void) {
+    init(_ name: String, _ sqlType: String, _ value: @escaping (Row) -> DerivedValue) {
         self.name = name
         self.sqlType = sqlType
-        self.write = write
+        self.value = value
     }
 
     public static func bigint(_ name: String, _ value: @escaping (Row) -> Int64?) -> Self {
-        Self(name, "bigint") { row, json in json.field(name, value(row)) }
+        Self(name, "bigint") { .bigint(value($0)) }
     }
 
     public static func integer(_ name: String, _ value: @escaping (Row) -> Int?) -> Self {
-        Self(name, "integer") { row, json in json.field(name, value(row)) }
+        Self(name, "integer") { .integer(value($0)) }
     }
 
     public static func smallint(_ name: String, _ value: @escaping (Row) -> Int?) -> Self {
-        Self(name, "smallint") { row, json in json.field(name, value(row)) }
+        Self(name, "smallint") { .smallint(value($0)) }
     }
 
     public static func text(_ name: String, _ value: @escaping (Row) -> String?) -> Self {
-        Self(name, "text") { row, json in json.field(name, value(row)) }
+        Self(name, "text") { .text(value($0)) }
+    }
+
+    /// Bytes held as lowercase hex: text in the JSON (the statement decodes it), `bytea` in a copy.
+    public static func hexBytes(_ name: String, _ value: @escaping (Row) -> String) -> Self {
+        Self(name, "text") { .hexBytes(value($0)) }
     }
 
     public static func boolean(_ name: String, _ value: @escaping (Row) -> Bool) -> Self {
-        Self(name, "boolean") { row, json in json.field(name, value(row)) }
+        Self(name, "boolean") { .boolean(value($0)) }
     }
 
     public static func textArray(_ name: String, _ value: @escaping (Row) -> [String]) -> Self {
-        Self(name, "text[]") { row, json in json.field(name) { json in json.array(value(row)) { $0.string($1) } } }
+        Self(name, "text[]") { .textArray(value($0)) }
     }
 
     public static func messages(_ name: String, _ value: @escaping (Row) -> [ChatMessage]) -> Self {
-        Self(name, "jsonb") { row, json in json.field(name, value(row)) }
+        Self(name, "jsonb") { .messages(value($0)) }
     }
 
     /// An object of counts, keys sorted (so equal rows are equal bytes).
     public static func counts(_ name: String, _ value: @escaping (Row) -> [String: Int]) -> Self {
-        Self(name, "jsonb") { row, json in
-            json.field(name) { json in
-                json.object { json in
-                    for (key, count) in value(row).sorted(by: { $0.key < $1.key }) { json.field(key, count) }
-                }
-            }
+        Self(name, "jsonb") { .counts(value($0)) }
+    }
+
+    func write(_ row: Row, to json: inout JSONWriter) {
+        switch value(row) {
+        case .bigint(let number): json.field(name, number)
+        case .integer(let number), .smallint(let number): json.field(name, number)
+        case .text(let text): json.field(name, text)
+        case .hexBytes(let hex): json.field(name, hex)
+        case .boolean(let flag): json.field(name, flag)
+        case .textArray(let texts): json.field(name) { json in json.array(texts) { $0.string($1) } }
+        case .messages(let messages): json.field(name, messages)
+        case .counts(let counts): json.field(name) { json in DerivedValue.writeCounts(counts, to: &json) }
+        }
+    }
+}
+
+/// A value of a `DerivedColumn`, by the SQL type it is stored as.
+public enum DerivedValue {
+    case bigint(Int64?)
+    case integer(Int?)
+    case smallint(Int?)
+    case text(String?)
+    case hexBytes(String)
+    case boolean(Bool)
+    case textArray([String])
+    case messages([ChatMessage])
+    case counts([String: Int])
+
+    /// The JSON a `jsonb` value is stored as (`messages`, `counts`); nil for the other cases.
+    public var jsonb: [UInt8]? {
+        var json = JSONWriter()
+        switch self {
+        case .messages(let messages): json.array(messages) { json, message in message.write(to: &json) }
+        case .counts(let counts): Self.writeCounts(counts, to: &json)
+        default: return nil
+        }
+        return json.bytes
+    }
+
+    static func writeCounts(_ counts: [String: Int], to json: inout JSONWriter) {
+        json.object { json in
+            for (key, count) in counts.sorted(by: { $0.key < $1.key }) { json.field(key, count) }
         }
     }
 }
@@ -74,7 +118,7 @@ extension DerivedRow {
 
     static func write(_ row: Self, columns: [DerivedColumn<Self>], to json: inout JSONWriter) {
         json.object { json in
-            for column in columns { column.write(row, &json) }
+            for column in columns { column.write(row, to: &json) }
         }
     }
 
