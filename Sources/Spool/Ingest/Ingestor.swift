@@ -74,7 +74,7 @@ public final class Ingestor {
     }
 
     /// A record and its idempotency key.
-    struct Keyed {
+    private struct Keyed {
         var key: String
         var record: InteractionRecord
     }
@@ -113,12 +113,11 @@ public final class Ingestor {
         }
     }
 
-    /// The positions of `records` in the order of their keys' bytes: the order of the key index
-    /// (`COLLATE "C"`).
-    /// Sorted by the keys' first 16 bytes as two big-endian integers, then, where those are equal,
-    /// by all of them: comparing whole keys through `String.UTF8View` cost the client as much as
-    /// the order saved the server.
-    static func keyOrder(_ records: [Keyed]) -> [Int] {
+    /// The positions of `records` in the order of their keys' bytes, the order of the key index
+    /// (`COLLATE "C"`): by the first 16 bytes as two big-endian integers, then, where those are
+    /// equal, by all of them (comparing whole keys through `String.UTF8View` cost the client as
+    /// much as the order saved the server).
+    private static func keyOrder(_ records: [Keyed]) -> [Int] {
         let prefixes = records.map { prefix16($0.key) }
         return records.indices.sorted { a, b in
             let (x, y) = (prefixes[a], prefixes[b])
