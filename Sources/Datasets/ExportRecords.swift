@@ -48,9 +48,9 @@ public enum ExportRecords {
                 )
                 SELECT count(*) FROM recorded
                 """).scalar(Int.self)
-            // Only erase_user deletes conversations: one read for this export and gone now was
-            // erased in between, after its lineage trigger looked for exports (this one was not
-            // recorded yet), so the export is flagged here instead.
+            // Only erase_user deletes conversations: a conversation this export read that is gone
+            // now was erased in between, when the lineage trigger could not see this export yet,
+            // so the export flags itself.
             if recorded < Set(export.conversations).count {
                 try conn.query("UPDATE coachspool.exports SET contains_erased_data = true WHERE id = \(id)")
             }

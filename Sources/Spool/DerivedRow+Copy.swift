@@ -52,7 +52,9 @@ extension PGCopyBinaryWriter {
         case .textArray(let texts): write(bytes: Self.textArray(texts))
         case .messages, .counts:
             // jsonb's binary input: a version byte (1), then the JSON text.
-            write(bytes: [1] + (value.jsonb ?? []))
+            var json = JSONWriter()
+            value.write(to: &json)
+            write(bytes: [1] + json.bytes)
         }
     }
 

@@ -66,7 +66,6 @@ extension DatabaseTests {
             }
         }
 
-        /// Conversation jobs still queued: the failure says so, with the format's own minimum.
         /// An export whose conversation was erased after it was read and before it was recorded:
         /// the lineage trigger could not find it then, so the recording flags it (schema/0023).
         @Test func anExportRecordedAfterAnErasureOfWhatItReadIsFlagged() async throws {
@@ -85,6 +84,7 @@ extension DatabaseTests {
             }
         }
 
+        /// Conversation jobs still queued: the failure says so, with the format's own minimum.
         @Test func aTooSmallExportSaysWhatIsStillQueuedAndTheFormatsOwnMinimum() async throws {
             try await TestDatabase.with { db in
                 let file = temporaryFile("queued-sessions.jsonl")

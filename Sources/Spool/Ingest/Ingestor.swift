@@ -95,7 +95,7 @@ public final class Ingestor {
             // Ids in line order, rows in key order: the unique key index is the table's most
             // expensive one, and a batch inserted in its order walks its leaves once, left to
             // right, instead of 5,000 random descents (a bare copy of 1 M rows: 14.6 s in key
-            // order within batches of 5,000 against 15.7–17.8 s in line order; docs/benchmarks.md).
+            // order within batches of 5,000 against 15.3–17.8 s in line order; docs/benchmarks.md).
             for index in Self.keyOrder(records) {
                 let (id, record) = (ids[index], records[index])
                 copy.startRow()

@@ -61,17 +61,10 @@ public struct DerivedColumn<Row> {
         Self(name, "jsonb") { .counts(value($0)) }
     }
 
+    /// `"name": value`, left out when the value is absent.
     func write(_ row: Row, to json: inout JSONWriter) {
-        switch value(row) {
-        case .bigint(let number): json.field(name, number)
-        case .integer(let number), .smallint(let number): json.field(name, number)
-        case .text(let text): json.field(name, text)
-        case .hexBytes(let hex): json.field(name, hex)
-        case .boolean(let flag): json.field(name, flag)
-        case .textArray(let texts): json.field(name) { json in json.array(texts) { $0.string($1) } }
-        case .messages(let messages): json.field(name, messages)
-        case .counts(let counts): json.field(name) { json in DerivedValue.writeCounts(counts, to: &json) }
-        }
+        let value = value(row)
+        if !value.isAbsent { json.field(name) { value.write(to: &$0) } }
     }
 }
 
@@ -87,20 +80,30 @@ public enum DerivedValue {
     case messages([ChatMessage])
     case counts([String: Int])
 
-    /// The JSON a `jsonb` value is stored as (`messages`, `counts`); nil for the other cases.
-    public var jsonb: [UInt8]? {
-        var json = JSONWriter()
+    /// A NULL: left out of the JSON (PostgreSQL reads a missing key as NULL).
+    var isAbsent: Bool {
         switch self {
-        case .messages(let messages): json.array(messages) { json, message in message.write(to: &json) }
-        case .counts(let counts): Self.writeCounts(counts, to: &json)
-        default: return nil
+        case .bigint(nil), .integer(nil), .smallint(nil), .text(nil): true
+        default: false
         }
-        return json.bytes
     }
 
-    static func writeCounts(_ counts: [String: Int], to json: inout JSONWriter) {
-        json.object { json in
-            for (key, count) in counts.sorted(by: { $0.key < $1.key }) { json.field(key, count) }
+    /// The value as JSON (the one encoding: a row's JSON field, and a `jsonb` column's text in a
+    /// copy); `null` when absent (a row leaves the field out instead).
+    public func write(to json: inout JSONWriter) {
+        switch self {
+        case .bigint(let number): if let number { json.integer(number) } else { json.null() }
+        case .integer(let number), .smallint(let number): if let number { json.integer(number) } else { json.null() }
+        case .text(let text): if let text { json.string(text) } else { json.null() }
+        case .hexBytes(let hex): json.string(hex)
+        case .boolean(let flag): json.bool(flag)
+        case .textArray(let texts): json.array(texts) { $0.string($1) }
+        case .messages(let messages): json.array(messages) { json, message in message.write(to: &json) }
+        case .counts(let counts):
+            // Keys sorted, so equal rows are equal bytes.
+            json.object { json in
+                for (key, count) in counts.sorted(by: { $0.key < $1.key }) { json.field(key, count) }
+            }
         }
     }
 }
