@@ -141,16 +141,20 @@ final class ClaimLoop: Sendable {
     }
 
     private func record(_ result: Completer.Result, batch: [ClaimedJob], metrics: WorkerMetrics.Stage) {
-        if let first = result.failures.first {
-            statistics.failed.add(result.failures.count, ordering: .relaxed)
-            metrics.failed.increment(by: result.failures.count)
+        // Failures count as failed only where the fenced UPDATE recorded them: a failure of a job
+        // another worker owns by now (its lease expired while this one was paused) is a lost
+        // lease, like a refused completion.
+        let failed = result.failed.retrying + result.failed.dead
+        if failed > 0, let first = result.failures.first {
+            statistics.failed.add(failed, ordering: .relaxed)
+            metrics.failed.increment(by: failed)
             metrics.dead.increment(by: result.failed.dead)
             logger.warning("jobs failed", metadata: [
-                LogKey.stage: "\(batch[0].kind.rawValue)", LogKey.jobsCount: "\(result.failures.count)", LogKey.jobsDead: "\(result.failed.dead)",
+                LogKey.stage: "\(batch[0].kind.rawValue)", LogKey.jobsCount: "\(failed)", LogKey.jobsDead: "\(result.failed.dead)",
                 LogKey.jobID: "\(first.job.id)", LogKey.error: "\(first.error)",
             ])
         }
-        let lost = batch.count - result.retired.count - result.failures.count
+        let lost = batch.count - result.retired.count - failed
         if lost > 0 {
             statistics.lostLeases.add(lost, ordering: .relaxed)
             metrics.leaseLosses.increment(by: lost)
