@@ -106,6 +106,42 @@ import Tokenizers
         #expect(!fromScratch.feedback.isEmpty, "KTO rows too, compared above")
     }
 
+    /// The rebuild's loader gives a turn the redaction found nothing in its stored texts as its
+    /// original (they are the same): people are still numbered across the other turns, and a
+    /// conversation with nothing to number has the rows of a stage that never redacts again.
+    @Test func peopleAreNumberedAcrossTurnsWhenSomeTurnsAreClean() throws {
+        let preparation = TextPreparation(encoding: try Fixtures.cl100k.get())
+        let stage = ConversationStage(builder: ExampleBuilder(), counter: ChatTokenCounter(encoding: try Fixtures.cl100k.get()), text: preparation)
+        func turns(_ written: [(String, String)]) throws -> [ConversationStage.Turn] {
+            try written.enumerated().map { k, texts in
+                // What the interaction stage stores: each exchange numbered on its own.
+                let stored = try preparation.prepare(userInput: texts.0, aiResponse: texts.1)
+                var item = turn(Int64(k + 1), k, answer: stored.aiResponse)
+                item.turn.userInput = stored.userInput
+                let clean = stored.entityCounts.isEmpty
+                item.original = ConversationStage.Original(
+                    userInput: clean ? stored.userInput : texts.0, aiResponse: clean ? stored.aiResponse : texts.1, opening: nil)
+                return item
+            }
+        }
+        let named = try turns([
+            ("Min kollega Anna Lindqvist och Jonas Berg bråkar om projektet.", "Prata med dem var för sig först."),
+            ("Det blev lite bättre i dag på jobbet.", "Vad fint att höra, fortsätt så."),
+            ("Jonas ringde igen i morse om projektet.", "Säg till Jonas vad du behöver av honom."),
+        ])
+        #expect(named[1].original?.userInput == named[1].turn.userInput, "the clean turn's original is its stored text")
+        #expect(named[2].turn.userInput == "<PERSON_1> ringde igen i morse om projektet.", "numbered on its own, Jonas is the first")
+        let users = try #require(stage.run(id: 4, turns: named).example).messages.filter { $0.role == .user }.map(\.content)
+        #expect(users == [
+            "Min kollega <PERSON_1> och <PERSON_2> bråkar om projektet.", "Det blev lite bättre i dag på jobbet.",
+            "<PERSON_2> ringde igen i morse om projektet.",
+        ])
+
+        let clean = try turns([("Hur planerar jag veckan bäst?", "Börja med ett litet steg i dag."), ("Och sedan?", "Följ upp på fredag.")])
+        let withoutPass = ConversationStage(builder: ExampleBuilder(), counter: ChatTokenCounter(encoding: try Fixtures.cl100k.get()))
+        #expect(stage.run(id: 6, turns: clean) == withoutPass.run(id: 6, turns: clean))
+    }
+
     @Test func turnsWithoutIndexesAreOrderedByTime() throws {
         let rows = try conversationStage().run(id: 1, turns: [
             turn(1, nil, answer: "senare", at: 20), turn(2, nil, answer: "tidigare", at: 10),

@@ -73,7 +73,11 @@ struct ConversationRebuild: Sendable {
             SELECT c.id AS conversation_id, i.id AS interaction_id, i.turn_index,
                    (extract(epoch FROM i.occurred_at) * 1000000)::bigint AS occurred_at, i.mode, i.language,
                    t.user_input, t.ai_response, t.opening, t.user_input_tokens, t.ai_response_tokens, v.accepted, v.rating,
-                   i.user_input AS original_user_input, i.ai_response AS original_ai_response, i.opening AS original_opening,
+                   -- the texts as written only where the redaction found something: where it found
+                   -- nothing (`entities` 0) they are the stored texts, not sent twice (NULL: as stored)
+                   CASE WHEN t.entities > 0 THEN i.user_input END AS original_user_input,
+                   CASE WHEN t.entities > 0 THEN i.ai_response END AS original_ai_response,
+                   CASE WHEN t.entities > 0 THEN i.opening END AS original_opening,
                    -- the latest later `helpful`, else the exchange's own (schema/0021)
                    coalesce((SELECT f.helpful FROM coachspool.feedback f
                               WHERE f.interaction_id = i.id AND f.helpful IS NOT NULL ORDER BY f.id DESC LIMIT 1),
@@ -89,7 +93,7 @@ struct ConversationRebuild: Sendable {
              -- with the users) whenever a batch touched a few dozen conversations.
              CROSS JOIN LATERAL (SELECT 1 FROM coachspool.consents k
                                   WHERE k.user_id = i.user_id AND k.purpose = 'training' AND k.granted LIMIT 1) k
-             CROSS JOIN LATERAL (SELECT t.user_input, t.ai_response, t.opening, t.user_input_tokens, t.ai_response_tokens
+             CROSS JOIN LATERAL (SELECT t.user_input, t.ai_response, t.opening, t.user_input_tokens, t.ai_response_tokens, t.entities
                                    FROM coachspool.interaction_texts t
                                   WHERE t.interaction_id = i.id AND t.text_version = \(textVersion) LIMIT 1) t
              CROSS JOIN LATERAL (SELECT v.accepted, v.rating FROM coachspool.quality_verdicts v
@@ -107,18 +111,23 @@ struct ConversationRebuild: Sendable {
                 throw CoachSpoolError(.input, "interaction \(interaction) has unknown mode \(modeText)")
             }
             let index = try row.decode(Int?.self, named: "turn_index")
+            let stored = ConversationStage.Original(
+                userInput: try row.decode(String.self, named: "user_input"), aiResponse: try row.decode(String.self, named: "ai_response"),
+                opening: try row.decode(String?.self, named: "opening"))
+            let written = try row.decode(String?.self, named: "original_user_input").map { userInput in
+                ConversationStage.Original(
+                    userInput: userInput, aiResponse: try row.decode(String.self, named: "original_ai_response"),
+                    opening: try row.decode(String?.self, named: "original_opening"))
+            }
             turns[try row.decode(Int64.self, named: "conversation_id"), default: []].append(ConversationStage.Turn(
                 turn: ConversationTurn(
                     interactionID: interaction, turnIndex: index ?? 0, occurredAt: try row.decode(Int64.self, named: "occurred_at"),
-                    userInput: try row.decode(String.self, named: "user_input"), aiResponse: try row.decode(String.self, named: "ai_response"),
+                    userInput: stored.userInput, aiResponse: stored.aiResponse,
                     accepted: try row.decode(Bool.self, named: "accepted"), rating: try row.decode(Int?.self, named: "rating"),
-                    helpful: try row.decode(Bool?.self, named: "helpful"), opening: try row.decode(String?.self, named: "opening"),
+                    helpful: try row.decode(Bool?.self, named: "helpful"), opening: stored.opening,
                     review: try Self.review(row, interaction: interaction)),
                 hasTurnIndex: index != nil, mode: mode, language: try row.decode(String?.self, named: "language"),
-                original: stage.text == nil ? nil : ConversationStage.Original(
-                    userInput: try row.decode(String.self, named: "original_user_input"),
-                    aiResponse: try row.decode(String.self, named: "original_ai_response"),
-                    opening: try row.decode(String?.self, named: "original_opening")),
+                original: stage.text == nil ? nil : written ?? stored,
                 storedTokens: ConversationStage.StoredTokens(
                     userInput: try row.decode(Int.self, named: "user_input_tokens"),
                     aiResponse: try row.decode(Int.self, named: "ai_response_tokens"))))

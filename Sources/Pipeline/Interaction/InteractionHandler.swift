@@ -138,6 +138,9 @@ struct InteractionHandler: JobHandler {
                          CROSS JOIN LATERAL (SELECT 1 FROM coachspool.consents k  -- a probe per row, never a hash of all users
                                               WHERE k.user_id = i.user_id AND k.purpose = 'retrieval' AND k.granted LIMIT 1) k
                          CROSS JOIN coachspool.embedding_spaces s
+                         -- evaluated once: without a space there is no memory, and no consent to probe
+                         -- (the probes were a tenth of this statement on a spool without spaces)
+                         WHERE EXISTS (SELECT FROM coachspool.embedding_spaces)
                         UNION ALL
                         -- a batch member whose stage failed goes on as a job of its own
                         SELECT \(JobKind.interaction.rawValue)::text, interaction_id FROM members WHERE NOT prepared
