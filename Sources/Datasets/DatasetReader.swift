@@ -64,7 +64,9 @@ public struct DatasetReader: Sendable {
 
     private static func decode(_ row: PGRow, source: DatasetFormat.Source, decoder: JSONDecoder) throws -> Row {
         func messages(at column: Int) throws -> [ChatMessage] {
-            try decoder.decode([ChatMessage].self, from: Data(try row.decode(String.self, at: column).utf8))
+            var json = try row.decode(String.self, at: column)
+            // The byte scanner where it is sure, else the decoder (the same messages, or its error).
+            return try json.withUTF8 { ChatMessage.messages(json: $0) } ?? decoder.decode([ChatMessage].self, from: Data(json.utf8))
         }
         let own = Column.sourceOwn
         let record: DatasetRecord = switch source {

@@ -39,37 +39,98 @@ public struct ChatFormatValidator: Sendable {
     /// `knownTokens`: the example's token count when the caller has it from the same counter over
     /// the same messages (a stored example written as it is); every other check still reads `line`.
     public func validate(line: some Collection<UInt8>, knownTokens: Int? = nil) -> Result {
-        guard let example = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+        // The exported line's usual shape by the byte scanner; anything it is not sure of by
+        // `JSONSerialization`. Both give the same messages to the one set of checks below.
+        let fast = line.withContiguousStorageIfAvailable { Self.scannedMessages($0) } ?? Array(line).withUnsafeBufferPointer { Self.scannedMessages($0) }
+        return verdict(fast ?? Self.serializedMessages(line), knownTokens: knownTokens)
+    }
+
+    /// The checks, over a line's messages (nil: the line is not a JSON object).
+    func verdict(_ messages: [Message?]?, knownTokens: Int?) -> Result {
+        guard let messages else {
             return Result(reasons: [.dataType], tokens: nil)
         }
-        guard let messages = example["messages"] as? [Any], !messages.isEmpty else {
+        guard !messages.isEmpty else {
             return Result(reasons: [.missingMessagesList], tokens: nil)
         }
         var reasons: Set<Reason> = []
         var counted: [ChatTokenCounter.Message] = []
         var hasAssistant = false
         for item in messages {
-            guard let message = item as? [String: Any] else {
+            guard let message = item else {
                 reasons.insert(.dataType)
                 continue
             }
-            if message["role"] == nil || message["content"] == nil { reasons.insert(.messageMissingKey) }
-            if message.keys.contains(where: { !["role", "content", "name", "function_call", "weight"].contains($0) }) {
-                reasons.insert(.messageUnrecognizedKey)
+            if !message.hasRole || !message.hasContent { reasons.insert(.messageMissingKey) }
+            if message.hasUnrecognizedKey { reasons.insert(.messageUnrecognizedKey) }
+            if !["system", "user", "assistant", "function"].contains(message.role ?? "") { reasons.insert(.unrecognizedRole) }
+            if message.content?.isEmpty ?? true, !message.hasFunctionCall { reasons.insert(.missingContent) }
+            if let weight = message.weight {
+                if message.role != "assistant" || !(weight.map { $0 == 0 || $0 == 1 } ?? false) { reasons.insert(.invalidWeight) }
             }
-            let role = message["role"] as? String
-            if !["system", "user", "assistant", "function"].contains(role ?? "") { reasons.insert(.unrecognizedRole) }
-            let content = message["content"] as? String
-            if content?.isEmpty ?? true, message["function_call"] == nil { reasons.insert(.missingContent) }
-            if let weight = message["weight"] {
-                if role != "assistant" || !((weight as? Int).map { $0 == 0 || $0 == 1 } ?? false) { reasons.insert(.invalidWeight) }
-            }
-            if role == "assistant" { hasAssistant = true }
-            counted.append(ChatTokenCounter.Message(role: role ?? "", content: content ?? "", name: message["name"] as? String))
+            if message.role == "assistant" { hasAssistant = true }
+            counted.append(ChatTokenCounter.Message(role: message.role ?? "", content: message.content ?? "", name: message.name))
         }
         if !hasAssistant { reasons.insert(.exampleMissingAssistantMessage) }
         let tokens = knownTokens ?? counter.count(counted)
         if tokens > maxTokens { reasons.insert(.overTokenLimit) }
         return Result(reasons: reasons, tokens: tokens)
+    }
+
+    /// One message of a line as the checks see it (nil in a list: not an object).
+    struct Message: Equatable {
+        var hasRole = false, hasContent = false, hasFunctionCall = false, hasUnrecognizedKey = false
+        /// Nil when absent or not a string.
+        var role: String?, content: String?, name: String?
+        /// Nil: no weight; `.some(nil)`: a weight that is not an integer.
+        var weight: Int??
+    }
+
+    /// The messages of a line (nil: not an object; nil inside: not an object either; no
+    /// `messages` list: empty) by `JSONSerialization`, which reads any JSON.
+    static func serializedMessages(_ line: some Collection<UInt8>) -> [Message?]? {
+        guard let example = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
+        guard let messages = example["messages"] as? [Any] else { return [] }
+        return messages.map { item in
+            guard let message = item as? [String: Any] else { return nil }
+            return Message(
+                hasRole: message["role"] != nil, hasContent: message["content"] != nil,
+                hasFunctionCall: message["function_call"] != nil,
+                hasUnrecognizedKey: message.keys.contains { !["role", "content", "name", "function_call", "weight"].contains($0) },
+                role: message["role"] as? String, content: message["content"] as? String, name: message["name"] as? String,
+                weight: message["weight"].map { $0 as? Int })
+        }
+    }
+
+    private static let lineKeys: [StaticString] = ["messages"]
+    private static let messageKeys: [StaticString] = ["role", "content", "name", "weight"]
+
+    /// The same by the byte scanner, for `{"messages": [{"role": "…", "content": "…", "name":
+    /// "…", "weight": 0|1}, …]}` with string and integer values only; nil when not sure.
+    static func scannedMessages(_ line: UnsafeBufferPointer<UInt8>) -> [Message?]? {
+        var scanner = JSONByteScanner(bytes: line)
+        var messages: [Message?]?
+        let ok = scanner.object(keys: lineKeys) { scanner, _ in
+            var list: [Message?] = []
+            let ok = scanner.array { scanner in
+                var message = Message()
+                let ok = scanner.object(keys: messageKeys) { scanner, key in
+                    switch (key, scanner.value()) {
+                    case (0, .string(let role)?): (message.hasRole, message.role) = (true, role)
+                    case (1, .string(let content)?): (message.hasContent, message.content) = (true, content)
+                    case (2, .string(let name)?): message.name = name
+                    case (3, .integer(let weight)?): message.weight = .some(Int(weight))
+                    default: return false
+                    }
+                    return true
+                }
+                list.append(message)
+                return ok
+            }
+            messages = list
+            return ok
+        }
+        guard ok, scanner.atEnd() else { return nil }
+        return messages
     }
 }
