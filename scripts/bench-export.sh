@@ -7,12 +7,14 @@
 # exported file, and writes them to .coachspool/bench/export/export-results.md.
 #
 #   scripts/bench-export.sh                  # INTERACTIONS=1000000 FORMATS="openai sharegpt"
+#   CONCURRENCY=4 scripts/bench-export.sh    # the workers' claim loops (default: `work`'s own)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 . "$REPO/scripts/lib/build.sh"
 
 INTERACTIONS=${INTERACTIONS:-1000000}
 FORMATS=${FORMATS:-openai sharegpt}
+CONCURRENCY=${CONCURRENCY:-}
 OUT="$STATE_DIR/bench/export"
 mkdir -p "$OUT"
 
@@ -32,14 +34,14 @@ phase() {
   tail -n 1 "$OUT/$name.log" >"$OUT/$name.json"
 }
 phase ingest "$COACHSPOOL" ingest "$input"
-phase workers "$COACHSPOOL" work --drain --no-embeddings --log-level warning
+phase workers "$COACHSPOOL" work --drain --no-embeddings --log-level warning ${CONCURRENCY:+--concurrency "$CONCURRENCY"}
 for format in $FORMATS; do phase "export-$format" "$COACHSPOOL" export --format "$format" --out "$OUT/$format"; done
 examples=$("$REPO/scripts/postgres.sh" psql -Atq -c "SELECT count(*) FROM coachspool.examples")
 
 {
   machine_line
   echo
-  echo "$INTERACTIONS interactions in $((INTERACTIONS / 2)) two-turn sessions; workers: one process, default --concurrency; $examples examples stored"
+  echo "$INTERACTIONS interactions in $((INTERACTIONS / 2)) two-turn sessions; workers: one process, --concurrency ${CONCURRENCY:-default}; $examples examples stored"
   echo
   INTERACTIONS=$INTERACTIONS python3 - "$OUT" "$FORMATS" <<'PY'
 import json, os, sys
