@@ -109,6 +109,8 @@ import Tokenizers
     /// The rebuild's loader gives a turn the redaction found nothing in its stored texts as its
     /// original (they are the same): people are still numbered across the other turns, and a
     /// conversation with nothing to number has the rows of a stage that never redacts again.
+    /// A name the stored text still holds (an earlier build's lexicon missed it) is redacted by
+    /// the conversation's pass.
     @Test func peopleAreNumberedAcrossTurnsWhenSomeTurnsAreClean() throws {
         let preparation = TextPreparation(encoding: try Fixtures.cl100k.get())
         let stage = ConversationStage(builder: ExampleBuilder(), counter: ChatTokenCounter(encoding: try Fixtures.cl100k.get()), text: preparation)
@@ -140,6 +142,13 @@ import Tokenizers
         let clean = try turns([("Hur planerar jag veckan bäst?", "Börja med ett litet steg i dag."), ("Och sedan?", "Följ upp på fredag.")])
         let withoutPass = ConversationStage(builder: ExampleBuilder(), counter: ChatTokenCounter(encoding: try Fixtures.cl100k.get()))
         #expect(stage.run(id: 6, turns: clean) == withoutPass.run(id: 6, turns: clean))
+
+        // Stored as it was written (entities 0 when it was stored), yet the current rules find a name.
+        var missed = try turns([("Hur planerar jag veckan bäst?", "Börja med ett litet steg i dag.")])
+        missed[0].turn.userInput = "Min kollega Jonas Berg stör mig."
+        missed[0].original = ConversationStage.Original(userInput: missed[0].turn.userInput, aiResponse: missed[0].turn.aiResponse, opening: nil)
+        let redacted = try #require(stage.run(id: 7, turns: missed).example).messages.filter { $0.role == .user }.map(\.content)
+        #expect(redacted == ["Min kollega <PERSON_1> stör mig."])
     }
 
     @Test func turnsWithoutIndexesAreOrderedByTime() throws {

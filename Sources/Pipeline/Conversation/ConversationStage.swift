@@ -45,7 +45,9 @@ public struct ConversationStage: Sendable {
         public var language: String?
         /// The interaction's texts as the user and the coach wrote them, read only to number
         /// people per conversation, never stored or returned. Where the redaction found nothing
-        /// they are `turn`'s texts (the loader does not fetch them twice).
+        /// they are `turn`'s texts (the loader does not fetch them twice). The pass still runs
+        /// over them: `text_version` does not change with the name lexicon, so a text an earlier
+        /// build found nothing in may hold a name the current rules find.
         public var original: Original?
         /// The cl100k counts the interaction stage stored for `turn`'s texts as loaded (the same
         /// encoding): a text the conversation-wide redaction leaves as it was is not counted again.
@@ -238,17 +240,6 @@ public struct ConversationStage: Sendable {
         let redacted: [String]?
         // A greeting is redacted only where the stored turn has one (the conversation's first).
         let greeted = conversation.indices.map { conversation[$0].turn.opening != nil && originals.count == conversation.count && originals[$0].opening != nil }
-        // What the redactor finds depends on the text alone, and a stored text is a redaction's
-        // output that scans clean: an original equal to its stored text comes back unchanged.
-        // Where every text is so and no correction waits, the pass would change nothing.
-        if originals.count == conversation.count,
-           conversation.indices.allSatisfy({ k in
-               let turn = conversation[k].turn, original = originals[k]
-               return turn.correction == nil && original.userInput == turn.userInput && original.aiResponse == turn.aiResponse
-                   && (!greeted[k] || original.opening == turn.opening)
-           }) {
-            return
-        }
         if originals.count == conversation.count {
             var texts: [String] = []
             texts.reserveCapacity(conversation.count * 2 + 1)

@@ -2,7 +2,7 @@ extension ChatMessage {
     /// Messages as stored (`examples.messages` and the like, jsonb's text: `[{"role": …,
     /// "content": …, "weight": …}, …]`) by the byte scanner; nil when it is not sure (an unknown
     /// key, a weight that is not an integer…): the caller then takes `JSONDecoder`, which gives
-    /// the messages or the error. Never a different result: `ChatMessageJSONTests`.
+    /// the messages or the error. Never a different result: `ChatJSONFastPathTests`.
     public static func messages(json bytes: UnsafeBufferPointer<UInt8>) -> [ChatMessage]? {
         var scanner = JSONByteScanner(bytes: bytes)
         guard let messages = scanner.chatMessages(), scanner.atEnd() else { return nil }
