@@ -36,14 +36,4 @@ extension JSONByteScanner {
         }
         return ok ? messages : nil
     }
-
-    /// `[ element, … ]` with `element` consuming each one; false when it or the brackets fail.
-    mutating func array(_ element: (inout JSONByteScanner) -> Bool) -> Bool {
-        guard take(UInt8(ascii: "[")) else { return false }
-        if take(UInt8(ascii: "]")) { return true }
-        repeat {
-            guard element(&self) else { return false }
-        } while take(UInt8(ascii: ","))
-        return take(UInt8(ascii: "]"))
-    }
 }

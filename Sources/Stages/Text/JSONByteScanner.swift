@@ -47,6 +47,16 @@ struct JSONByteScanner {
         return take(UInt8(ascii: "}"))
     }
 
+    /// `[ element, … ]` with `element` consuming each one; false when it or the brackets fail.
+    mutating func array(_ element: (inout JSONByteScanner) -> Bool) -> Bool {
+        guard take(UInt8(ascii: "[")) else { return false }
+        if take(UInt8(ascii: "]")) { return true }
+        repeat {
+            guard element(&self) else { return false }
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "]"))
+    }
+
     /// The index in `keys` of the quoted key at the cursor, which it consumes; nil otherwise.
     mutating func key(in keys: [StaticString]) -> Int? {
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A byte scanner for the common shape of the seed's log line (a flat object of the known keys,
 /// `feedback` and `consent` objects inside), ~5× cheaper than `JSONDecoder`, for bulk ingest.
 ///
