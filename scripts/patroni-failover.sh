@@ -99,7 +99,10 @@ export DATABASE_URL=$URL PGPASSFILE="$WORK/pgpass-workers"
 "$COACHSPOOL" migrate --log-level warning >/dev/null
 input="$WORK/interactions.jsonl"
 python3 "$REPO/scripts/lib/generate_interactions.py" "$INTERACTIONS" "$input"
-"$COACHSPOOL" ingest "$input"
+# In $WORK with core dumps on: the ingest aborted once here with glibc's "double free or
+# corruption" (docs/status.md), and a core (lldb BINARY $WORK/core) is what can explain it.
+(cd "$WORK" && ulimit -c unlimited && "$COACHSPOOL" ingest "$input") \
+  || die "ingest failed$( [ -e "$WORK/core" ] && echo ", core dumped in $WORK/core")"
 
 say "two workers on $URL"
 WORKER_PIDS=()
