@@ -63,12 +63,27 @@ import Testing
         #expect(fast >= 30, "the scanner handles the common shapes itself (\(fast) lines)")
     }
 
-    /// Invalid UTF-8 inside a string is never accepted by the scanner.
+    /// Invalid UTF-8 inside a string is never accepted by the scanner: a stray byte, a truncated
+    /// sequence whose repair is as long as itself (one U+FFFD for three bytes), an encoded
+    /// surrogate, an overlong form — unescaped and after an escape.
     @Test func invalidUTF8FallsBack() {
-        var bytes = Array(#"{"timestamp": "2025-10-01T08:00:00Z", "user_input": "a"#.utf8)
-        bytes.append(0xFF)
-        bytes += Array(#"", "ai_response": "b c"}"#.utf8)
-        #expect(bytes.withUnsafeBufferPointer(FastLogLine.parse) == nil)
-        #expect("\(parser.parse(bytes, line: 1))" == "\(parser.parseWithDecoder(bytes, line: 1))")
+        for invalid: [UInt8] in [[0xFF], [0xF0, 0x9F, 0x98], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xE2, 0x82]] {
+            for escapedBefore in [false, true] {
+                var bytes = Array(#"{"timestamp": "2025-10-01T08:00:00Z", "user_input": "a"#.utf8)
+                if escapedBefore { bytes += Array(#"\n"#.utf8) }
+                bytes += invalid
+                bytes += Array(#"", "ai_response": "b c"}"#.utf8)
+                #expect(bytes.withUnsafeBufferPointer(FastLogLine.parse) == nil, "\(invalid)")
+                #expect("\(parser.parse(bytes, line: 1))" == "\(parser.parseWithDecoder(bytes, line: 1))")
+            }
+        }
+    }
+
+    /// `isBlank` is `allSatisfy(\.isWhitespace)`, its shortcut included.
+    @Test func blankIsEveryCharacterWhitespace() {
+        for text in ["", " ", "\t\r\n", "\u{85}", "\u{A0}\u{2003}", "\u{200B}", "\u{1F}", "a", "a\u{301}", " \u{301}", "\u{301}",
+                     "~", "!", " x", "\u{3000}å", "\u{7F}", "\0"] {
+            #expect(text.isBlank == text.allSatisfy(\.isWhitespace), "\(Array(text.unicodeScalars))")
+        }
     }
 }

@@ -50,14 +50,8 @@ public final class Ingestor {
     /// Records whose key is already stored, or repeated within the batch, are duplicates.
     public func store(_ records: [InteractionRecord], origin: String) throws -> (accepted: Int, duplicates: Int) {
         guard !records.isEmpty else { return (0, 0) }
-        var seen = Set<String>(minimumCapacity: records.count)
-        var unique: [Keyed] = []
-        unique.reserveCapacity(records.count)
-        for record in records {
-            let key = record.idempotencyKey  // a hash: computed once
-            if seen.insert(key).inserted { unique.append(Keyed(key: key, record: record)) }  // the first occurrence wins
-        }
-        let consent = StatedConsent(unique.lazy.map(\.record))
+        let unique = UniqueRecords(records)
+        let consent = StatedConsent(records, at: unique.positions)
         let stored = try retryingDeadlocks {
             if !expectDuplicates {
                 do {
@@ -73,17 +67,36 @@ public final class Ingestor {
         return (stored, records.count - stored)
     }
 
-    /// A record and its idempotency key.
-    private struct Keyed {
-        var key: String
-        var record: InteractionRecord
+    /// The records of a batch whose keys it has not met before (the first occurrence wins), by
+    /// position, with their keys. Positions, not copies: copying a record retains each of its
+    /// strings, and the copies and their releases were a tenth of ingest's client time.
+    private struct UniqueRecords {
+        let records: [InteractionRecord]
+        private(set) var positions: [Int] = []
+        /// `keys[n]` is the key of `records[positions[n]]`.
+        private(set) var keys: [String] = []
+        var count: Int { positions.count }
+
+        init(_ records: [InteractionRecord]) {
+            self.records = records
+            var seen = Set<String>(minimumCapacity: records.count)
+            positions.reserveCapacity(records.count)
+            keys.reserveCapacity(records.count)
+            for position in records.indices {
+                let key = records[position].idempotencyKey  // a hash: computed once
+                if seen.insert(key).inserted {
+                    positions.append(position)
+                    keys.append(key)
+                }
+            }
+        }
     }
 
     /// Whether the last batch met stored keys.
     private var expectDuplicates = false
 
     /// One transaction: ids drawn, the batch copied into `interactions`; a stored key fails it (23505).
-    private func copyNew(_ records: [Keyed], origin: String, consent: StatedConsent) throws -> Int {
+    private func copyNew(_ records: UniqueRecords, origin: String, consent: StatedConsent) throws -> Int {
         try connection.transaction { conn in
             // The ids, their batch rows and jobs first (the rows they name are copied next, in
             // this transaction: nobody sees the batches before them).
@@ -96,13 +109,13 @@ public final class Ingestor {
             // expensive one, and a batch inserted in its order walks its leaves once, left to
             // right, instead of 5,000 random descents (a bare copy of 1 M rows: 14.6 s in key
             // order within batches of 5,000 against 15.3–17.8 s in line order; docs/benchmarks.md).
-            for index in Self.keyOrder(records) {
-                let (id, record) = (ids[index], records[index])
+            for index in Self.keyOrder(records.keys) {
+                let position = records.positions[index]
                 copy.startRow()
-                copy.write(id)
-                Self.writeInteraction(record, to: &copy)
+                copy.write(ids[index])
+                Self.writeInteraction(records.records[position], key: records.keys[index], to: &copy)
                 copy.write(origin)
-                copy.write(Int64(record.record.line))
+                copy.write(Int64(records.records[position].line))
             }
             // COPY writes the identity column's given values (as OVERRIDING SYSTEM VALUE would).
             try conn.copyIn("""
@@ -117,12 +130,12 @@ public final class Ingestor {
     /// (`COLLATE "C"`): by the first 16 bytes as two big-endian integers, then, where those are
     /// equal, by all of them (comparing whole keys through `String.UTF8View` cost the client as
     /// much as the order saved the server).
-    private static func keyOrder(_ records: [Keyed]) -> [Int] {
-        let prefixes = records.map { prefix16($0.key) }
-        return records.indices.sorted { a, b in
+    private static func keyOrder(_ keys: [String]) -> [Int] {
+        let prefixes = keys.map(prefix16)
+        return keys.indices.sorted { a, b in
             let (x, y) = (prefixes[a], prefixes[b])
             if x != y { return x < y }
-            return records[a].key.utf8.lexicographicallyPrecedes(records[b].key.utf8)
+            return keys[a].utf8.lexicographicallyPrecedes(keys[b].utf8)
         }
     }
 
@@ -144,13 +157,13 @@ public final class Ingestor {
     }
 
     /// One transaction: the batch copied into the staging table and inserted where its key is not stored yet.
-    private func insertMissing(_ records: [Keyed], origin: String, consent: StatedConsent) throws -> Int {
+    private func insertMissing(_ records: UniqueRecords, origin: String, consent: StatedConsent) throws -> Int {
         try prepareStaging()
         var copy = PGCopyBinaryWriter(fieldsPerRow: Self.interactionFields + 1, reservingCapacity: records.count * 512)
-        for record in records {
+        for (position, key) in zip(records.positions, records.keys) {
             copy.startRow()
-            Self.writeInteraction(record, to: &copy)
-            copy.write(Int64(record.record.line))
+            Self.writeInteraction(records.records[position], key: key, to: &copy)
+            copy.write(Int64(records.records[position].line))
         }
         let payload = copy.finish()
         return try connection.transaction { conn in
@@ -197,9 +210,8 @@ public final class Ingestor {
 
     private static let interactionFields = 12
 
-    private static func writeInteraction(_ keyed: Keyed, to copy: inout PGCopyBinaryWriter) {
-        let record = keyed.record
-        copy.write(keyed.key)
+    private static func writeInteraction(_ record: InteractionRecord, key: String, to copy: inout PGCopyBinaryWriter) {
+        copy.write(key)
         copy.write(record.sessionID)
         copy.write(record.turnIndex.map(Int32.init))
         copy.write(record.mode.rawValue)
@@ -263,14 +275,16 @@ struct StatedConsent {
     private(set) var granted: [Bool] = []
     var isEmpty: Bool { users.isEmpty }
 
-    init(_ records: some Sequence<InteractionRecord>) {
+    /// The consent of `records[positions]`.
+    init(_ records: [InteractionRecord], at positions: [Int]) {
         var decisions: [Key: (line: Int, granted: Bool)] = [:]
-        for record in records {
-            guard let user = record.userID, let consent = record.consent else { continue }
+        for position in positions {
+            guard let user = records[position].userID, let consent = records[position].consent else { continue }
+            let line = records[position].line
             for (purpose, value) in consent.stated {
                 let key = Key(user: user, purpose: purpose)
-                if let earlier = decisions[key], earlier.line > record.line { continue }
-                decisions[key] = (record.line, value)
+                if let earlier = decisions[key], earlier.line > line { continue }
+                decisions[key] = (line, value)
             }
         }
         for (key, decision) in decisions {

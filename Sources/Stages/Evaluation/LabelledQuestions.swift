@@ -37,7 +37,7 @@ public struct LabelledQuestions: Sendable, Equatable {
             guard let id = object["_id"] as? String, !id.isEmpty else {
                 throw CoachSpoolError(.input, "_id: expected a non-empty string", file: queriesFile, line: number)
             }
-            guard let text = object["text"] as? String, text.contains(where: { !$0.isWhitespace }) else {
+            guard let text = object["text"] as? String, !text.isBlank else {
                 throw CoachSpoolError(.input, "text: expected a non-empty string", file: queriesFile, line: number)
             }
             guard seen.insert(id).inserted else {

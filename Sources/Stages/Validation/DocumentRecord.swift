@@ -33,7 +33,7 @@ public struct DocumentRecord: Sendable, Equatable {
             guard let string = value as? String else {
                 throw LineError(line: number, field: key, expected: "expected a string")
             }
-            if required, string.allSatisfy(\.isWhitespace) {
+            if required, string.isBlank {
                 throw LineError(line: number, field: key, expected: "expected a non-empty string")
             }
             return string

@@ -61,8 +61,8 @@ private extension JSONByteScanner {
         guard let id = identifier(.id), let session = identifier(.sessionID), let user = identifier(.userID),
               let language = text(.language), let modeText = text(.mode),
               case .string(let timestamp)? = fields[Field.timestamp.rawValue], let occurredAt = ISOTimestamp.parseMicros(timestamp),
-              case .string(let userInput)? = fields[Field.userInput.rawValue], userInput.contains(where: { !$0.isWhitespace }),
-              case .string(let aiResponse)? = fields[Field.aiResponse.rawValue], aiResponse.contains(where: { !$0.isWhitespace })
+              case .string(let userInput)? = fields[Field.userInput.rawValue], !userInput.isBlank,
+              case .string(let aiResponse)? = fields[Field.aiResponse.rawValue], !aiResponse.isBlank
         else { return nil }
         var turnIndex: Int?
         switch fields[Field.turnIndex.rawValue] {

@@ -56,7 +56,7 @@ extension KeyedDecodingContainer where K == LineKey {
 
     func text(_ key: LineKey, at path: String = "") throws -> String {
         let value = try required(String.self, key, at: path, expected: "expected a non-empty string")
-        guard value.contains(where: { !$0.isWhitespace }) else {
+        guard !value.isBlank else {
             throw FieldProblem(field: path + key.stringValue, expected: "expected a non-empty string")
         }
         return value
