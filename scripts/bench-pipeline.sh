@@ -9,7 +9,8 @@
 #       torch on THREADS threads),
 # then a second pass with CHANGED_EVERY-th document revised (every paragraph of it edited, so that
 # both systems have the same chunks to embed again); both skip unchanged documents. Checks after
-# each pass that both stored the same chunks (document, text). Prints a markdown table and writes
+# each pass that both stored the same chunks (document, text; ours redacted before embedding, so a
+# chunk of ours may hold a placeholder where LangChain's holds a name). Prints a markdown table and writes
 # it to .coachspool/bench/pipeline/pipeline-results.md.
 #
 #   scripts/bench-pipeline.sh        # DOCUMENTS (1200), CHANGED_EVERY (10), PROCS (1), THREADS (2)
@@ -79,6 +80,13 @@ for n in (1, 2):
               f"| {r['database_cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {speed} |")
 print()
 for c in d["same_chunks"]:
-    verdict = "identical" if c["identical"] else f"DIFFERENT: {c['only_ours']} only in CoachSpool, {c['only_peer']} only in LangChain"
+    if c["identical"]:
+        verdict = "identical"
+    elif c.get("same_but_redaction"):
+        verdict = (f"the same chunks; {c['only_ours']:,} of ours hold redaction placeholders where LangChain's hold the "
+                   "original text (ours are redacted before embedding, LangChain's are not)")
+    else:
+        verdict = (f"DIFFERENT: {c['only_ours']} only in CoachSpool, {c['only_peer']} only in LangChain "
+                   f"({c.get('redacted_pairs', 0)} of them paired as the same chunk but for redaction)")
     print(f"- pass {c['run_pass']}: stored chunks {c['ours']:,} (CoachSpool) vs {c['peer']:,} (LangChain): {verdict}")
 PY

@@ -12,6 +12,7 @@ usage: bench_pipeline.py OUT.json --coachspool BIN --psql PSQL --peer-python PY 
            --model DIR --server URL --first DOCS.jsonl --second DOCS.jsonl [--procs N] [--threads N]"""
 import argparse
 import json
+import re
 import os
 import subprocess
 import sys
@@ -72,12 +73,42 @@ def chunks(url, sql):
     return Counter(tuple(x) for x in json.loads(psql(url, f"SELECT coalesce(json_agg(json_build_array(a, b)), '[]') FROM ({sql}) t(a, b)")))
 
 
+# A placeholder of our redaction ("<PERSON_1>", "<EMAIL>"): documents are redacted before they are
+# chunked and embedded, LangChain's are not, so a chunk of ours with placeholders is the same
+# chunk as LangChain's where the rest of the text is equal (each placeholder standing for some text).
+PLACEHOLDER = re.compile(r"<(?:PERSONNUMMER|EMAIL|PHONE|CARD|IBAN|IP|URL_SECRET|PERSON|ADDRESS)(?:_\d+)?>")
+
+
+def pair_redacted(only_ours, only_peer):
+    """How many of our chunks not found verbatim in LangChain's match one of its chunks of the same
+    document, each redaction placeholder standing for some text; each peer chunk pairs once."""
+    left = {}
+    for (document, text), n in only_peer.items():
+        left.setdefault(document, []).extend([text] * n)
+    paired = 0
+    for (document, text), n in only_ours.items():
+        if not PLACEHOLDER.search(text):
+            continue
+        pattern = re.compile(".+?".join(re.escape(part) for part in PLACEHOLDER.split(text)), re.S)
+        for _ in range(n):
+            candidates = left.get(document, [])
+            match = next((i for i, other in enumerate(candidates) if pattern.fullmatch(other)), None)
+            if match is None:
+                break
+            candidates.pop(match)
+            paired += 1
+    return paired
+
+
 def compare():
     a = chunks(OURS_URL, """SELECT d.external_id, c.body FROM coachspool.chunks c JOIN coachspool.documents d ON d.id = c.document_id""")
     b = chunks(PEER_URL, """SELECT e.cmetadata->>'source', e.document FROM langchain_pg_embedding e
                               JOIN langchain_pg_collection c ON c.uuid = e.collection_id WHERE c.name = 'peer'""")
+    only_ours, only_peer = a - b, b - a
+    redacted = pair_redacted(only_ours, only_peer)
     return {"ours": sum(a.values()), "peer": sum(b.values()), "identical": a == b,
-            "only_ours": sum((a - b).values()), "only_peer": sum((b - a).values())}
+            "only_ours": sum(only_ours.values()), "only_peer": sum(only_peer.values()), "redacted_pairs": redacted,
+            "same_but_redaction": a != b and redacted == sum(only_ours.values()) == sum(only_peer.values())}
 
 
 for url in (OURS_URL, PEER_URL):
