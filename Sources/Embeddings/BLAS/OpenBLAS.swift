@@ -57,7 +57,7 @@ public final class OpenBLAS: @unchecked Sendable {  // immutable: C function poi
             guard let family, let bestFamily, family < bestFamily else { return nil }
             let cause = if case .environment(let core) = choice { "OPENBLAS_CORETYPE=\(core) asks for it" } else { "OpenBLAS chose it" }
             return "OpenBLAS runs its \(family) kernels (\(core)) on a CPU with \(bestFamily) (\(cpu)); \(cause). "
-                + "Embeddings run slower (SSE kernels: 4–5×); unset OPENBLAS_CORETYPE or set it to \(OpenBLASCore.best(for: cpu.features)?.name ?? "a newer core")."
+                + "Embeddings run slower\(family == .generic ? " (4–5× with SSE kernels)" : ""); unset OPENBLAS_CORETYPE or set it to \(OpenBLASCore.best(for: cpu.features)?.name ?? "a newer core")."
         }
 
         /// One line for people: CPU, core and how it was chosen.
