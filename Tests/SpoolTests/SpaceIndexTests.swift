@@ -78,8 +78,15 @@ extension DatabaseTests {
                 // otherwise finish the build on its own).
                 builder.signal(SIGKILL)
                 await builder.wait()
-                try conn.query("SELECT pg_terminate_backend(\(try #require(buildPID)))")
-                #expect(try await eventually { try Self.index(db, space: space) == ("deferred", false) })
+                // Terminating is asynchronous and the index is invalid during the build as well:
+                // wait until the session is gone, or its advisory lock still stands and the next
+                // worker (rightly) leaves the build to it.
+                let pid = try #require(buildPID)
+                #expect(try conn.query("SELECT pg_terminate_backend(\(pid), 30000)").scalar(Bool.self))
+                #expect(try await eventually {
+                    try conn.query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid)").scalar(Int.self) == 0
+                })
+                #expect(try Self.index(db, space: space) == ("deferred", false))
 
                 let next = try await CoachSpoolProcess.run(
                     ["work", "--drain", "--embedder", "hash"], database: db, environment: ["COACHSPOOL_LOG_LEVEL": "info"])
